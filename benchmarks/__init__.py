@@ -1,0 +1,1 @@
+"""Scripts that write the result tables and plots in results/."""

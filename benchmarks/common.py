@@ -1,0 +1,51 @@
+"""Shared pieces of the benchmark scripts: the results layout and peak-memory measurement."""
+
+from __future__ import annotations
+
+import json
+import resource
+import shlex
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+
+def write_results(out_dir: str | Path, table: pd.DataFrame, summary: str, config) -> Path:
+    """Write ``table.csv``, ``summary.md``, ``config.json`` and ``command.txt`` into ``out_dir``.
+
+    :param table: tidy results, one row per measurement, units in the column names.
+    :param summary: markdown shown to humans (aggregates, notes).
+    :param config: the run's dataclass config.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "table.csv", index=False)
+    (out / "summary.md").write_text(summary)
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", *_module_argv()])
+    (out / "command.txt").write_text(command + "\n")
+    return out
+
+
+def _module_argv() -> list[str]:
+    main = sys.modules["__main__"]
+    module = getattr(main.__spec__, "name", None) if getattr(main, "__spec__", None) else None
+    return [module or sys.argv[0], *sys.argv[1:]]
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux ``ru_maxrss`` is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def markdown_table(table: pd.DataFrame, floatfmt: str = ".3g") -> str:
+    """``table`` as a GitHub markdown table (no extra dependency)."""
+    def cell(value) -> str:
+        return format(value, floatfmt) if isinstance(value, float) else str(value)
+
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *rows]) + "\n"

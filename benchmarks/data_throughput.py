@@ -1,0 +1,105 @@
+"""Data-layer throughput: synthetic generation rate and peak memory, public dataset load times.
+
+Each measurement runs in a fresh subprocess so its peak memory is its own.
+
+    python -m benchmarks.data_throughput            # 1M and 10M rows, ml-100k, obd
+    python -m benchmarks.data_throughput --smoke    # tiny sizes, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from benchmarks.common import markdown_table, peak_rss_mib, write_results
+
+
+@dataclass
+class Config:
+    out_dir: str = "results/data_throughput"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    synthetic_rows: list[int] = field(default_factory=lambda: [1_000_000, 10_000_000])
+    """log sizes to generate (rows = requests * 10)"""
+    catalogues: list[int] = field(default_factory=lambda: [10_000, 1_000_000])
+    """item (and user) counts of the synthetic worlds"""
+    public: list[str] = field(default_factory=lambda: ["ml-100k", "obd"])
+    """public datasets whose load time (from the local cache) is measured"""
+    seed: int = 0
+    """synthetic world seed"""
+
+
+SMOKE = Config(
+    out_dir="results/data_throughput_smoke", synthetic_rows=[100_000], catalogues=[1_000], public=[]
+)
+
+
+def measure(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
+    """Load or generate one dataset in this process; time and peak memory."""
+    from rec_env.data import load_dataset
+
+    kwargs = {}
+    if dataset == "synthetic":
+        kwargs = dict(n_requests=rows // 10, n_items=catalogue, n_users=catalogue, seed=seed)
+        kwargs["progress"] = False
+    start = time.perf_counter()
+    loaded = load_dataset(dataset, **kwargs)
+    seconds = time.perf_counter() - start
+    return {
+        "dataset": dataset,
+        "catalogue_items": loaded.n_items,
+        "rows": len(loaded.log),
+        "seconds": seconds,
+        "rows_per_s": len(loaded.log) / seconds,
+        "peak_mib": peak_rss_mib(),
+    }
+
+
+def run_worker(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
+    command = [sys.executable, "-m", "benchmarks.data_throughput", "--worker", dataset,
+               str(rows), str(catalogue), str(seed)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(config: Config) -> pd.DataFrame:
+    jobs = [("synthetic", r, c) for c in config.catalogues for r in config.synthetic_rows]
+    jobs += [(name, 0, 0) for name in config.public]
+    results = []
+    for dataset, rows, catalogue in jobs:
+        result = run_worker(dataset, rows, catalogue, config.seed)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    table = pd.DataFrame(results)
+    summary = (
+        "# Data throughput\n\nSynthetic generation (world, calibration, lists, clicks, validation) "
+        "and public-dataset loading from the local cache, each in a fresh process; "
+        "`peak_mib` is that process's peak RSS, Python and numpy included.\n\n"
+        + markdown_table(table)
+    )
+    write_results(config.out_dir, table, summary, config)
+    print(summary)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes for a quick check")
+    parser.add_argument("--out-dir", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    config = SMOKE if args.smoke else Config()
+    return replace(config, seed=args.seed, out_dir=args.out_dir or config.out_dir)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        name, rows, catalogue, seed = sys.argv[2], *map(int, sys.argv[3:6])
+        print(json.dumps(measure(name, rows, catalogue, seed)))
+    else:
+        main(parse_args())

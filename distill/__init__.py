@@ -1,0 +1,1 @@
+"""DRL-Rec distillation: explorer, filters, confidence, losses, trainer (next milestone)."""

@@ -1,0 +1,36 @@
+"""Logged feed data: the canonical schema, datasets and fixed-shape list tensors.
+
+>>> from rec_env.data import load_dataset, LoggedLists, split_lists
+>>> dataset = load_dataset("synthetic", n_requests=1_000, progress=False)
+>>> lists = LoggedLists.from_dataset(dataset)
+>>> lists.items.shape
+(1000, 10)
+"""
+
+from rec_env.data.dataset import LogDataset, LogFileError, load_log
+from rec_env.data.fetch import DatasetFetchError, cache_dir
+from rec_env.data.lists import PAD_ITEM, LoggedLists, Splits, split_lists, split_rows
+from rec_env.data.registry import DATASETS, load_dataset
+from rec_env.data.schema import REQUIRED_COLUMNS, LogValidationError, validate_log
+from rec_env.data.synthetic import SyntheticConfig, SyntheticWorld, generate_synthetic
+
+__all__ = [
+    "DATASETS",
+    "PAD_ITEM",
+    "REQUIRED_COLUMNS",
+    "DatasetFetchError",
+    "LogDataset",
+    "LogFileError",
+    "LogValidationError",
+    "LoggedLists",
+    "Splits",
+    "SyntheticConfig",
+    "SyntheticWorld",
+    "cache_dir",
+    "generate_synthetic",
+    "load_dataset",
+    "load_log",
+    "split_lists",
+    "split_rows",
+    "validate_log",
+]

@@ -1,0 +1,25 @@
+"""Command line: ``python -m rec_env.data info NAME [NAME ...]`` prints dataset statistics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rec_env.data.registry import DATASETS, load_dataset
+from rec_env.data.stats import dataset_stats
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rec_env.data", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    info = commands.add_parser("info", help="print users, items, requests, clicks, list lengths")
+    info.add_argument("names", nargs="+", metavar="NAME", help=f"one of {DATASETS} or a log file")
+    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        stats = dataset_stats(load_dataset(name))
+        print(json.dumps(stats.as_dict()) if args.json else stats.to_text() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""`LoggedLists`: a log as fixed-shape arrays, and deterministic train / valid / test splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+from rec_env.data.dataset import LogDataset, dense_features
+
+PAD_ITEM = -1
+"""Item id in padded (never shown) slots. Index with ``np.where(mask, items, 0)``."""
+
+
+@dataclass(frozen=True)
+class LoggedLists:
+    """N logged lists of K slots as aligned arrays; row r is one request.
+
+    :param items: ``[N, K]`` int64 item ids, ``PAD_ITEM`` where no item was shown.
+    :param clicks: ``[N, K]`` int8, 0 in padded slots.
+    :param mask: ``[N, K]`` bool, True where an item was shown.
+    :param user_ids: ``[N]`` int64.
+    :param request_ids: ``[N]`` int64, the log's ``request_id``.
+    :param timestamps: ``[N]`` float64, the request's first timestamp (NaN if the log has none).
+    :param item_features: ``[n_items, F_i]`` float32, row = item id (shared, not split).
+    :param user_features: ``[n_users, F_u]`` float32, row = user id (shared, not split).
+    """
+
+    items: np.ndarray
+    clicks: np.ndarray
+    mask: np.ndarray
+    user_ids: np.ndarray
+    request_ids: np.ndarray
+    timestamps: np.ndarray
+    item_features: np.ndarray
+    user_features: np.ndarray
+
+    @classmethod
+    def from_dataset(cls, dataset: LogDataset) -> LoggedLists:
+        """Scatter the log's rows into ``[N, K]`` arrays, one row per request, in request order."""
+        log = dataset.log
+        request_ids, row = np.unique(log["request_id"].to_numpy(), return_inverse=True)
+        n, k = len(request_ids), dataset.slate_size
+        position = log["position"].to_numpy()
+        items = np.full((n, k), PAD_ITEM, dtype=np.int64)
+        clicks = np.zeros((n, k), dtype=np.int8)
+        mask = np.zeros((n, k), dtype=bool)
+        items[row, position] = log["item_id"].to_numpy()
+        clicks[row, position] = log["click"].to_numpy()
+        mask[row, position] = True
+        first = np.unique(row, return_index=True)[1]
+        user_ids = log["user_id"].to_numpy()[first]
+        if "timestamp" in log:
+            timestamps = _as_seconds(log["timestamp"].to_numpy()[first])
+        else:
+            timestamps = np.full(n, np.nan)
+        return cls(
+            items=items,
+            clicks=clicks,
+            mask=mask,
+            user_ids=user_ids,
+            request_ids=request_ids,
+            timestamps=timestamps,
+            item_features=dense_features(dataset.items, dataset.n_items),
+            user_features=dense_features(dataset.users, dataset.n_users),
+        )
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def slate_size(self) -> int:
+        return self.items.shape[1]
+
+    def subset(self, rows: np.ndarray) -> LoggedLists:
+        """The lists at ``rows`` (indices or a bool mask); feature tables are shared."""
+        shared = ("item_features", "user_features")
+        return LoggedLists(
+            **{
+                f.name: getattr(self, f.name) if f.name in shared else getattr(self, f.name)[rows]
+                for f in fields(self)
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Disjoint train / valid / test lists."""
+
+    train: LoggedLists
+    valid: LoggedLists
+    test: LoggedLists
+
+
+def split_rows(
+    lists: LoggedLists,
+    by: Literal["request", "time"] = "request",
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices of a deterministic three-way split.
+
+    :param by: ``"request"``: a seeded random permutation of the requests; ``"time"``:
+        requests ordered by timestamp (ties by request id), the earliest go to train.
+    :param fractions: train, valid, test shares; must be non-negative and sum to 1.
+    :param seed: used by ``by="request"`` only.
+    """
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(
+            f"fractions must be three non-negative shares summing to 1, got {fractions}"
+        )
+    n = len(lists)
+    if by == "request":
+        order = np.random.default_rng(seed).permutation(n)
+    elif by == "time":
+        if np.isnan(lists.timestamps).any():
+            raise ValueError("by='time' needs a 'timestamp' column in the log; use by='request'")
+        order = np.lexsort((lists.request_ids, lists.timestamps))
+    else:
+        raise ValueError(f"by must be 'request' or 'time', got {by!r}")
+    cuts = np.round(np.cumsum(fractions)[:2] * n).astype(int)
+    train, valid, test = np.split(order, cuts)
+    return np.sort(train), np.sort(valid), np.sort(test)
+
+
+def split_lists(
+    lists: LoggedLists,
+    by: Literal["request", "time"] = "request",
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> Splits:
+    """:func:`split_rows` applied: the train / valid / test :class:`LoggedLists`."""
+    train, valid, test = split_rows(lists, by, fractions, seed)
+    return Splits(lists.subset(train), lists.subset(valid), lists.subset(test))
+
+
+def _as_seconds(values: np.ndarray) -> np.ndarray:
+    """Timestamps (numbers or datetimes) as float64 seconds."""
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ns]").astype(np.int64) / 1e9
+    return values.astype(np.float64)

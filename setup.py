@@ -1,0 +1,26 @@
+"""Package metadata for rec-listwise: list-wise feed RL environments, DDQN agents and DRL-Rec distillation."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="rec-listwise",
+    version="0.1.0",
+    description="Gymnasium list-wise feed environment fitted on logs, DDQN agents and DRL-Rec distillation",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["rec_env*", "agents*", "distill*", "benchmarks*"]),
+    install_requires=[
+        "gymnasium>=1.0,<2",
+        "torch>=2.2",
+        "numpy>=1.24",
+        "pandas>=2.0",
+        "pyarrow>=14",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],
+        "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
+    },
+)
