@@ -66,7 +66,8 @@ def _check_integer_column(log: pd.DataFrame, column: str, minimum: int) -> None:
             log.head(SHOW_ROWS),
         )
     numeric = values.to_numpy()
-    _fail(log, column, numeric != np.round(numeric), "non-integer values")
+    if pd.api.types.is_float_dtype(values):
+        _fail(log, column, numeric != np.round(numeric), "non-integer values")
     _fail(log, column, numeric < minimum, f"values below {minimum}")
 
 

@@ -206,10 +206,9 @@ def _draw(probs: np.ndarray, rng: np.random.Generator, shape: tuple[int, ...]) -
     """``shape`` iid ids drawn with probabilities ``probs``.
 
     Multinomial counts, expanded and shuffled: exact iid draws, and several times faster
-    than inverse-CDF search on a large catalogue.
+    than inverse-CDF search (measured at 10k and 1M ids).
     """
-    counts = rng.multinomial(int(np.prod(shape)), probs)
-    ids = np.repeat(np.arange(len(probs)), counts)
+    ids = np.repeat(np.arange(len(probs)), rng.multinomial(int(np.prod(shape)), probs))
     return rng.permutation(ids).reshape(shape)
 
 
@@ -223,12 +222,14 @@ def log_lists(world: SyntheticWorld, n: int, rng: np.random.Generator) -> tuple[
     for attempt in range(30):
         # Rows left without K distinct candidates are redrawn from a flatter popularity.
         exposure = world.item_exposure ** (0.5**attempt)
-        candidates = _draw(exposure / exposure.sum(), rng, (len(todo), max(m, k)))
+        # Candidate order is irrelevant (they are ranked by score), so sort each row:
+        # a repeated id then sits next to its first copy.
+        candidates = np.sort(_draw(exposure / exposure.sum(), rng, (len(todo), max(m, k))), axis=1)
         tastes = world.user_tastes[users[todo]][:, :, None]
         affinity = np.matmul(world.item_factors[candidates], tastes)[:, :, 0]
         gumbel = -np.log(rng.standard_exponential(candidates.shape, dtype=np.float32) + 1e-30)
         score = affinity + cfg.logging_temperature * gumbel
-        score[_duplicates(candidates)] = -np.inf
+        score[:, 1:][candidates[:, 1:] == candidates[:, :-1]] = -np.inf
         top = np.argsort(-score, axis=1)[:, :k]
         items[todo] = np.take_along_axis(candidates, top, axis=1)
         short = ~np.isfinite(np.take_along_axis(score, top[:, -1:], axis=1)[:, 0])
@@ -238,17 +239,6 @@ def log_lists(world: SyntheticWorld, n: int, rng: np.random.Generator) -> tuple[
     raise RuntimeError(
         "could not draw lists of distinct items; lower popularity_exponent or raise n_items"
     )
-
-
-def _duplicates(ids: np.ndarray) -> np.ndarray:
-    """``[n, m]`` bool: True where an id repeats an earlier one in its row."""
-    order = np.argsort(ids, axis=1, kind="stable")
-    sorted_ids = np.take_along_axis(ids, order, axis=1)
-    repeat = np.zeros_like(ids, dtype=bool)
-    repeat[:, 1:] = sorted_ids[:, 1:] == sorted_ids[:, :-1]
-    out = np.empty_like(repeat)
-    np.put_along_axis(out, order, repeat, axis=1)
-    return out
 
 
 def simulate_clicks(
