@@ -136,25 +136,19 @@ class SyntheticWorld:
         :return: probabilities with the shape of ``items``, float32.
         """
         cfg = self.config
+        shown_mean = shown_factor_sum / np.maximum(n_shown, 1)[:, None].astype(np.float32)
+        # affinity_scale * <f, taste> - fatigue * <f, shown_mean> as one dot product
+        direction = cfg.affinity_scale * self.user_tastes[users] - cfg.fatigue * shown_mean  # [B, d]
+        base = self.intercept + cfg.click_shift * n_clicks  # [B]
+        exam = self.examination[position]  # [B]
         factors = self.item_factors[items]  # [B, d] or [B, M, d]
-        tastes = self.user_tastes[users]
-        shown_mean = shown_factor_sum / np.maximum(n_shown, 1)[:, None]
         if items.ndim == 2:
-            tastes, shown_mean = tastes[:, None, :], shown_mean[:, None, :]
-        affinity = np.einsum("...d,...d->...", factors, tastes)
-        similarity = np.einsum("...d,...d->...", factors, shown_mean)
-        context = cfg.click_shift * n_clicks
-        exam = self.examination[position]
-        if items.ndim == 2:
-            context, exam = context[:, None], exam[:, None]
-        logit = (
-            self.intercept
-            + cfg.affinity_scale * affinity
-            + self.item_bias[items]
-            - cfg.fatigue * similarity
-            + context
-        )
-        return (exam / (1.0 + np.exp(-logit))).astype(np.float32)
+            dot = np.matmul(factors, direction[:, :, None])[:, :, 0]
+            base, exam = base[:, None], exam[:, None]
+        else:
+            dot = np.einsum("bd,bd->b", factors, direction)
+        logit = base + dot + self.item_bias[items]
+        return (exam / (1.0 + np.exp(-logit))).astype(np.float32, copy=False)
 
     def features(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Observable feature tables: ``(items, users)`` with one-hot ``i_group_*`` / ``u_group_*``."""

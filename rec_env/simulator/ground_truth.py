@@ -28,9 +28,9 @@ class GroundTruthModel:
     ) -> np.ndarray:
         """See :meth:`rec_env.simulator.UserModel.click_proba`."""
         placed = placed_mask(position, slate_items.shape[1])
-        safe_items = np.where(placed, slate_items, 0)
-        shown_sum = np.einsum("bk,bkd->bd", placed, self.world.item_factors[safe_items])
-        n_clicks = np.where(placed, slate_clicks, 0).sum(axis=1)
+        factors = self.world.item_factors[np.where(placed, slate_items, 0)]  # [B, K, d]
+        shown_sum = np.matmul(placed.astype(np.float32)[:, None, :], factors)[:, 0, :]
+        n_clicks = (slate_clicks * placed).sum(axis=1)
         return self.world.click_proba(
             users, candidates, position, shown_sum, placed.sum(axis=1), n_clicks
         )
