@@ -1,6 +1,31 @@
-"""User simulators: the `UserModel` interface, the synthetic ground truth and models fitted on logs."""
+"""User simulators: the `UserModel` interface, the synthetic ground truth and models fitted on logs.
+
+The torch-based parts (``LogClickModel``, fitting, the fit report) load on first use, so
+simulating synthetic data does not import torch.
+"""
+
+import importlib
 
 from rec_env.simulator.base import UserModel, placed_mask
 from rec_env.simulator.ground_truth import GroundTruthModel
+from rec_env.simulator.select import make_user_model
 
-__all__ = ["GroundTruthModel", "UserModel", "placed_mask"]
+_LAZY = {
+    "fit_log_model": "rec_env.simulator.fit",
+    "fit_or_load": "rec_env.simulator.fit",
+    "LogClickConfig": "rec_env.simulator.log_model",
+    "LogClickModel": "rec_env.simulator.log_model",
+    "FitReport": "rec_env.simulator.report",
+    "fit_report": "rec_env.simulator.report",
+    "logged_proba": "rec_env.simulator.report",
+    "plot_reliability": "rec_env.simulator.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rec_env.simulator' has no attribute {name!r}")
+
+
+__all__ = ["GroundTruthModel", "UserModel", "make_user_model", "placed_mask", *_LAZY]

@@ -1,0 +1,37 @@
+"""The ``ListwiseFeed-v0`` environments: single, native vector, and an SB3 wrapper.
+
+>>> import gymnasium as gym
+>>> import rec_env
+>>> env = gym.make("ListwiseFeed-v0")
+>>> envs = gym.make_vec("ListwiseFeed-v0", num_envs=8, vectorization_mode="vector_entry_point")
+"""
+
+from rec_env.envs.catalogue import Catalogue
+from rec_env.envs.config import FeedConfig
+from rec_env.envs.feed_env import ListwiseFeedEnv
+from rec_env.envs.recall import (
+    RECALLS,
+    LoggedPopularRecall,
+    PopularRecall,
+    RandomRecall,
+    Recall,
+    make_recall,
+)
+from rec_env.envs.users import RequestSampler
+from rec_env.envs.vector_env import ListwiseFeedVectorEnv
+from rec_env.envs.wrappers import FlatFeatures
+
+__all__ = [
+    "RECALLS",
+    "Catalogue",
+    "FeedConfig",
+    "FlatFeatures",
+    "ListwiseFeedEnv",
+    "ListwiseFeedVectorEnv",
+    "LoggedPopularRecall",
+    "PopularRecall",
+    "RandomRecall",
+    "Recall",
+    "RequestSampler",
+    "make_recall",
+]

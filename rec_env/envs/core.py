@@ -1,0 +1,220 @@
+"""`FeedCore`: the batched state machine behind both environments.
+
+:class:`~rec_env.envs.ListwiseFeedEnv` drives a core of B = 1 row and
+:class:`~rec_env.envs.ListwiseFeedVectorEnv` one of B = ``num_envs`` rows, so reset, step,
+observation and info logic exist once, batched: one user-model call per step for all rows.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from rec_env.data import PAD_ITEM
+from rec_env.envs.build import FeedParts
+from rec_env.envs.config import FeedConfig
+from rec_env.envs.rng import EpisodeUniforms
+
+InfoColumn = tuple[str, np.ndarray, np.ndarray]
+"""``(key, rows [n], values [n, ...])``: an info entry for n of the rows."""
+
+
+class StepResult(NamedTuple):
+    """What one step did; every array is ``[b]``, aligned with ``rows``.
+
+    :param rows: the stepped rows (sub-environment indices), ascending.
+    :param valid: the action was allowed (False only in penalty mode).
+    :param items: the item placed (``PAD_ITEM`` where invalid).
+    :param proba: its click probability, float64 (0 where invalid).
+    :param clicks: the sampled click (False where invalid).
+    :param reward: float64.
+    :param terminated: the list is full.
+    :param truncated: penalty mode: ``slate_size`` invalid actions in this episode.
+    """
+
+    rows: np.ndarray
+    valid: np.ndarray
+    items: np.ndarray
+    proba: np.ndarray
+    clicks: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class FeedCore:
+    """B lists being built at once.
+
+    :param config: validated settings (K, C, modes).
+    :param parts: data, recall and user model.
+    :param n_envs: B.
+    """
+
+    def __init__(self, config: FeedConfig, parts: FeedParts, n_envs: int):
+        self.config, self.parts, self.n_envs = config, parts, n_envs
+        k, c, width = config.slate_size, config.num_candidates, parts.user_model.slate_size
+        self.uniforms = EpisodeUniforms(n_envs, 1 + k + parts.recall.num_uniforms)
+        self.request = np.zeros(n_envs, dtype=np.int64)
+        self.users = np.zeros(n_envs, dtype=np.int64)
+        n_user_features = parts.catalogue.user_features.shape[1]
+        self.user_features = np.zeros((n_envs, n_user_features), dtype=np.float32)
+        self.candidates = np.zeros((n_envs, c), dtype=np.int64)
+        self.slate_items = np.full((n_envs, width), PAD_ITEM, dtype=np.int64)
+        self.slate_clicks = np.zeros((n_envs, width), dtype=np.int8)
+        self.slate_proba = np.zeros((n_envs, k), dtype=np.float32)
+        self.position = np.zeros(n_envs, dtype=np.int64)
+        self.valid = np.ones((n_envs, c), dtype=bool)
+        self.click_uniforms = np.zeros((n_envs, k))
+        self.invalid_count = np.zeros(n_envs, dtype=np.int64)
+
+    def reset(self, rows: np.ndarray) -> list[InfoColumn]:
+        """Start a new episode in ``rows`` (ascending indices); returns its info columns."""
+        sel = self._select(rows)
+        uniforms = self.uniforms.take(rows)
+        k = self.config.slate_size
+        lists = self.parts.sampler.lists
+        request = self.parts.sampler.draw(uniforms[:, 0])
+        users = lists.user_ids[request]
+        self.request[sel] = request
+        self.users[sel] = users
+        self.user_features[sel] = self.parts.catalogue.user_features[users]
+        self.candidates[sel] = self.parts.recall(lists.items[request], uniforms[:, 1 + k :])
+        self.click_uniforms[sel] = uniforms[:, 1 : 1 + k]
+        self.slate_items[sel] = PAD_ITEM
+        self.slate_clicks[sel] = 0
+        self.slate_proba[sel] = 0.0
+        self.position[sel] = 0
+        self.valid[sel] = True
+        self.invalid_count[sel] = 0
+        return [("request_id", rows, lists.request_ids[request])]
+
+    def step(self, rows: np.ndarray, actions: np.ndarray) -> StepResult:
+        """Place ``actions [b]`` (candidate indices) in ``rows [b]``, one user-model call for all.
+
+        The rows' episodes must be running (the environments see to that).
+
+        :raises ValueError: an action outside ``[0, C)``, or a masked one in ``"raise"`` mode.
+        """
+        sel = self._select(rows)
+        self._check(rows, actions)
+        valid = self.valid[rows, actions]
+        all_valid = np.count_nonzero(valid) == len(valid)
+        if all_valid:
+            items, proba, clicks = self._place(rows, sel, actions)
+        else:
+            items, proba, clicks = self._place_valid(rows, actions, valid)
+        reward = clicks.astype(np.float64) if self.config.reward_mode == "click" else proba
+        if not all_valid:
+            reward = np.where(valid, reward, self.config.invalid_penalty)
+        terminated = self.position[sel] == self.config.slate_size  # [b]
+        truncated = self.invalid_count[sel] >= self.config.slate_size
+        return StepResult(rows, valid, items, proba, clicks, reward, terminated, truncated)
+
+    def step_info(self, result: StepResult) -> list[InfoColumn]:
+        """Info columns of a step: the placed item, its click probability and click; the
+        invalid actions (penalty mode); and the finished lists' items and clicks."""
+        rows, ok = result.rows, result.valid
+        if np.count_nonzero(ok) == len(ok):
+            columns = [("item_id", rows, result.items), ("click_proba", rows, result.proba)]
+            columns.append(("click", rows, result.clicks))
+        else:
+            columns = [
+                (key, rows[ok], values[ok])
+                for key, values in (("item_id", result.items), ("click_proba", result.proba))
+            ]
+            columns.append(("click", rows[ok], result.clicks[ok]))
+            columns.append(("invalid_action", rows[~ok], np.ones(int((~ok).sum()), dtype=bool)))
+        ended = result.terminated | result.truncated
+        if np.count_nonzero(ended):
+            k, rows = self.config.slate_size, rows[ended]
+            columns.append(("list_items", rows, self.slate_items[rows, :k]))
+            columns.append(("list_clicks", rows, self.slate_clicks[rows, :k]))
+        return [column for column in columns if len(column[1])]
+
+    def observation(self) -> dict[str, np.ndarray]:
+        """All rows' observations, ``[B, ...]`` per key (see ``observation_space``), new arrays."""
+        return {key: view.copy() for key, view in self.observed().items()}
+
+    def observed(self) -> dict[str, np.ndarray]:
+        """Views of the state arrays each observation key copies, ``[B, ...]``."""
+        k = self.config.slate_size
+        return {
+            "user": self.users,
+            "user_features": self.user_features,
+            "position": self.position,
+            "slate_items": self.slate_items[:, :k],
+            "slate_clicks": self.slate_clicks[:, :k],
+            "candidates": self.candidates,
+            "action_mask": self.valid.view(np.int8),
+        }
+
+    def _select(self, rows: np.ndarray) -> slice | np.ndarray:
+        """``rows`` as an index for row-only access: a slice (views, no copies) when all rows."""
+        return slice(None) if len(rows) == self.n_envs else rows
+
+    def _place(
+        self, rows: np.ndarray, sel: slice | np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Put each row's candidate ``actions`` in its next slot; draw the clicks."""
+        position = self.position[sel]
+        items = self.candidates[rows, actions]
+        proba = self.parts.user_model.click_proba(
+            self.users[sel], self.slate_items[sel], self.slate_clicks[sel], items, position
+        )
+        proba = np.asarray(proba, dtype=np.float64)
+        clicks = self.click_uniforms[rows, position] < proba
+        self.slate_items[rows, position] = items
+        self.slate_clicks[rows, position] = clicks
+        self.slate_proba[rows, position] = proba
+        self.valid[rows, actions] = False
+        self.position[sel] = position + 1
+        return items, proba, clicks
+
+    def _place_valid(
+        self, rows: np.ndarray, actions: np.ndarray, valid: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Penalty mode: place the valid actions only and count the others against their rows."""
+        if self.config.invalid_action == "raise":
+            raise ValueError(self._describe_invalid(rows, actions, valid))
+        self.invalid_count[rows[~valid]] += 1
+        items, proba, clicks = self._place(rows[valid], rows[valid], actions[valid])
+        return (
+            _expand(valid, items, PAD_ITEM),
+            _expand(valid, proba, 0.0),
+            _expand(valid, clicks, False),
+        )
+
+    def _check(self, rows: np.ndarray, actions: np.ndarray) -> None:
+        if actions.shape != rows.shape or actions.dtype.kind not in "iu":
+            raise ValueError(
+                f"actions must be {rows.shape} integers, got {actions.dtype} {actions.shape}"
+            )
+        # both bounds in one comparison: as unsigned integers, negative actions are huge
+        outside = actions.astype(np.int64, copy=False).view(np.uint64) >= self.config.num_candidates
+        if np.count_nonzero(outside):
+            first = int(np.argmax(outside))
+            raise ValueError(
+                f"{self._who(rows[first])}action {actions[first]} is outside "
+                f"Discrete({self.config.num_candidates})"
+            )
+
+    def _describe_invalid(self, rows: np.ndarray, actions: np.ndarray, valid: np.ndarray) -> str:
+        first = int(np.argmin(valid))
+        row, action = rows[first], actions[first]
+        item = self.candidates[row, action]
+        slot = int(np.flatnonzero(self.slate_items[row] == item)[0])
+        return (
+            f"{self._who(row)}action {action} picks item {item}, already placed in slot {slot}; "
+            "choose an action with action_mask == 1 (or make the env with invalid_action='penalty')"
+        )
+
+    def _who(self, row: int) -> str:
+        return f"sub-env {row}: " if self.n_envs > 1 else ""
+
+
+def _expand(valid: np.ndarray, values: np.ndarray, fill: object) -> np.ndarray:
+    """``values`` of the valid rows spread over all rows, ``fill`` elsewhere."""
+    out = np.full(len(valid), fill, dtype=values.dtype)
+    out[valid] = values
+    return out

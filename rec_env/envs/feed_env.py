@@ -1,0 +1,242 @@
+"""`ListwiseFeedEnv`: build one request's feed list slot by slot (``ListwiseFeed-v0``)."""
+
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rec_env.data import LogDataset
+from rec_env.envs.build import build_parts
+from rec_env.envs.config import InvalidAction, RewardMode
+from rec_env.envs.core import FeedCore, InfoColumn
+from rec_env.envs.recall import Recall, RecallName
+from rec_env.envs.spaces import observation_space
+from rec_env.envs.users import UserSplit
+
+if TYPE_CHECKING:
+    from rec_env.simulator import UserModel
+
+
+class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
+    """
+    ## Description
+
+    A feed serves one *request* as an ordered list of K items; building it is a sequential
+    decision (DRL-Rec, Xi et al., CIKM 2021). In an episode a logged request (hence its user)
+    is drawn, C candidate items are recalled for it, and the agent places one candidate per
+    step in slots 0..K-1. A user model decides whether the user clicks each placed item,
+    given the user, the slot and the items and clicks already in the list: the synthetic
+    world's ground truth, or a click model fitted on the logs' training split. The parts
+    (requests, recall, user model, reward) are chosen by argument or passed in (RecSim style).
+
+    ## Action Space
+
+    `Discrete(C)`: an index into `obs["candidates"]`. Items already placed are masked:
+    `obs["action_mask"]` (int8, 1 = valid), `info["action_mask"]` (bool) and `action_masks()`
+    (bool, True = valid, as sb3-contrib's `MaskablePPO` wants). A masked action raises
+    `ValueError`; with `invalid_action="penalty"` it earns `invalid_penalty` instead and the
+    slot stays empty (nothing placed, no click drawn, same position). An action outside
+    `[0, C)` always raises. No action is ever remapped.
+
+    ## Observation Space
+
+    A `Dict` of fixed shapes (K slots, C candidates):
+
+    | Key             | Space                               | Description                        |
+    |-----------------|-------------------------------------|------------------------------------|
+    | `user`          | `Discrete(n_users)`                 | user id                            |
+    | `user_features` | `Box(min, max, (F_u,), float32)`    | the user's row of `user_features`  |
+    | `position`      | `Discrete(K + 1)`                   | next slot to fill (K when full)    |
+    | `slate_items`   | `Box(-1, n_items - 1, (K,), int64)` | items placed; `-1` pads (PAD_ITEM) |
+    | `slate_clicks`  | `MultiBinary(K)`                    | their clicks; 0 in empty slots     |
+    | `candidates`    | `Box(0, n_items - 1, (C,), int64)`  | recalled items, distinct, sorted   |
+    | `action_mask`   | `MultiBinary(C)`                    | 1 where a candidate can be placed  |
+
+    Feature tables indexed by id are attributes: `env.unwrapped.item_features`
+    `[n_items, F_i]` and `env.unwrapped.user_features` `[n_users, F_u]` (float32).
+
+    ## Rewards
+
+    `reward_mode="click"`: 1.0 if the user clicks the placed item, else 0.0 (a draw from the
+    user model's probability). `"expected"`: that probability (lower variance; the click is
+    still drawn, as later probabilities depend on earlier clicks). In penalty mode a masked
+    action earns `invalid_penalty`. The return is the list's clicks (expected clicks).
+
+    ## Starting State
+
+    A request is drawn uniformly from the `user_split` requests of
+    `split_rows(LoggedLists.from_dataset(dataset), by="request", seed=split_seed)`, the split
+    the fitted user model trains on (so users come in proportion to their activity).
+    Candidates (`recall`), always in ascending id order:
+
+    * `"popular"`: the C items shown most in the training split (ties by id), every request;
+    * `"random"`: C distinct items drawn uniformly (costs O(n_items) per reset);
+    * `"logged+popular"`: the request's logged items, then the most shown other items.
+
+    The list is empty and `position` is 0.
+
+    ## Episode End
+
+    1. Termination: the K-th item is placed (an episode is exactly K steps by default).
+    2. Truncation: penalty mode only, after K masked actions in one episode.
+
+    Info: on reset `action_mask` and `request_id` (the log's); on every step `action_mask`,
+    then `item_id`, `click_proba` and `click` for a placed item or `invalid_action=True`
+    for a penalised one; on the last step `list_items` [K] and `list_clicks` [K].
+
+    ## Arguments
+
+    | Parameter         | Type                | Default       | Description                        |
+    |-------------------|---------------------|---------------|------------------------------------|
+    | `dataset`         | `str`, `LogDataset` | `"synthetic"` | name (`"ml-100k"`, `"obd"`) or log |
+    | `slate_size`      | `int` or `None`     | `None`        | K; `None`: the dataset's (10/10/3) |
+    | `num_candidates`  | `int`               | `100`         | C, at most the number of items     |
+    | `recall`          | `str` or `Recall`   | `"popular"`   | see Starting State                 |
+    | `user_split`      | `str`               | `"train"`     | `train`, `valid`, `test` or `all`  |
+    | `reward_mode`     | `str`               | `"click"`     | `"click"` or `"expected"`          |
+    | `invalid_action`  | `str`               | `"raise"`     | `"raise"` or `"penalty"`           |
+    | `invalid_penalty` | `float`             | `-1.0`        | reward of a masked action          |
+    | `split_seed`      | `int`               | `0`           | seed of the request split          |
+    | `user_model`      | `UserModel`, `None` | `None`        | `None`: ground truth or fitted     |
+    | `render_mode`     | `str` or `None`     | `None`        | `"ansi"`: the list with its probas |
+
+    Randomness: all of it comes from `self.np_random` (seeded by `reset(seed=...)`): each
+    reset takes the episode's uniforms (request, K clicks, recall) from blocks drawn from it
+    (`rec_env.envs.rng`), so equal seeds give equal episodes.
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import rec_env
+    >>> env = gym.make("ListwiseFeed-v0", num_candidates=20, reward_mode="expected")
+    >>> obs, info = env.reset(seed=42)
+    >>> int(obs["position"]), obs["candidates"].shape, int(info["action_mask"].sum())
+    (0, (20,), 20)
+    >>> obs, reward, terminated, truncated, info = env.step(3)
+    >>> int(obs["slate_items"][0]) == info["item_id"] == int(obs["candidates"][3])
+    True
+    >>> round(reward, 4) == round(info["click_proba"], 4), bool(obs["action_mask"][3])
+    (True, False)
+
+    ```
+
+    ## Vectorized environment
+
+    `gym.make_vec("ListwiseFeed-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+    gives :class:`~rec_env.envs.ListwiseFeedVectorEnv`: N requests per batched step, equal to N
+    of these envs seeded `seed + i` (next-step autoreset).
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        dataset: str | LogDataset = "synthetic",
+        slate_size: int | None = None,
+        num_candidates: int = 100,
+        recall: RecallName | Recall = "popular",
+        user_split: UserSplit = "train",
+        reward_mode: RewardMode = "click",
+        invalid_action: InvalidAction = "raise",
+        invalid_penalty: float = -1.0,
+        split_seed: int = 0,
+        user_model: UserModel | None = None,
+        render_mode: str | None = None,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        config, parts = build_parts(
+            dataset,
+            slate_size,
+            user_model,
+            num_candidates=num_candidates,
+            recall=recall,
+            user_split=user_split,
+            reward_mode=reward_mode,
+            invalid_action=invalid_action,
+            invalid_penalty=invalid_penalty,
+            split_seed=split_seed,
+        )
+        self.config = config
+        self.core = FeedCore(config, parts, n_envs=1)
+        self.observation_space = observation_space(parts.catalogue, config)
+        self.action_space = spaces.Discrete(config.num_candidates)
+        self.item_features = parts.catalogue.item_features
+        self.user_features = parts.catalogue.user_features
+        self.render_mode = render_mode
+        self._row = np.zeros(1, dtype=np.int64)
+        self._views = {  # row 0 of the core's observation arrays, 0-d for the scalar keys
+            key: array[0] if array.ndim > 1 else array.reshape(())
+            for key, array in self.core.observed().items()
+        }
+        self._mask = np.ones(config.num_candidates, dtype=bool)
+        self._running = False
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None or self.core.uniforms.generators[0] is not self.np_random:
+            self.core.uniforms.set_generator(0, self.np_random)
+        columns = self.core.reset(self._row)
+        self._running = True
+        return self._observation(), self._info(columns)
+
+    def step(self, action: int) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        try:
+            index = operator.index(action)
+        except TypeError:
+            raise ValueError(f"action must be an integer index, got {action!r}") from None
+        if not self._running:
+            raise RuntimeError("step() on a finished episode: call reset() first")
+        result = self.core.step(self._row, np.array([index]))
+        observation = self._observation()
+        info = self._info(self.core.step_info(result))
+        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        self._running = not (terminated or truncated)
+        return observation, float(result.reward[0]), terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """``[C]`` bool, True where the candidate can be placed (sb3-contrib's masking hook)."""
+        return self.core.valid[0].copy()
+
+    def render(self) -> str | None:
+        """``"ansi"``: the user, the slot, and each placed item with its click probability."""
+        if self.render_mode is None:
+            gym.logger.warn("render() without a render_mode: make the env with render_mode='ansi'")
+            return None
+        core, k = self.core, self.config.slate_size
+        position = int(core.position[0])
+        lines = [
+            f"user {core.users[0]}  request {core.request[0]}  "
+            f"slot {position}/{k}  clicks {int(core.slate_clicks[0, :position].sum())}"
+        ]
+        for slot in range(k):
+            if slot < position:
+                click = "  click" if core.slate_clicks[0, slot] else ""
+                item, proba = core.slate_items[0, slot], core.slate_proba[0, slot]
+                lines.append(f"{slot:>3}  item {item:>7}  p={proba:.3f}{click}")
+            else:
+                lines.append(f"{slot:>3}  -")
+        return "\n".join(lines) + "\n"
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        # copies of row 0; the Discrete keys as numpy scalars (``view[()]`` of a 0-d view)
+        observation = {
+            key: view.copy() if view.ndim else view[()] for key, view in self._views.items()
+        }
+        self._mask = observation["action_mask"].view(bool)
+        return observation
+
+    def _info(self, columns: list[InfoColumn]) -> dict[str, Any]:
+        info: dict[str, Any] = {"action_mask": self._mask}
+        for key, _, values in columns:  # one row: scalars as Python values, lists as arrays
+            info[key] = values.item() if values.ndim == 1 else values[0]
+        return info

@@ -1,0 +1,157 @@
+"""`ListwiseFeedVectorEnv`: N ListwiseFeed requests per batched step (native vector env)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from rec_env.data import LogDataset
+from rec_env.envs.build import build_parts
+from rec_env.envs.config import InvalidAction, RewardMode
+from rec_env.envs.core import FeedCore, InfoColumn
+from rec_env.envs.recall import Recall, RecallName
+from rec_env.envs.spaces import observation_space
+from rec_env.envs.users import UserSplit
+
+if TYPE_CHECKING:
+    from rec_env.simulator import UserModel
+
+
+class ListwiseFeedVectorEnv(VectorEnv):
+    """``num_envs`` :class:`~rec_env.envs.ListwiseFeedEnv` requests, stepped by one batched call.
+
+    Arguments, spaces, rewards and infos are those of ``ListwiseFeedEnv``, batched over the
+    first axis (infos carry gymnasium's ``_key`` masks). A step places every sub-env's item
+    with one user-model call, without a Python loop over sub-envs.
+
+    Autoreset is gymnasium's ``NEXT_STEP`` mode: the step after a sub-env terminates or
+    truncates resets it (its action is ignored, reward 0, flags False, reset info).
+
+    Equivalence with single envs: ``reset(seed=s)`` gives sub-env ``i`` its own generator
+    ``seeding.np_random(s + i)``, as :class:`gymnasium.vector.SyncVectorEnv` seeds its
+    sub-envs, and each reset takes that sub-env's episode uniforms from blocks drawn from
+    its own generator (:class:`~rec_env.envs.rng.EpisodeUniforms`). So sub-env ``i`` replays
+    exactly the episodes of a ``ListwiseFeedEnv`` reset with seed ``s + i``, while a step
+    makes no generator call at all (its click uniforms were drawn at reset).
+
+    :param num_envs: N, requests stepped together.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        dataset: str | LogDataset = "synthetic",
+        slate_size: int | None = None,
+        num_candidates: int = 100,
+        recall: RecallName | Recall = "popular",
+        user_split: UserSplit = "train",
+        reward_mode: RewardMode = "click",
+        invalid_action: InvalidAction = "raise",
+        invalid_penalty: float = -1.0,
+        split_seed: int = 0,
+        user_model: UserModel | None = None,
+    ):
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        config, parts = build_parts(
+            dataset,
+            slate_size,
+            user_model,
+            num_candidates=num_candidates,
+            recall=recall,
+            user_split=user_split,
+            reward_mode=reward_mode,
+            invalid_action=invalid_action,
+            invalid_penalty=invalid_penalty,
+            split_seed=split_seed,
+        )
+        self.config = config
+        self.num_envs = num_envs
+        self.core = FeedCore(config, parts, n_envs=num_envs)
+        self.single_observation_space = observation_space(parts.catalogue, config)
+        self.single_action_space = spaces.Discrete(config.num_candidates)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.item_features = parts.catalogue.item_features
+        self.user_features = parts.catalogue.user_features
+        self._all = np.arange(num_envs)
+        self._autoreset = np.ones(num_envs, dtype=bool)  # before reset(): step() raises
+
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset every sub-env. ``seed``: an int (sub-env i gets ``seed + i``), one per sub-env,
+        or None (keep each sub-env's generator)."""
+        super().reset(seed=seed if isinstance(seed, int) else None)
+        uniforms = self.core.uniforms
+        for env, env_seed in enumerate(_sub_env_seeds(seed, self.num_envs)):
+            if env_seed is not None or uniforms.generators[env] is None:
+                uniforms.set_generator(env, seeding.np_random(env_seed)[0])
+        columns = self.core.reset(self._all)
+        self._autoreset[:] = False
+        observation = self.core.observation()
+        return observation, self._infos(observation, columns)
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every sub-env; those that ended on the previous step are reset instead."""
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,):
+            raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
+        reward = np.zeros(self.num_envs)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        columns: list[InfoColumn] = []
+        stepping = self._all
+        if self._autoreset.any():
+            columns += self.core.reset(np.flatnonzero(self._autoreset))
+            stepping = np.flatnonzero(~self._autoreset)
+        if len(stepping):
+            result = self.core.step(stepping, actions[stepping])
+            reward[stepping] = result.reward
+            terminated[stepping] = result.terminated
+            truncated[stepping] = result.truncated
+            columns += self.core.step_info(result)
+        self._autoreset = terminated | truncated
+        observation = self.core.observation()
+        return observation, reward, terminated, truncated, self._infos(observation, columns)
+
+    def action_masks(self) -> np.ndarray:
+        """``[N, C]`` bool, True where a sub-env's candidate can be placed."""
+        return self.core.valid.copy()
+
+    def _infos(self, observation: dict[str, np.ndarray], columns: list[InfoColumn]) -> dict:
+        """Gymnasium's vector info layout: ``infos[key][i]`` valid where ``infos["_" + key][i]``."""
+        infos: dict[str, Any] = {
+            "action_mask": observation["action_mask"].view(bool),
+            "_action_mask": np.ones(self.num_envs, dtype=bool),
+        }
+        for key, rows, values in columns:
+            infos[key] = np.zeros((self.num_envs, *values.shape[1:]), dtype=values.dtype)
+            infos[key][rows] = values
+            infos["_" + key] = np.zeros(self.num_envs, dtype=bool)
+            infos["_" + key][rows] = True
+        return infos
+
+
+def _sub_env_seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
+    """Seeds as :class:`gymnasium.vector.SyncVectorEnv` hands them to its sub-envs."""
+    if seed is None:
+        return [None] * n
+    if isinstance(seed, int):
+        return [seed + i for i in range(n)]
+    if len(seed) != n:
+        raise ValueError(f"expected {n} seeds, one per sub-env, got {len(seed)}")
+    return list(seed)

@@ -1,0 +1,69 @@
+"""`FlatFeatures`: the Dict observation as one float32 vector, for SB3's plain policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rec_env.envs.spaces import feature_box
+
+
+class FlatFeatures(gym.ObservationWrapper):
+    """Flatten a ``ListwiseFeedEnv`` observation into features (ids become their feature rows).
+
+    Layout, with F_u user features, F_i item features, K slots and C candidates:
+
+    | Part                                              | Size           |
+    |---------------------------------------------------|----------------|
+    | user features                                     | F_u            |
+    | position, one-hot over 0..K                       | K + 1          |
+    | per slot: placed item's features, then its click  | K * (F_i + 1)  |
+    | candidates' features, in candidate order          | C * F_i        |
+    | action mask (1 = valid)                           | C              |
+
+    Empty slots are zeros. Bounds come from the feature tables, so the ``Box`` is finite.
+    ``action_masks()`` is kept for sb3-contrib's ``MaskablePPO``. Plain SB3 algorithms (no
+    masking) pick masked actions, so use them with ``invalid_action="penalty"``.
+
+    :param env: a ``ListwiseFeedEnv`` (possibly wrapped, e.g. by ``gym.make``).
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        self.item_features = env.unwrapped.item_features
+        k, c = space["slate_items"].shape[0], space["candidates"].shape[0]
+        item = feature_box(self.item_features)
+        user = space["user_features"]
+        slot_low = np.append(np.minimum(item.low, 0.0), 0.0)
+        slot_high = np.append(np.maximum(item.high, 0.0), 1.0)
+        low = [user.low, np.zeros(k + 1), np.tile(slot_low, k), np.tile(item.low, c), np.zeros(c)]
+        high = [user.high, np.ones(k + 1), np.tile(slot_high, k), np.tile(item.high, c), np.ones(c)]
+        self.observation_space = spaces.Box(
+            np.concatenate(low, dtype=np.float32),
+            np.concatenate(high, dtype=np.float32),
+            dtype=np.float32,
+        )
+        self._one_hot = np.eye(k + 1, dtype=np.float32)
+
+    def observation(self, observation: dict[str, Any]) -> np.ndarray:
+        """``[D]`` float32 features of one observation (layout in the class docstring)."""
+        items = observation["slate_items"]
+        placed = items >= 0
+        slots = self.item_features[np.where(placed, items, 0)] * placed[:, None]
+        slots = np.concatenate([slots, observation["slate_clicks"][:, None]], axis=1)
+        parts = (
+            observation["user_features"],
+            self._one_hot[observation["position"]],
+            slots.ravel(),
+            self.item_features[observation["candidates"]].ravel(),
+            observation["action_mask"],
+        )
+        return np.concatenate(parts, dtype=np.float32)
+
+    def action_masks(self) -> np.ndarray:
+        """``[C]`` bool, True where the candidate can be placed."""
+        return self.env.get_wrapper_attr("action_masks")()

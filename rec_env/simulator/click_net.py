@@ -1,0 +1,155 @@
+"""`ClickNet`: the torch module behind :class:`~rec_env.simulator.LogClickModel`.
+
+The click logit of user ``u`` for item ``i`` at slot ``k`` of a list, after the items
+``S`` shown before it and the ``c`` clicks on them::
+
+    logit = b + b_u + b_i + <p_u, q_i>              taste: biases and factors
+          + pos_k                                   position bias      (use_position)
+          + <q_i, W mean_{j in S} q_j> + w_c * c    in-list context    (use_context)
+
+``[p_u, b_u] = E_user[u] + A_user x_u`` and ``[q_i, b_i] = E_item[i] + A_item x_i``: an id
+embedding plus a linear map of the (standardised) feature vector ``x``, so items and users
+with few logs lean on their features. The context similarity is bilinear (``W`` learned,
+``d x d``) because factors are only identified up to a linear map; ``W = -fatigue * I``
+recovers a plain dot-product fatigue penalty.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def exclusive_cumsum(values: torch.Tensor) -> torch.Tensor:
+    """Sum over the slots strictly before each slot, along dim 1: ``[N, K, ...] -> [N, K, ...]``."""
+    return torch.cumsum(values, dim=1) - values
+
+
+class ClickNet(nn.Module):
+    """Click logits for logged lists (training) and for candidates after a partial list (serving).
+
+    :param item_features: ``[n_items, F_i]`` float32 standardised item features (may have F_i = 0).
+    :param user_features: ``[n_users, F_u]`` float32 standardised user features.
+    :param slate_size: K, the slots per list.
+    :param dim: d, the factor dimension.
+    :param init_std: standard deviation of the initial id embeddings.
+    :param use_position: learn a logit offset per slot.
+    :param use_context: learn the in-list context terms.
+    """
+
+    def __init__(
+        self,
+        item_features: torch.Tensor,
+        user_features: torch.Tensor,
+        slate_size: int,
+        dim: int,
+        init_std: float,
+        use_position: bool,
+        use_context: bool,
+    ):
+        super().__init__()
+        self.dim = dim
+        self.slate_size = slate_size
+        self.register_buffer("item_features", item_features)
+        self.register_buffer("user_features", user_features)
+        self.item_embedding = _embedding(len(item_features), dim + 1, init_std)
+        self.user_embedding = _embedding(len(user_features), dim + 1, init_std)
+        self.item_map = _linear(item_features.shape[1], dim + 1)
+        self.user_map = _linear(user_features.shape[1], dim + 1)
+        self.bias = nn.Parameter(torch.zeros(()))
+        self.position_bias = nn.Parameter(torch.zeros(slate_size)) if use_position else None
+        self.context_map = nn.Parameter(torch.zeros(dim, dim)) if use_context else None
+        self.click_weight = nn.Parameter(torch.zeros(())) if use_context else None
+
+    def item_repr(self, items: torch.Tensor) -> torch.Tensor:
+        """``[...]`` item ids -> ``[..., d + 1]``: factor ``q_i`` then bias ``b_i``."""
+        return self.item_embedding(items) + self.item_map(self.item_features[items])
+
+    def user_repr(self, users: torch.Tensor) -> torch.Tensor:
+        """``[...]`` user ids -> ``[..., d + 1]``: factor ``p_u`` then bias ``b_u``."""
+        return self.user_embedding(users) + self.user_map(self.user_features[users])
+
+    def prefix_context(
+        self, items: torch.Tensor, clicks: torch.Tensor, shown: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Context of every slot from the shown slots before it.
+
+        :param items: ``[N, K]`` item ids (any valid id where not shown).
+        :param clicks: ``[N, K]`` float clicks.
+        :param shown: ``[N, K]`` float, 1 where an item was shown.
+        :return: ``(mean factor of earlier shown items [N, K, d], earlier clicks [N, K])``;
+            the mean is 0 where nothing was shown before.
+        """
+        factors = self.item_repr(items)[..., : self.dim] * shown[..., None]
+        count = exclusive_cumsum(shown).clamp(min=1.0)
+        mean = exclusive_cumsum(factors) / count[..., None]
+        return mean, exclusive_cumsum(clicks * shown)
+
+    def score(
+        self,
+        users: torch.Tensor,
+        candidates: torch.Tensor,
+        position: torch.Tensor,
+        context_mean: torch.Tensor,
+        clicks_before: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits of candidates; arguments broadcast against ``candidates [B, M]``.
+
+        :param users: ``[B, 1]`` or ``[B, M]`` user ids.
+        :param candidates: ``[B, M]`` item ids.
+        :param position: slot of each candidate, ``[B, 1]`` or ``[B, M]``.
+        :param context_mean: ``[B, 1 | M, d]`` mean factor of the items shown before.
+        :param clicks_before: ``[B, 1 | M]`` clicks so far in the list.
+        :return: ``[B, M]`` logits.
+        """
+        user, item = self.user_repr(users), self.item_repr(candidates)
+        factor = item[..., : self.dim]
+        logit = self.bias + user[..., -1] + item[..., -1]
+        logit = logit + (user[..., : self.dim] * factor).sum(-1)
+        if self.position_bias is not None:
+            logit = logit + self.position_bias[position]
+        if self.context_map is not None:
+            logit = logit + ((factor @ self.context_map) * context_mean).sum(-1)
+            logit = logit + self.click_weight * clicks_before
+        return logit
+
+    def list_logits(
+        self, users: torch.Tensor, items: torch.Tensor, clicks: torch.Tensor, shown: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits of every slot of logged lists, each with its true earlier context.
+
+        :param users: ``[N]``; :param items: ``[N, K]`` (valid ids everywhere);
+        :param clicks: ``[N, K]`` float; :param shown: ``[N, K]`` float.
+        :return: ``[N, K]`` logits (meaningful where ``shown``).
+        """
+        mean, clicks_before = self.prefix_context(items, clicks, shown)
+        position = torch.arange(items.shape[1], device=items.device)
+        return self.score(users[:, None], items, position, mean, clicks_before)
+
+    def candidate_logits(
+        self,
+        users: torch.Tensor,
+        slate_items: torch.Tensor,
+        slate_clicks: torch.Tensor,
+        placed: torch.Tensor,
+        candidates: torch.Tensor,
+        position: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits of ``[B, M]`` candidates at slot ``position [B]`` after the ``placed [B, K]`` slots."""
+        mean, clicks_before = self.prefix_context(slate_items, slate_clicks, placed)
+        rows = torch.arange(len(users), device=users.device)
+        mean, clicks_before = mean[rows, position, None, :], clicks_before[rows, position, None]
+        return self.score(users[:, None], candidates, position[:, None], mean, clicks_before)
+
+
+def _embedding(n: int, width: int, init_std: float) -> nn.Embedding:
+    embedding = nn.Embedding(n, width)
+    nn.init.normal_(embedding.weight, std=init_std)
+    return embedding
+
+
+def _linear(n_features: int, width: int) -> nn.Linear:
+    """A bias-free linear map initialised at zero (features start as a no-op)."""
+    linear = nn.Linear(n_features, width, bias=False)
+    nn.init.zeros_(linear.weight)
+    return linear

@@ -1,0 +1,208 @@
+"""Fit a :class:`LogClickModel` on a dataset's training split, cache it, or pick the user model.
+
+Training rows are every shown slot of every training list, each scored with its true
+in-list context (the items before it in the logged list and their logged clicks), so a
+batch of B lists is one ``[B, K]`` forward pass. Loss: binary cross-entropy plus an L2
+prior on the user / item id embeddings (:attr:`LogClickConfig.embedding_l2`); Adam; early
+stopping on the validation split's log-loss (the best epoch's weights are kept).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from rec_env.data.dataset import LogDataset
+from rec_env.data.fetch import cache_dir as data_cache_dir
+from rec_env.data.lists import LoggedLists, split_lists
+from rec_env.simulator.click_net import ClickNet
+from rec_env.simulator.log_model import LogClickConfig, LogClickModel, build_net
+
+SPLIT_BY = "request"
+"""How :func:`fit_or_load` splits a dataset (``split_lists(..., by=SPLIT_BY, seed=split_seed)``)."""
+
+
+@dataclass(frozen=True)
+class ListTensors:
+    """Logged lists as torch tensors, with the weights of the embedding prior.
+
+    :param users: ``[N]`` user ids.
+    :param items: ``[N, K]`` item ids, 0 where not shown.
+    :param clicks: ``[N, K]`` float32.
+    :param shown: ``[N, K]`` float32, 1 where an item was shown.
+    :param user_prior: ``[N]`` the list's shown slots / its user's shown slots in these lists.
+    :param item_prior: ``[N, K]`` 1 / the item's shown slots in these lists (0 where not shown).
+        Summed over all lists, each user's and item's prior weight is 1.
+    """
+
+    users: torch.Tensor
+    items: torch.Tensor
+    clicks: torch.Tensor
+    shown: torch.Tensor
+    user_prior: torch.Tensor
+    item_prior: torch.Tensor
+
+    @classmethod
+    def from_lists(cls, lists: LoggedLists) -> ListTensors:
+        items = np.where(lists.mask, lists.items, 0)
+        length = lists.mask.sum(axis=1)
+        user_slots = np.bincount(lists.user_ids, weights=length)[lists.user_ids]
+        item_slots = np.bincount(items[lists.mask])[items]
+        tensors = (
+            lists.user_ids.astype(np.int64),
+            items,
+            lists.clicks.astype(np.float32),
+            lists.mask.astype(np.float32),
+            (length / np.maximum(user_slots, 1)).astype(np.float32),
+            np.where(lists.mask, 1.0 / np.maximum(item_slots, 1), 0.0).astype(np.float32),
+        )
+        return cls(*(torch.from_numpy(t) for t in tensors))
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def bce(self, net: ClickNet, rows: torch.Tensor | slice) -> torch.Tensor:
+        """Mean binary cross-entropy (nats) over the shown slots of lists ``rows``."""
+        shown = self.shown[rows]
+        logits = net.list_logits(self.users[rows], self.items[rows], self.clicks[rows], shown)
+        loss = F.binary_cross_entropy_with_logits(logits, self.clicks[rows], reduction="none")
+        return (loss * shown).sum() / shown.sum().clamp(min=1.0)
+
+    def prior(self, net: ClickNet, rows: torch.Tensor) -> torch.Tensor:
+        """Unbiased batch estimate of ``sum ||id embedding||^2 / shown slots`` over all ids.
+
+        Only the id embeddings are penalised, so an id with few logs shrinks towards what
+        its features predict, not towards zero.
+        """
+        user = net.user_embedding(self.users[rows]).square().sum(-1) * self.user_prior[rows]
+        item = net.item_embedding(self.items[rows]).square().sum(-1) * self.item_prior[rows]
+        return (user.sum() + item.sum()) / self.shown[rows].sum().clamp(min=1.0)
+
+
+def standardise(features: np.ndarray) -> torch.Tensor:
+    """``[n, F]`` columns to zero mean, unit variance (constant columns only centred)."""
+    std = features.std(axis=0)
+    scaled = (features - features.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return torch.from_numpy(scaled.astype(np.float32))
+
+
+def _valid_log_loss(net: ClickNet, valid: ListTensors, batch_size: int) -> float:
+    """Log-loss over all shown validation slots, evaluated in chunks of ``batch_size`` lists."""
+    total, count = 0.0, 0.0
+    with torch.no_grad():
+        for start in range(0, len(valid), batch_size):
+            rows = slice(start, start + batch_size)
+            n_shown = float(valid.shown[rows].sum())
+            total += float(valid.bce(net, rows)) * n_shown
+            count += n_shown
+    return total / count
+
+
+def _new_net(train: LoggedLists, config: LogClickConfig) -> ClickNet:
+    """A fresh net on ``train``'s standardised features, its bias at the training click rate."""
+    features = standardise(train.item_features), standardise(train.user_features)
+    net = build_net(config, *features, train.slate_size)
+    rate = float(np.clip(train.clicks[train.mask].mean(), 1e-4, 1 - 1e-4))
+    with torch.no_grad():
+        net.bias.fill_(np.log(rate / (1.0 - rate)))  # start at the base rate, not at p = 0.5
+    return net
+
+
+def _train_epoch(
+    net: ClickNet,
+    optimizer: torch.optim.Optimizer,
+    train: ListTensors,
+    order: np.ndarray,
+    config: LogClickConfig,
+) -> None:
+    """One pass over the training lists in ``order``, ``config.batch_size`` lists per step."""
+    net.train()
+    for rows in torch.from_numpy(order).split(config.batch_size):
+        optimizer.zero_grad()
+        loss = train.bce(net, rows) + config.embedding_l2 * train.prior(net, rows)
+        loss.backward()
+        optimizer.step()
+    net.eval()
+
+
+def fit_log_model(
+    train: LoggedLists, valid: LoggedLists, config: LogClickConfig, progress: bool = True
+) -> LogClickModel:
+    """Fit a :class:`LogClickModel` on ``train`` with early stopping on ``valid``.
+
+    Deterministic given ``config.seed``: ``torch.manual_seed(seed)`` before the weights are
+    drawn, and the list order of each epoch from ``np.random.default_rng(seed)``.
+
+    :param train: training lists; their feature tables define the id spaces.
+    :param valid: validation lists (same id spaces), at least one shown slot.
+    :param progress: show a tqdm bar over epochs with the validation log-loss.
+    """
+    if not valid.mask.any():
+        raise ValueError("the validation split has no shown slot; use a larger dataset")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    net = _new_net(train, config)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    train_t, valid_t = ListTensors.from_lists(train), ListTensors.from_lists(valid)
+    best_loss, best_state, best_epoch = float("inf"), copy.deepcopy(net.state_dict()), 0
+    bar = tqdm(
+        range(1, config.epochs + 1), desc="fit click model", unit="epoch", disable=not progress
+    )
+    for epoch in bar:
+        _train_epoch(net, optimizer, train_t, rng.permutation(len(train_t)), config)
+        loss = _valid_log_loss(net, valid_t, config.batch_size)
+        if loss < best_loss:
+            best_loss, best_state, best_epoch = loss, copy.deepcopy(net.state_dict()), epoch
+        bar.set_postfix(valid_log_loss=f"{loss:.4f}", best_epoch=best_epoch)
+        if epoch - best_epoch >= config.patience:
+            break
+    net.load_state_dict(best_state)
+    info = {"best_epoch": best_epoch, "epochs_run": epoch, "best_valid_log_loss": best_loss}
+    return LogClickModel(net, config, info)
+
+
+def cache_path(
+    name: str, fingerprint: str, config: LogClickConfig, split_seed: int, folder: Path | None = None
+) -> Path:
+    """``<folder>/<name>-<key>.pt``, ``key`` a hash of the dataset fingerprint, config and split.
+
+    :param name: the dataset's name; :param fingerprint: its :meth:`LogDataset.fingerprint`.
+    :param folder: defaults to ``rec_env.data.cache_dir() / "models"``.
+    """
+    recipe = {"dataset": fingerprint, "config": asdict(config), "split": [SPLIT_BY, split_seed]}
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    folder = Path(folder) if folder is not None else data_cache_dir() / "models"
+    return folder / f"{name}-{key}.pt"
+
+
+def fit_or_load(
+    dataset: LogDataset,
+    config: LogClickConfig,
+    cache_dir: str | Path | None = None,
+    split_seed: int = 0,
+    progress: bool = True,
+) -> LogClickModel:
+    """The model fitted on ``dataset``'s training split, from the disk cache when present.
+
+    :param cache_dir: folder of cached models; defaults to ``rec_env.data.cache_dir() / "models"``.
+    :param split_seed: seed of the train / valid / test split (``split_lists(by="request")``).
+    :param progress: show the training progress bar (when it fits).
+    """
+    fingerprint = dataset.fingerprint()
+    folder = Path(cache_dir) if cache_dir is not None else None
+    path = cache_path(dataset.name, fingerprint, config, split_seed, folder)
+    if path.is_file():
+        return LogClickModel.load(path)
+    splits = split_lists(LoggedLists.from_dataset(dataset), by=SPLIT_BY, seed=split_seed)
+    model = fit_log_model(splits.train, splits.valid, config, progress=progress)
+    model.info.update(dataset=dataset.name, fingerprint=fingerprint, split_seed=split_seed)
+    model.save(path)
+    return model

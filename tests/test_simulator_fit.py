@@ -1,0 +1,263 @@
+"""The click model fitted on logs: interface, fitting, caching, report and metrics."""
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from rec_env.data import PAD_ITEM, LoggedLists, load_dataset, split_lists
+from rec_env.simulator import (
+    GroundTruthModel,
+    LogClickConfig,
+    LogClickModel,
+    UserModel,
+    fit_log_model,
+    fit_or_load,
+    fit_report,
+    logged_proba,
+    make_user_model,
+    plot_reliability,
+)
+from rec_env.simulator import fit as fit_module
+from rec_env.simulator.metrics import auc, expected_calibration_error, log_loss
+
+TINY = {"n_users": 60, "n_items": 80, "n_requests": 800, "progress": False}
+FAST = LogClickConfig(dim=4, epochs=4, batch_size=64)
+LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """These tiny batches run several times faster on one thread than on two busy cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset("synthetic", **TINY)
+
+
+@pytest.fixture(scope="module")
+def splits(dataset):
+    return split_lists(LoggedLists.from_dataset(dataset), seed=0)
+
+
+@pytest.fixture(scope="module")
+def model(splits):
+    return fit_log_model(splits.train, splits.valid, FAST, progress=False)
+
+
+def _requests(model: LogClickModel, b: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random ``click_proba`` arguments: B requests with full slates of valid ids."""
+    rng = np.random.default_rng(seed)
+    k = model.slate_size
+    return {
+        "users": rng.integers(0, model.n_users, b),
+        "slate_items": rng.integers(0, model.n_items, (b, k)),
+        "slate_clicks": rng.integers(0, 2, (b, k)),
+        "position": rng.integers(1, k, b),
+    }
+
+
+@pytest.mark.parametrize("candidate_shape", [(16,), (16, 5)])
+def test_click_proba_shape_dtype_range(model, candidate_shape):
+    assert isinstance(model, UserModel)
+    candidates = np.random.default_rng(1).integers(0, model.n_items, candidate_shape)
+    proba = model.click_proba(candidates=candidates, **_requests(model))
+    assert proba.shape == candidate_shape and proba.dtype == np.float32
+    assert ((proba > 0) & (proba < 1)).all()
+
+
+def test_scalar_candidates_match_a_one_column_matrix(model):
+    candidates = np.arange(16) % model.n_items
+    vector = model.click_proba(candidates=candidates, **_requests(model))
+    matrix = model.click_proba(candidates=candidates[:, None], **_requests(model))
+    np.testing.assert_array_equal(vector, matrix[:, 0])
+
+
+def test_only_slots_before_position_are_read(model):
+    request = _requests(model)
+    candidates = np.arange(16 * 3).reshape(16, 3) % model.n_items
+    before = model.click_proba(candidates=candidates, **request)
+    later = np.arange(model.slate_size)[None, :] >= request["position"][:, None]
+    garbage = dict(request)
+    garbage["slate_items"] = np.where(later, 10**9, request["slate_items"])  # out of range
+    garbage["slate_clicks"] = np.where(later, 1 - request["slate_clicks"], request["slate_clicks"])
+    np.testing.assert_array_equal(model.click_proba(candidates=candidates, **garbage), before)
+    earlier = dict(request)  # the context is read: flipping the clicks before position matters
+    earlier["slate_clicks"] = np.where(later, request["slate_clicks"], 1 - request["slate_clicks"])
+    assert not np.allclose(model.click_proba(candidates=candidates, **earlier), before)
+
+
+def test_serving_context_matches_training_context(model, splits):
+    """click_proba slot by slot gives the probabilities the model was trained on."""
+    lists = splits.test
+    tensors = fit_module.ListTensors.from_lists(lists)
+    trained = model.net.list_logits(tensors.users, tensors.items, tensors.clicks, tensors.shown)
+    trained = 1.0 / (1.0 + np.exp(-trained.detach().numpy()[lists.mask]))
+    np.testing.assert_allclose(logged_proba(model, lists)[lists.mask], trained, atol=1e-6)
+
+
+def test_fitted_model_beats_a_constant_predictor(model, dataset):
+    report = fit_report(model, dataset)
+    constant = auc(np.r_[0, 1], np.r_[0.5, 0.5])
+    assert constant == 0.5
+    assert report.auc > constant + 0.1
+    assert report.true_auc > 0.5 and 0.0 <= report.true_mae < 0.5
+    assert 0.0 <= report.ece < 0.2 and np.isfinite(report.log_loss)
+
+
+def test_report_without_ground_truth_leaves_true_metrics_empty(model, dataset):
+    report = fit_report(model, dataclasses.replace(dataset, extras={}))
+    assert report.true_auc is None and report.true_curve is None
+    assert np.isnan(report.metrics()["true_mae"])
+
+
+def test_same_seed_same_model_other_seed_other_model(model, splits):
+    request = {"candidates": np.arange(16) % model.n_items, **_requests(model)}
+    again = fit_log_model(splits.train, splits.valid, FAST, progress=False)
+    np.testing.assert_array_equal(again.click_proba(**request), model.click_proba(**request))
+    seed_1 = dataclasses.replace(FAST, seed=1)
+    other = fit_log_model(splits.train, splits.valid, seed_1, progress=False)
+    assert not np.allclose(other.click_proba(**request), model.click_proba(**request))
+
+
+def test_save_load_round_trip(model, tmp_path):
+    path = model.save(tmp_path / "sub" / "model.pt")
+    loaded = LogClickModel.load(path)
+    request = {"candidates": np.arange(32).reshape(16, 2) % model.n_items, **_requests(model)}
+    np.testing.assert_array_equal(loaded.click_proba(**request), model.click_proba(**request))
+    assert loaded.config == model.config and loaded.info["best_epoch"] == model.info["best_epoch"]
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temp file left
+
+
+def test_fit_or_load_caches_under_rec_env_data(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("REC_ENV_DATA", str(tmp_path))
+    config = dataclasses.replace(FAST, epochs=1)
+    first = fit_or_load(dataset, config, progress=False)
+    cached = list((tmp_path / "models").glob("synthetic-*.pt"))
+    assert len(cached) == 1 and first.info["fingerprint"] == dataset.fingerprint()
+
+    def no_refit(*args, **kwargs):
+        raise AssertionError("fit_or_load refitted a cached model")
+
+    monkeypatch.setattr(fit_module, "fit_log_model", no_refit)
+    second = fit_or_load(dataset, config, progress=False)
+    request = {"candidates": np.arange(16) % first.n_items, **_requests(first)}
+    np.testing.assert_array_equal(second.click_proba(**request), first.click_proba(**request))
+    with pytest.raises(AssertionError, match="refitted"):  # another split seed is another model
+        fit_or_load(dataset, config, split_seed=1, progress=False)
+
+
+def test_make_user_model(dataset, tmp_path):
+    assert isinstance(make_user_model(dataset), GroundTruthModel)
+    fitted = make_user_model(dataset, fitted=True, cache_dir=tmp_path, progress=False, epochs=1)
+    assert isinstance(fitted, LogClickModel) and fitted.config.epochs == 1
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"candidates": np.full(16, 10**6)}, "candidates out of range"),
+        ({"candidates": np.full((16, 2), -1)}, "candidates out of range"),
+        ({"users": np.full(16, 10**6)}, "users out of range"),
+        ({"position": np.full(16, 99)}, "position out of range"),
+        ({"slate_items": np.full((16, 10), -5)}, r"slate_items \(slots < position\) out of range"),
+        ({"slate_items": np.zeros((16, 4), dtype=int)}, r"\[B, K=10\]"),
+        ({"slate_clicks": np.full((16, 10), 2)}, r"slate_clicks \(slots < position\) out of range"),
+        ({"users": np.int64(3)}, "users must be"),
+        ({"candidates": np.zeros(3, dtype=int)}, "candidates must be"),
+    ],
+)
+def test_bad_input_raises_value_error(model, change, message):
+    request = {"candidates": np.zeros(16, dtype=int), **_requests(model)}
+    with pytest.raises(ValueError, match=message):
+        model.click_proba(**{**request, **change})
+
+
+def test_pad_before_position_counts_as_not_shown(model):
+    request = _requests(model)
+    request["slate_items"][:, 0] = PAD_ITEM
+    padded = model.click_proba(candidates=np.zeros(16, dtype=int), **request)
+    assert padded.shape == (16,) and np.isfinite(padded).all()
+
+
+@pytest.mark.parametrize("field", ["dim", "epochs", "batch_size", "patience", "lr"])
+def test_config_rejects_non_positive_values(field):
+    with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
+        LogClickConfig(**{field: 0})
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "expected"),
+    [
+        ([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.75),
+        ([0, 1, 0, 1], [1.0, 1.0, 2.0, 3.0], 0.625),  # one click/non-click tie counts 1/2
+        ([0, 1, 1, 0], [0.5, 0.5, 0.5, 0.5], 0.5),
+        ([1, 1, 0], [0.0, 0.1, 0.9], 0.0),
+        ([0, 1], [-3.0, 7.0], 1.0),
+    ],
+)
+def test_auc_hand_computed(labels, scores, expected):
+    assert auc(np.array(labels), np.array(scores)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("labels", "proba", "expected"),
+    [
+        ([1, 0], [0.8, 0.4], -(np.log(0.8) + np.log(0.6)) / 2),
+        ([1, 1], [0.5, 0.5], np.log(2.0)),
+        ([1, 0], [0.0, 0.0], -np.log(1e-7) / 2),  # clipped, not infinite
+    ],
+)
+def test_log_loss_hand_computed(labels, proba, expected):
+    assert log_loss(np.array(labels), np.array(proba)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("labels", "proba", "expected"),
+    [
+        ([0, 1, 1, 0], [0.1, 0.15, 0.8, 0.9], 0.5 * 0.375 + 0.25 * 0.2 + 0.25 * 0.9),
+        ([0, 1], [0.5, 0.5], 0.0),
+        ([1, 1, 1], [1.0, 1.0, 1.0], 0.0),  # p = 1 falls in the last bin
+        ([0, 0], [0.3, 0.3], 0.3),
+    ],
+)
+def test_ece_hand_computed(labels, proba, expected):
+    assert expected_calibration_error(np.array(labels), np.array(proba)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: auc(np.r_[1, 1], np.r_[0.2, 0.3]), "both clicks and non-clicks"),
+        (lambda: auc(np.r_[0, 1], np.r_[0.2]), "differ in size"),
+        (lambda: auc(np.r_[0, 2], np.r_[0.2, 0.3]), "0 or 1"),
+        (lambda: log_loss(np.r_[0, 1], np.r_[0.2, 1.3]), r"\[0, 1\]"),
+        (lambda: expected_calibration_error(np.r_[0, 1], np.r_[0.2, np.nan]), "finite"),
+    ],
+)
+def test_metrics_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_reliability_plot_writes_png(model, dataset, tmp_path):
+    report = fit_report(model, dataset)
+    path = plot_reliability({"fitted": report.curve, "true": report.true_curve}, tmp_path / "r.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_benchmark_script_smoke(tmp_path):
+    script = [sys.executable, "-m", "benchmarks.simulator_fit", "--smoke"]
+    subprocess.run([*script, "--datasets", "synthetic", "--out-dir", str(tmp_path)], check=True)
+    for name in (*LAYOUT, "reliability_synthetic.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert "ground_truth" in (tmp_path / "table.csv").read_text()
