@@ -18,6 +18,7 @@ setup(
         "pyarrow>=14",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "tensorboard>=2.14",
     ],
     extras_require={
         "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],

@@ -1,1 +1,45 @@
-"""Agents: Q-networks, DDQN training, baselines and metrics (milestone 1, in progress)."""
+"""Agents: the list-wise Q-network, DDQN / supervised learners, baselines, metrics, serving.
+
+>>> from agents import TEACHER, STUDENT, QNetwork, DDQN, DDQNConfig
+>>> # net = QNetwork(STUDENT, lists.item_features, lists.user_features)
+>>> # states = net.state(batch)              # [B, K, H], slot t sees slots < t only
+>>> # q = net.q(states[:, t], candidates)    # [B, M] for any M candidates
+
+Training from the command line: ``python -m agents.train --help``.
+"""
+
+from agents.baselines import PopularityAgent, RandomAgent
+from agents.batch import ListBatch, TDBatch
+from agents.ddqn import DDQN, DDQNConfig, double_dqn_target
+from agents.learner import Learner, LearnerConfig, LearnerOutput, polyak_update
+from agents.metrics import auc, evaluate_offline, gauc, ndcg_at_k
+from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
+from agents.serving import GreedyRanker, QAgent, export_ranker, load_ranker
+from agents.supervised import SupervisedLearner
+
+__all__ = [
+    "DDQN",
+    "STUDENT",
+    "TEACHER",
+    "DDQNConfig",
+    "GreedyRanker",
+    "Learner",
+    "LearnerConfig",
+    "LearnerOutput",
+    "ListBatch",
+    "PopularityAgent",
+    "QAgent",
+    "QNetwork",
+    "QNetworkConfig",
+    "RandomAgent",
+    "SupervisedLearner",
+    "TDBatch",
+    "auc",
+    "double_dqn_target",
+    "evaluate_offline",
+    "export_ranker",
+    "gauc",
+    "load_ranker",
+    "ndcg_at_k",
+    "polyak_update",
+]

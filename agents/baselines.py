@@ -1,0 +1,53 @@
+"""Non-learned baselines with the ranker interface of :class:`~agents.serving.QAgent`.
+
+Each has ``score_logged(lists) -> [N, K]`` (also its ``__call__``, an
+:data:`~agents.metrics.LoggedScorer`) and ``recommend(user_id, candidates, k)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rec_env.data import LoggedLists
+
+
+class PopularityAgent:
+    """Ranks items by a popularity count from the training lists (same for every user).
+
+    :param counts: ``[n_items]`` popularity, e.g. :func:`agents.offline_data.item_popularity`.
+    """
+
+    def __init__(self, counts: np.ndarray) -> None:
+        self.counts = np.asarray(counts, dtype=np.float64)
+
+    def score_logged(self, lists: LoggedLists) -> np.ndarray:
+        """``[N, K]`` the popularity of each logged item (0 in padded slots)."""
+        return np.where(lists.mask, self.counts[np.where(lists.mask, lists.items, 0)], 0.0)
+
+    __call__ = score_logged
+
+    def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
+        """The k most popular candidates, ties in candidate order."""
+        candidates = np.asarray(candidates)
+        order = np.argsort(-self.counts[candidates], kind="stable")
+        return candidates[order[:k]].tolist()
+
+
+class RandomAgent:
+    """Uniform random scores and lists.
+
+    :param seed: seed of its own numpy generator.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def score_logged(self, lists: LoggedLists) -> np.ndarray:
+        return self.rng.random(lists.items.shape)
+
+    __call__ = score_logged
+
+    def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
+        return self.rng.permutation(np.asarray(candidates))[:k].tolist()

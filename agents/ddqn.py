@@ -1,0 +1,134 @@
+"""DDQN on list-wise transitions: Huber TD loss against a Polyak-averaged target network.
+
+The TD target of transition (s_t, a_t, r_t, s_{t+1}) is::
+
+    y = r_t + gamma * (1 - done_t) * Q_target(s_{t+1}, a*),
+    a* = argmax_{a' in candidates, valid} Q_online(s_{t+1}, a')
+
+With the logged next item as the only candidate (``target="logged"``, the official DRL-Rec
+code) this is plain SARSA-style evaluation of the logging policy; with the list's remaining
+items plus a popularity recall (``target="double"``) it is Double DQN (van Hasselt et al.).
+Which candidates a batch carries is the data source's choice (:mod:`agents.offline_data`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from agents.batch import TDBatch
+from agents.learner import (
+    Learner,
+    LearnerConfig,
+    LearnerOutput,
+    eval_mode,
+    polyak_update,
+    q_at_actions,
+    weighted_mean,
+)
+from agents.qnetwork import QNetwork
+
+
+@dataclass(frozen=True)
+class DDQNConfig(LearnerConfig):
+    """DDQN settings; defaults from the official DRL-Rec code (gamma 0.4, tau 0.005)."""
+
+    gamma: float = 0.4
+    """discount per slot"""
+    tau: float = 0.005
+    """Polyak coefficient of the target update (1.0 = hard copy)"""
+    target_update_every: int = 1
+    """optimiser steps between target updates (use with tau=1.0 for hard updates)"""
+    huber_delta: float = 1.0
+    """Huber loss threshold between quadratic and linear"""
+    target: Literal["double", "logged"] = "double"
+    """a' of the TD target: online argmax over candidates ("double") or the logged next item"""
+    n_recall: int = 32
+    """popularity-recall items added to the next slot's candidates (target="double")"""
+
+
+def double_dqn_target(
+    rewards: Tensor,
+    done: Tensor,
+    q_target_next: Tensor,
+    q_online_next: Tensor,
+    valid: Tensor,
+    gamma: float,
+) -> Tensor:
+    """Masked Double-DQN target, a pure function of tensors.
+
+    :param rewards: ``[N]`` r_t.
+    :param done: ``[N]`` bool, no next slot.
+    :param q_target_next: ``[N, M]`` Q_target(s_{t+1}, a') of every candidate.
+    :param q_online_next: ``[N, M]`` Q_online(s_{t+1}, a'), used only to pick a*.
+    :param valid: ``[N, M]`` bool; invalid candidates get -inf before the argmax.
+    :return: ``[N]`` y; a transition with no valid candidate is treated as terminal.
+    """
+    scores = q_online_next.masked_fill(~valid, float("-inf"))
+    best = scores.argmax(dim=-1, keepdim=True)
+    next_value = q_target_next.gather(-1, best).squeeze(-1)
+    bootstrap = valid.any(dim=-1) & ~done
+    return rewards + gamma * torch.where(bootstrap, next_value, torch.zeros_like(next_value))
+
+
+class DDQN(Learner):
+    """Double DQN learner over :class:`~agents.batch.TDBatch` transitions.
+
+    :param network: the online Q-network (trained in place); the target is a deep copy,
+        always in eval mode.
+    :param config: discount, target updates, optimisation.
+    """
+
+    def __init__(self, network: QNetwork, config: DDQNConfig | None = None) -> None:
+        config = config or DDQNConfig()
+        super().__init__(network, config)
+        self.target_network = copy.deepcopy(network).eval().requires_grad_(False)
+
+    def td_target(self, batch: TDBatch, rows: Tensor, slots: Tensor) -> Tensor:
+        """``[N]`` TD targets of the transitions at (rows, slots); call under ``no_grad``."""
+        next_slots = (slots + 1).clamp(max=batch.lists.slate_size - 1)
+        candidates = batch.next_items[rows, slots]  # [N, M]
+        valid = batch.next_valid[rows, slots]
+        target_states = self.target_network.state(batch.lists)[rows, next_slots]
+        q_target_next = self.target_network.q(target_states, candidates)
+        if candidates.shape[-1] == 1:  # a single candidate: nothing to choose
+            q_online_next = q_target_next
+        else:
+            with eval_mode(self.network) as online:
+                q_online_next = online.q(online.state(batch.lists)[rows, next_slots], candidates)
+        return double_dqn_target(
+            batch.rewards[rows, slots],
+            batch.done[rows, slots],
+            q_target_next,
+            q_online_next,
+            valid,
+            self.config.gamma,
+        )
+
+    def compute(self, batch: TDBatch) -> LearnerOutput:
+        # 1. Online pass: every slot's state at once, Q(s_t, a_t) at the logged actions.
+        q, hint, rows, slots, states = q_at_actions(self.network, batch)
+        # 2. TD target from the target network (online argmax for Double DQN), no gradient.
+        with torch.no_grad():
+            target = self.td_target(batch, rows, slots)
+        # 3. Huber loss, weighted over the batch's transitions (padded slots weigh 0).
+        losses = F.huber_loss(q, target, reduction="none", delta=self.config.huber_delta)
+        loss = weighted_mean(losses, batch, rows, slots)
+        return LearnerOutput(loss, q, target, rows, slots, states, hint)
+
+    def after_step(self) -> None:
+        # 4. Soft (or periodic hard) target update.
+        if self.n_updates % self.config.target_update_every == 0:
+            polyak_update(self.network, self.target_network, self.config.tau)
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "target_network": self.target_network.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.target_network.load_state_dict(state["target_network"])

@@ -1,0 +1,162 @@
+"""Shared learner machinery: the optimiser step, Polyak updates, eval mode, checkpointable state.
+
+A learner turns a :class:`~agents.batch.TDBatch` into a loss (:meth:`Learner.compute`) and
+takes one optimiser step on it (:meth:`Learner.update`). Trainers (offline from logs, online
+in the environment, distillation) own the data and the loop; learners own the maths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from agents.batch import TDBatch
+from agents.qnetwork import QNetwork
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """Optimisation settings shared by every learner (defaults: official DRL-Rec code)."""
+
+    learning_rate: float = 2e-4
+    """Adam learning rate"""
+    max_grad_norm: float = 5.0
+    """gradients are clipped to this global L2 norm"""
+    batch_size: int = 256
+    """lists per update"""
+
+
+@dataclass(frozen=True)
+class LearnerOutput:
+    """What one forward pass over a batch produced, for logging and for wrappers (distillation).
+
+    :param loss: scalar, the learner's own loss.
+    :param q: ``[N]`` Q(s_t, a_t) (a logit for the supervised learner) of the batch's transitions.
+    :param target: ``[N]`` regression target: the TD target y, or the click.
+    :param rows: ``[N]`` row of each transition; :param slots: ``[N]`` its slot t.
+    :param states: ``[B, K, H]`` online states of every slot (with gradient).
+    :param hint: ``[N, hint_dim]`` hint layer at (s_t, a_t).
+    """
+
+    loss: Tensor
+    q: Tensor
+    target: Tensor
+    rows: Tensor
+    slots: Tensor
+    states: Tensor
+    hint: Tensor
+
+
+def polyak_update(source: nn.Module, target: nn.Module, tau: float) -> None:
+    """``target <- tau * source + (1 - tau) * target`` for parameters; buffers are copied.
+
+    ``tau=1`` is a hard copy.
+    """
+    with torch.no_grad():
+        for theirs, ours in zip(source.parameters(), target.parameters(), strict=True):
+            if tau == 1.0:
+                ours.copy_(theirs)
+            else:
+                ours.lerp_(theirs, tau)
+        for theirs, ours in zip(source.buffers(), target.buffers(), strict=True):
+            ours.copy_(theirs)
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Temporarily switch ``module`` to eval mode (no dropout); every submodule's mode is restored."""
+    modes = [(sub, sub.training) for sub in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for sub, training in modes:
+            sub.training = training
+
+
+def q_at_actions(
+    network: QNetwork, batch: TDBatch
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Online forward over the batch's transitions.
+
+    :return: ``(q [N], hint [N, hint_dim], rows [N], slots [N], states [B, K, H])``.
+    """
+    states = network.state(batch.lists)
+    rows, slots = batch.transitions()
+    actions = batch.lists.items[rows, slots].unsqueeze(-1)  # [N, 1]
+    q, hint = network.q(states[rows, slots], actions, return_hint=True)
+    return q[:, 0], hint[:, 0], rows, slots, states
+
+
+def weighted_mean(values: Tensor, batch: TDBatch, rows: Tensor, slots: Tensor) -> Tensor:
+    """Mean of ``[N]`` per-transition values weighted by ``batch.weights``."""
+    weights = batch.weights[rows, slots]
+    return (values * weights).sum() / weights.sum().clamp_min(1e-12)
+
+
+class Learner:
+    """Owns a network and its Adam optimiser; subclasses define :meth:`compute`.
+
+    :param network: the online Q-network, trained in place.
+    :param config: learning rate, clipping, batch size.
+    """
+
+    def __init__(self, network: QNetwork, config: LearnerConfig) -> None:
+        self.network = network
+        self.config = config
+        self.optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+        self.n_updates = 0
+
+    def compute(self, batch: TDBatch) -> LearnerOutput:
+        """Loss and per-transition tensors of one batch (no optimiser step)."""
+        raise NotImplementedError
+
+    def step(self, loss: Tensor) -> float:
+        """Backpropagate ``loss``, clip, take an Adam step; return the pre-clip gradient norm."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        return self.apply_gradients()
+
+    def apply_gradients(self) -> float:
+        """Clip the gradients already in ``.grad``, step, run :meth:`after_step`.
+
+        A wrapper training several learners on one joint loss (distillation) zeroes each
+        optimiser, calls ``backward`` once, then this on each learner.
+        """
+        norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+        self.n_updates += 1
+        self.after_step()
+        return float(norm)
+
+    def after_step(self) -> None:
+        """Hook run after every optimiser step (e.g. target-network updates)."""
+
+    def update(self, batch: TDBatch) -> dict[str, float]:
+        """One gradient step on ``batch``; returns scalars tagged for logging."""
+        self.network.train()
+        out = self.compute(batch)
+        grad_norm = self.step(out.loss)
+        return {
+            "losses/loss": out.loss.item(),
+            "losses/q_mean": out.q.mean().item(),
+            "losses/target_mean": out.target.mean().item(),
+            "losses/grad_norm": grad_norm,
+        }
+
+    def state_dict(self) -> dict:
+        """Tensors and primitives only (loads with ``torch.load(weights_only=True)``)."""
+        return {
+            "network": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "n_updates": self.n_updates,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.network.load_state_dict(state["network"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.n_updates = state["n_updates"]

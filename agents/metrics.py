@@ -1,0 +1,136 @@
+"""Offline ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, and `evaluate_offline`.
+
+Ties are never broken by input order: AUC and GAUC use mid-ranks (a tied positive/negative
+pair counts 1/2), NDCG averages the discounts of the ranks a tie group spans (the expected
+DCG under a random tie-break, as ``sklearn.metrics.ndcg_score(ignore_ties=False)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rec_env.data import LoggedLists
+
+
+def _group_midranks(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """1-based rank of each score within its group, ascending, ties given their mean rank."""
+    order = np.lexsort((scores, groups))
+    g, s = groups[order], scores[order]
+    index = np.arange(len(s))
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_tie = new_group | np.r_[True, s[1:] != s[:-1]]
+    group_start = np.maximum.accumulate(np.where(new_group, index, 0))
+    tie_start = np.maximum.accumulate(np.where(new_tie, index, 0))
+    tie_id = np.cumsum(new_tie) - 1
+    tie_size = np.bincount(tie_id)[tie_id]
+    ranks = np.empty(len(s), dtype=np.float64)
+    ranks[order] = tie_start - group_start + (tie_size + 1) / 2.0
+    return ranks
+
+
+def group_auc(
+    labels: np.ndarray, scores: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """AUC of every group (Mann-Whitney with mid-ranks).
+
+    :param labels: ``[n]`` 0/1; :param scores: ``[n]`` float; :param groups: ``[n]`` int ids.
+    :return: ``(auc [G], size [G])`` over the sorted unique groups; ``auc`` is NaN for a group
+        whose labels are all 0 or all 1.
+    """
+    labels = np.asarray(labels, dtype=np.float64).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    _, group = np.unique(np.asarray(groups).ravel(), return_inverse=True)
+    ranks = _group_midranks(scores, group)
+    size = np.bincount(group).astype(np.float64)
+    positives = np.bincount(group, weights=labels, minlength=len(size))
+    negatives = size - positives
+    rank_sum = np.bincount(group, weights=ranks * labels, minlength=len(size))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
+    auc[(positives == 0) | (negatives == 0)] = np.nan
+    return auc, size
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve of ``scores`` for 0/1 ``labels``; NaN if only one class."""
+    labels = np.asarray(labels).ravel()
+    return float(group_auc(labels, scores, np.zeros(len(labels), dtype=np.int64))[0][0])
+
+
+def gauc(labels: np.ndarray, scores: np.ndarray, users: np.ndarray) -> tuple[float, int]:
+    """Per-user AUC averaged with weights = the user's impressions.
+
+    :return: ``(gauc, n_users_skipped)``: users whose labels are all 0 or all 1 have no AUC
+        and are left out of the average; ``gauc`` is NaN if every user is skipped.
+    """
+    per_user, impressions = group_auc(labels, scores, users)
+    kept = ~np.isnan(per_user)
+    skipped = int((~kept).sum())
+    if not kept.any():
+        return float("nan"), skipped
+    return float(np.average(per_user[kept], weights=impressions[kept])), skipped
+
+
+def ndcg_at_k(gains: np.ndarray, scores: np.ndarray, mask: np.ndarray, k: int) -> float:
+    """Mean NDCG@k of every list re-ranked by ``scores``; lists without gain are left out.
+
+    :param gains: ``[N, L]`` non-negative relevance (a click).
+    :param scores: ``[N, L]`` finite model scores, higher ranks first.
+    :param mask: ``[N, L]`` bool, True for the items a list holds; others are ignored.
+    :param k: cut-off; discount of rank r (0-based) is ``1 / log2(r + 2)`` for ``r < k``.
+    :return: NaN if no list has a positive gain.
+    """
+    gains = np.where(mask, np.asarray(gains, dtype=np.float64), 0.0)
+    scores = np.where(mask, np.asarray(scores, dtype=np.float64), -np.inf)
+    n, length = gains.shape
+    discount = np.where(np.arange(length) < k, 1.0 / np.log2(np.arange(length) + 2.0), 0.0)
+    cumulative = np.r_[0.0, np.cumsum(discount)]
+
+    order = np.argsort(-scores, axis=1, kind="stable")
+    sorted_scores = np.take_along_axis(scores, order, axis=1)
+    sorted_gains = np.take_along_axis(gains, order, axis=1)
+    index = np.broadcast_to(np.arange(length), (n, length))
+    new_tie = np.ones((n, length), dtype=bool)
+    new_tie[:, 1:] = sorted_scores[:, 1:] != sorted_scores[:, :-1]
+    end_tie = np.ones((n, length), dtype=bool)
+    end_tie[:, :-1] = new_tie[:, 1:]
+    start = np.maximum.accumulate(np.where(new_tie, index, 0), axis=1)
+    end = np.minimum.accumulate(np.where(end_tie, index, length - 1)[:, ::-1], axis=1)[:, ::-1]
+    tie_discount = (cumulative[end + 1] - cumulative[start]) / (end - start + 1)
+
+    dcg = np.sum(sorted_gains * tie_discount, axis=1)
+    ideal = np.sum(-np.sort(-gains, axis=1) * discount, axis=1)
+    has_gain = ideal > 0
+    if not has_gain.any():
+        return float("nan")
+    return float(np.mean(dcg[has_gain] / ideal[has_gain]))
+
+
+LoggedScorer = Callable[[LoggedLists], np.ndarray]
+"""Maps logged lists to a score for every slot, ``[N, K]`` (e.g. Q(s_t, a_t) of the logged item)."""
+
+
+def evaluate_offline(scorer: LoggedScorer, lists: LoggedLists, k: int = 10) -> dict[str, float]:
+    """AUC, GAUC and NDCG@k of a scorer on held-out logged lists (shown slots only).
+
+    The scorer sees the logged prefix: slot t's score may depend on the items and clicks of
+    slots < t, never on slot t's own click (that is the model's job to respect).
+
+    :return: ``{"auc", "gauc", f"ndcg_at_{k}", "n_users_skipped"}``; GAUC skips users whose
+        held-out clicks are all 0 or all 1, NDCG skips lists without a click.
+    """
+    scores = np.asarray(scorer(lists), dtype=np.float64)
+    if scores.shape != lists.items.shape:
+        raise ValueError(f"scorer returned shape {scores.shape}, expected {lists.items.shape}")
+    shown = lists.mask
+    labels = lists.clicks[shown]
+    users = np.broadcast_to(lists.user_ids[:, None], shown.shape)[shown]
+    group, skipped = gauc(labels, scores[shown], users)
+    return {
+        "auc": auc(labels, scores[shown]),
+        "gauc": group,
+        f"ndcg_at_{k}": ndcg_at_k(lists.clicks, scores, shown, k),
+        "n_users_skipped": skipped,
+    }

@@ -1,0 +1,84 @@
+"""Offline training from logged lists: the loop, periodic evaluation, checkpoints and resume.
+
+A resumed run restores the network, target network, optimiser, step and both RNGs (global
+torch for dropout, the run's generator for batch and recall draws), so it ends with the same
+parameters, bit for bit, as an uninterrupted run with the same ``threads``.
+"""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+from agents.checkpoint import (
+    CHECKPOINT_NAME,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from agents.learner import Learner
+from agents.metrics import evaluate_offline
+from agents.offline_data import LoggedTransitions
+from agents.run import (
+    BASELINES,
+    Run,
+    make_baseline,
+    make_learner,
+    make_network,
+    seed_everything,
+)
+from agents.serving import QAgent
+
+CHECKPOINT_FORMAT = 1
+
+
+def prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {prefix + name: float(value) for name, value in metrics.items()}
+
+
+def save(run: Run, learner: Learner, sampler: LoggedTransitions, step: int) -> None:
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "step": step,
+        "learner": learner.state_dict(),
+        "rng": rng_state(sampler.generator),
+    }
+    save_checkpoint(run.dir / CHECKPOINT_NAME, state)
+
+
+def restore(run: Run, learner: Learner, sampler: LoggedTransitions) -> int:
+    """Load the run's checkpoint into ``learner`` and the RNGs; return its step."""
+    state = load_checkpoint(run.dir / CHECKPOINT_NAME)
+    if state["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint format {state['format']} != {CHECKPOINT_FORMAT}")
+    learner.load_state_dict(state["learner"])
+    set_rng_state(state["rng"], sampler.generator)
+    return int(state["step"])
+
+
+def train_offline(run: Run):
+    """Train ``run.config.agent`` on ``run.splits.train``; return the ranker (a scorer)."""
+    config = run.config
+    generator = seed_everything(config)
+    train, valid = run.splits.train, run.splits.valid
+    if config.agent in BASELINES:
+        return make_baseline(config, train)
+    network = make_network(config, train)
+    learner = make_learner(config, network)
+    sampler = LoggedTransitions(train, config.learner.target, config.learner.n_recall, generator)
+    start = restore(run, learner, sampler) if run.resume else 0
+    agent = QAgent(network)
+
+    bar = tqdm(
+        range(start + 1, config.steps + 1), initial=start, total=config.steps, desc=config.agent
+    )
+    for step in bar:
+        scalars = learner.update(sampler.sample(config.learner.batch_size))
+        if step % config.log_every == 0:
+            run.logger.log(scalars, step)
+            bar.set_postfix(loss=f"{scalars['losses/loss']:.4f}")
+        if step % config.eval_every == 0:
+            run.logger.log(prefixed(evaluate_offline(agent, valid), "eval/valid_"), step)
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            save(run, learner, sampler, step)
+    return agent

@@ -1,0 +1,125 @@
+"""Logged lists as TD batches: every shown slot is a transition, reward = click.
+
+Slot t is terminal when slot t + 1 shows nothing (the end of the shown list). The next
+slot's candidate actions are either the logged next item (``"logged"``) or the list's items
+not yet placed plus items drawn from a popularity recall (``"double"``); recall items already
+placed in slots <= t are masked out.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from agents.batch import ListBatch, TDBatch
+from rec_env.data import LoggedLists
+
+
+def item_popularity(
+    lists: LoggedLists, by: Literal["clicks", "impressions"] = "clicks"
+) -> np.ndarray:
+    """``[n_items]`` float64 count of each item's clicks (or impressions) in ``lists``."""
+    shown = lists.mask
+    weights = lists.clicks[shown] if by == "clicks" else None
+    n_items = len(lists.item_features)
+    return np.bincount(lists.items[shown], weights=weights, minlength=n_items).astype(np.float64)
+
+
+class PopularityRecall:
+    """Draws candidate items with probability proportional to their popularity.
+
+    :param counts: ``[n_items]`` non-negative popularity (e.g. train impressions).
+    :param generator: the seeded source of every draw.
+    """
+
+    def __init__(self, counts: np.ndarray, generator: torch.Generator) -> None:
+        if not np.any(counts > 0):
+            raise ValueError("popularity recall needs at least one item with a positive count")
+        self.probs = torch.as_tensor(counts / counts.sum(), dtype=torch.float64)
+        self.generator = generator
+
+    def sample(self, n: int, m: int) -> Tensor:
+        """``[n, m]`` int64 item ids, drawn with replacement."""
+        draws = torch.multinomial(self.probs, n * m, replacement=True, generator=self.generator)
+        return draws.view(n, m)
+
+
+def terminal_slots(mask: Tensor) -> Tensor:
+    """``[B, K]`` bool: True where slot t + 1 shows no item (or t is the last slot)."""
+    return torch.cat([~mask[:, 1:], torch.ones_like(mask[:, :1])], dim=1)
+
+
+def logged_next(lists: ListBatch) -> tuple[Tensor, Tensor]:
+    """The logged item of slot t + 1 as the only candidate: ``([B, K, 1], [B, K, 1])``."""
+    items = torch.cat([lists.items[:, 1:], torch.zeros_like(lists.items[:, :1])], dim=1)
+    valid = ~terminal_slots(lists.mask)
+    return items.unsqueeze(-1), valid.unsqueeze(-1)
+
+
+def double_next(lists: ListBatch, recall: Tensor) -> tuple[Tensor, Tensor]:
+    """The list's items after slot t plus recalled items: ``([B, K, K + R], [B, K, K + R])``.
+
+    :param recall: ``[B, R]`` item ids per list, shared by its slots; a recalled item is
+        invalid at slot t if the list placed it in a slot <= t.
+    """
+    b, k = lists.items.shape
+    slot = torch.arange(k, device=lists.items.device)
+    later = slot[None, :] > slot[:, None]  # [t, j]: slot j comes after slot t
+    remaining_valid = later[None] & lists.mask[:, None, :]  # [B, K, K]
+    placed = ~later[None] & lists.mask[:, None, :]  # [B, K, K]: slot j <= t holds an item
+    same = recall[:, None, :, None] == lists.items[:, None, None, :]  # [B, 1, R, K]
+    recall_valid = ~(same & placed[:, :, None, :]).any(-1)  # [B, K, R]
+    items = torch.cat(
+        [lists.items[:, None, :].expand(b, k, k), recall[:, None].expand(b, k, -1)], -1
+    )
+    return items, torch.cat([remaining_valid, recall_valid], dim=-1)
+
+
+def td_batch(lists: ListBatch, next_items: Tensor, next_valid: Tensor) -> TDBatch:
+    """Every shown slot of logged lists as a transition with reward = click."""
+    return TDBatch(
+        lists=lists,
+        rewards=lists.clicks,
+        weights=lists.mask.float(),
+        done=terminal_slots(lists.mask),
+        next_items=next_items,
+        next_valid=next_valid,
+    )
+
+
+class LoggedTransitions:
+    """Samples TD batches of whole logged lists, uniformly with replacement.
+
+    :param lists: the training lists.
+    :param target: ``"logged"`` or ``"double"`` next-slot candidates.
+    :param n_recall: recalled items per list for ``"double"`` (popularity = train impressions).
+    :param generator: the seeded source of rows and recall draws (checkpoint its state).
+    """
+
+    def __init__(
+        self,
+        lists: LoggedLists,
+        target: Literal["double", "logged"],
+        n_recall: int,
+        generator: torch.Generator,
+    ) -> None:
+        if target not in ("double", "logged"):
+            raise ValueError(f"target must be 'double' or 'logged', got {target!r}")
+        self.data = ListBatch.from_lists(lists)
+        self.target, self.n_recall = target, n_recall
+        self.generator = generator
+        self.recall = PopularityRecall(item_popularity(lists, "impressions"), generator)
+
+    def batch(self, rows: Tensor) -> TDBatch:
+        """The TD batch of the lists at ``rows`` (``[B]`` int64)."""
+        lists = self.data.index(rows)
+        if self.target == "logged":
+            return td_batch(lists, *logged_next(lists))
+        return td_batch(lists, *double_next(lists, self.recall.sample(len(rows), self.n_recall)))
+
+    def sample(self, batch_size: int) -> TDBatch:
+        rows = torch.randint(len(self.data), (batch_size,), generator=self.generator)
+        return self.batch(rows)

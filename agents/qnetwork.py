@@ -1,0 +1,260 @@
+"""`QNetwork`: the DRL-Rec / HRL-Rec list-wise Q-network, with `TEACHER` and `STUDENT` presets.
+
+Slot t of a list is a token sequence ``[start, item_0, ..., item_{t-1}]``::
+
+    fields of a token    item id, item features, click, position | user id, user features
+        -> FieldInteraction (self-attention over the 6 field embeddings)  [B, t+1, D]
+        -> CausalBlock x n_layers (token j attends to tokens <= j)         [B, t+1, D]
+        -> GRU over positions                                              [B, t+1, D]
+        -> state s_t = ReLU(W [gru_t; position embedding of slot t])       [B, H=D]
+    Q(s_t, a) = MLP([s_t, item id embedding(a), item feature embedding(a)]) + b_a
+
+``b_a`` is a learned per-item bias (as in matrix factorisation); it is not in the DRL-Rec
+paper, but on small logs (ml-100k) it learns item quality many times faster than the MLP.
+
+The start token carries learned item-side fields, so slot 0 has a state too. Token j + 1
+holds item j, so the output at token t has seen exactly slots < t: running the sequence
+once gives the states of every slot without leakage (:meth:`QNetwork.state`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from agents.batch import ListBatch
+from agents.layers import CausalBlock, FieldInteraction, QHead, causal_mask
+
+ITEM_FIELDS = 4  # item id, item features, click, position
+USER_FIELDS = 2  # user id, user features
+
+
+@dataclass(frozen=True)
+class QNetworkConfig:
+    """Widths of a :class:`QNetwork`; data sizes come from the feature tables."""
+
+    embed_dim: int = 16
+    """width of every field embedding (ids, features, click, position)"""
+    model_dim: int = 64
+    """width of the item tokens, the Transformer, the GRU and the state s_t"""
+    head_dims: tuple[int, ...] = (64, 32)
+    """hidden widths of the Q MLP; the last one is the hint layer"""
+    n_heads: int = 2
+    """attention heads, in the field interaction and in the Transformer"""
+    n_layers: int = 1
+    """causal Transformer layers over the items already placed"""
+    ff_mult: int = 2
+    """feed-forward width of a Transformer layer, in multiples of model_dim"""
+    dropout: float = 0.3
+    """dropout everywhere (attention, Transformer, MLP)"""
+    max_slots: int = 16
+    """largest slate size K the position embedding supports"""
+
+    def scaled(self, width: float) -> QNetworkConfig:
+        """All widths times ``width`` (rounded to a multiple of ``n_heads``, at least ``n_heads``)."""
+
+        def scale(x: int) -> int:
+            return max(self.n_heads, round(x * width / self.n_heads) * self.n_heads)
+
+        return replace(
+            self,
+            embed_dim=scale(self.embed_dim),
+            model_dim=scale(self.model_dim),
+            head_dims=tuple(scale(d) for d in self.head_dims),
+        )
+
+
+TEACHER = QNetworkConfig()
+"""The teacher: embeddings 16 (official DRL-Rec code), model width 64, MLP 64-32."""
+STUDENT = TEACHER.scaled(0.5)
+"""The student: every width halved (embeddings 8); under half the teacher's parameters."""
+
+
+def _standardized(table: np.ndarray) -> Tensor:
+    """``[n, F]`` float32 with every column at mean 0, std 1 (constant columns become 0)."""
+    table = np.asarray(table, dtype=np.float32)
+    std = table.std(axis=0)
+    scaled = (table - table.mean(axis=0)) / np.where(std > 1e-6, std, 1.0)
+    return torch.as_tensor(scaled, dtype=torch.float32)
+
+
+class FieldEmbedding(nn.Module):
+    """Field embeddings ``[..., E]`` of items, users, clicks and positions (feature tables inside)."""
+
+    def __init__(self, embed_dim: int, max_slots: int, item_features, user_features) -> None:
+        super().__init__()
+        self.register_buffer("item_features", _standardized(item_features))
+        self.register_buffer("user_features", _standardized(user_features))
+        self.item_id = nn.Embedding(self.item_features.shape[0], embed_dim)
+        self.item_feature = nn.Linear(self.item_features.shape[1], embed_dim)
+        self.user_id = nn.Embedding(self.user_features.shape[0], embed_dim)
+        self.user_feature = nn.Linear(self.user_features.shape[1], embed_dim)
+        self.click = nn.Embedding(2, embed_dim)
+        self.position = nn.Embedding(max_slots, embed_dim)
+        self.start = nn.Parameter(0.1 * torch.randn(ITEM_FIELDS, embed_dim))
+
+    def items(self, items: Tensor) -> Tensor:
+        """``[...] -> [..., 2, E]``: id and feature embeddings of item ids."""
+        return torch.stack([self.item_id(items), self.item_feature(self.item_features[items])], -2)
+
+    def users(self, user_ids: Tensor) -> Tensor:
+        """``[B] -> [B, 2, E]``: id and feature embeddings of users."""
+        features = self.user_feature(self.user_features[user_ids])
+        return torch.stack([self.user_id(user_ids), features], -2)
+
+    def clicks(self, clicks: Tensor) -> Tensor:
+        """``[...] -> [..., E]``, linear in the click so expected clicks in [0, 1] work too."""
+        no_click, click = self.click.weight
+        return no_click + clicks.unsqueeze(-1) * (click - no_click)
+
+
+class QNetwork(nn.Module):
+    """List-wise Q-network: ``state(batch)`` once, then ``q(state, items)`` for any candidates.
+
+    :param config: widths (see :data:`TEACHER`, :data:`STUDENT`, :meth:`QNetworkConfig.scaled`).
+    :param item_features: ``[n_items, F_i]`` feature table, row = item id (standardized inside).
+    :param user_features: ``[n_users, F_u]`` feature table, row = user id.
+    """
+
+    def __init__(self, config: QNetworkConfig, item_features, user_features) -> None:
+        super().__init__()
+        self.config = config
+        e, d = config.embed_dim, config.model_dim
+        self.fields = FieldEmbedding(e, config.max_slots, item_features, user_features)
+        self.interaction = FieldInteraction(
+            ITEM_FIELDS + USER_FIELDS, e, config.n_heads, d, config.dropout
+        )
+        self.blocks = nn.ModuleList(
+            CausalBlock(d, config.n_heads, config.ff_mult, config.dropout)
+            for _ in range(config.n_layers)
+        )
+        self.gru = nn.GRU(d, d, batch_first=True)
+        self.to_state = nn.Linear(d + e, d)
+        self.head = QHead(d, 2 * e, config.head_dims, config.dropout)
+        self.item_bias = nn.Embedding(self.fields.item_features.shape[0], 1)
+        nn.init.zeros_(self.item_bias.weight)
+
+    @property
+    def state_dim(self) -> int:
+        return self.config.model_dim
+
+    @property
+    def hint_dim(self) -> int:
+        return self.config.head_dims[-1]
+
+    def n_params(self) -> int:
+        """Number of trainable parameters (feature tables are buffers, not counted)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def start_token(self, user_ids: Tensor) -> Tensor:
+        """``[B] -> [B, 1, D]``: the token that starts every list (learned item-side fields)."""
+        return self._interact(self.fields.start.expand(user_ids.shape[0], 1, -1, -1), user_ids)
+
+    def tokens(
+        self, user_ids: Tensor, items: Tensor, clicks: Tensor, first_slot: int = 0
+    ) -> Tensor:
+        """``[B, T, D]`` tokens of items placed in slots ``first_slot .. first_slot + T - 1``.
+
+        Each token depends on its own item, click, slot and the user only, so a ranker can
+        compute the token of a newly placed item alone and append it.
+        """
+        b, t = items.shape
+        slots = torch.arange(first_slot, first_slot + t, device=items.device)
+        item_side = torch.stack(
+            [
+                *self.fields.items(items).unbind(-2),
+                self.fields.clicks(clicks),
+                self.fields.position(slots).expand(b, t, -1),
+            ],
+            dim=-2,
+        )  # [B, T, 4, E]
+        return self._interact(item_side, user_ids)
+
+    def _interact(self, item_side: Tensor, user_ids: Tensor) -> Tensor:
+        """``[B, T, 4, E]`` item-side fields + the user's 2 fields -> ``[B, T, D]``."""
+        user_side = self.fields.users(user_ids).unsqueeze(1).expand(-1, item_side.shape[1], -1, -1)
+        return self.interaction(torch.cat([item_side, user_side], dim=-2))
+
+    def contextualize(self, tokens: Tensor, valid: Tensor) -> Tensor:
+        """States ``[B, T + 1, H]`` from the tokens ``[B, T + 1, D]`` of a list (start first).
+
+        :param valid: ``[B, T + 1]`` bool; invalid tokens (empty slots) are zeroed and never
+            attended to. Entry t reads tokens <= t, i.e. slots < t.
+        """
+        b, n = valid.shape
+        tokens = tokens * valid.unsqueeze(-1)
+        allowed = causal_mask(valid)
+        for block in self.blocks:
+            tokens = block(tokens, allowed)
+        hidden, _ = self.gru(tokens)
+        target_slot = self.fields.position(torch.arange(n, device=valid.device)).expand(b, -1, -1)
+        return torch.relu(self.to_state(torch.cat([hidden, target_slot], dim=-1)))
+
+    def encode(self, user_ids: Tensor, items: Tensor, clicks: Tensor, mask: Tensor) -> Tensor:
+        """States of slots 0..T given the T items placed before them.
+
+        :param user_ids: ``[B]``; :param items: ``[B, T]`` ids of slots 0..T-1 (T may be 0);
+        :param clicks: ``[B, T]`` float; :param mask: ``[B, T]`` bool, False = empty slot.
+        :return: ``[B, T + 1, H]``; entry t depends on slots < t only.
+        """
+        tokens = torch.cat([self.start_token(user_ids), self.tokens(user_ids, items, clicks)], 1)
+        start_valid = torch.ones(user_ids.shape[0], 1, dtype=torch.bool, device=mask.device)
+        return self.contextualize(tokens, torch.cat([start_valid, mask], dim=1))
+
+    def state(self, batch: ListBatch, position: int | Tensor | None = None) -> Tensor:
+        """State s_t from the slots before t of each list (slot t and later are never read).
+
+        :param position: ``None``: every slot, ``[B, K, H]`` in one pass; an ``int`` t:
+            ``[B, H]``, running only slots < t; a ``[B]`` tensor: ``[B, H]``, slot per row.
+        """
+        if isinstance(position, int):
+            return self.encode(
+                batch.user_ids,
+                batch.items[:, :position],
+                batch.clicks[:, :position],
+                batch.mask[:, :position],
+            )[:, position]
+        k = batch.slate_size
+        states = self.encode(
+            batch.user_ids,
+            batch.items[:, : k - 1],
+            batch.clicks[:, : k - 1],
+            batch.mask[:, : k - 1],
+        )
+        if position is None:
+            return states
+        return states[torch.arange(len(batch), device=states.device), position]
+
+    def candidates(self, items: Tensor) -> tuple[Tensor, Tensor]:
+        """The state-independent half of Q, computed once per candidate and reused.
+
+        :param items: ``[..., M]`` item ids.
+        :return: ``(first-layer projection [..., M, head_dims[0]], item bias [..., M])``.
+        """
+        projection = self.head.project_items(self.fields.items(items).flatten(-2))
+        return projection, self.item_bias(items).squeeze(-1)
+
+    def score(self, state: Tensor, candidates: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        """``(q [..., M], hint [..., M, hint_dim])`` from a state and :meth:`candidates`."""
+        projection, bias = candidates
+        q, hint = self.head(state, projection)
+        return q + bias, hint
+
+    def q(
+        self, state: Tensor, items: Tensor, return_hint: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Q-values of M candidate items per state; the state is computed once and broadcast.
+
+        :param state: ``[..., H]`` from :meth:`state`.
+        :param items: ``[..., M]`` item ids (same leading shape as ``state``).
+        :return: ``q [..., M]``, and ``hint [..., M, hint_dim]`` if ``return_hint``.
+        """
+        q, hint = self.score(state, self.candidates(items))
+        return (q, hint) if return_hint else q
+
+    def hint(self, state: Tensor, items: Tensor) -> Tensor:
+        """The last hidden layer of the Q MLP, ``[..., M, hint_dim]``."""
+        return self.q(state, items, return_hint=True)[1]

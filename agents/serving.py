@@ -1,0 +1,147 @@
+"""Serving a Q-network outside any environment: greedy slot-by-slot ranking and export.
+
+The list is built before the user reacts, so the clicks of the items already placed are
+unknown. :class:`GreedyRanker` fills them with ``assumed_click`` (default 0: "no clicks
+yet"; a value in (0, 1) is read as an expected click, the click embedding being linear).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from agents.batch import ListBatch
+from agents.learner import eval_mode
+from agents.qnetwork import QNetwork
+from rec_env.data import LoggedLists
+
+
+class GreedyRanker(nn.Module):
+    """Fills k slots one at a time with the valid candidate of highest Q.
+
+    Slot t's state reads the t items already chosen. Work is shared across slots: the
+    candidates' half of the Q MLP is computed once, and each chosen item's token once, when it
+    is placed (tokens are per item; only the causal Transformer and GRU rerun per slot).
+    Needs at least k valid candidates per request.
+
+    :param network: the Q-network (use it in eval mode).
+    :param k: slots to fill.
+    :param assumed_click: click value given to the placed items.
+    """
+
+    def __init__(self, network: QNetwork, k: int, assumed_click: float = 0.0) -> None:
+        super().__init__()
+        if k > network.config.max_slots:
+            raise ValueError(f"k={k} exceeds the network's max_slots={network.config.max_slots}")
+        self.network, self.k, self.assumed_click = network, k, assumed_click
+
+    def forward(self, user_ids: Tensor, candidates: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
+        """:param user_ids: ``[B]``; :param candidates: ``[B, C]`` item ids;
+        :param valid: ``[B, C]`` bool, False = may not be shown.
+
+        :return: ``(slate [B, k] item ids, q [B, k] Q-value of each chosen item)``.
+        """
+        net = self.network
+        items_half = net.candidates(candidates)  # ([B, C, head_dims[0]], [B, C]), once
+        tokens = net.start_token(user_ids)  # [B, 1, D]; one token appended per chosen item
+        clicks = torch.full((user_ids.shape[0], 1), self.assumed_click, device=candidates.device)
+        chosen: list[Tensor] = []
+        values: list[Tensor] = []
+        for t in range(self.k):
+            valid_tokens = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+            state = net.contextualize(tokens, valid_tokens)[:, t]  # [B, H]
+            q, _ = net.score(state, items_half)  # [B, C]
+            q = q.masked_fill(~valid, float("-inf"))
+            best = q.argmax(dim=1, keepdim=True)
+            valid = valid.scatter(1, best, False)
+            item = candidates.gather(1, best)  # [B, 1]
+            chosen.append(item.squeeze(1))
+            values.append(q.gather(1, best).squeeze(1))
+            if t + 1 < self.k:
+                tokens = torch.cat([tokens, net.tokens(user_ids, item, clicks, first_slot=t)], 1)
+        return torch.stack(chosen, 1), torch.stack(values, 1)
+
+
+class QAgent:
+    """A Q-network as a ranker: Q(s_t, a_t) of logged slots, and greedy recommendations.
+
+    :param network: a trained :class:`QNetwork`.
+    :param assumed_click: click value of placed items when recommending (see module doc).
+    :param batch_size: lists per forward pass when scoring.
+    """
+
+    def __init__(self, network: QNetwork, assumed_click: float = 0.0, batch_size: int = 1024):
+        self.network, self.assumed_click, self.batch_size = network, assumed_click, batch_size
+
+    @torch.no_grad()
+    def score_logged(self, lists: LoggedLists) -> np.ndarray:
+        """``[N, K]`` Q(s_t, a_t) of every logged slot given the logged prefix (eval mode)."""
+        data = ListBatch.from_lists(lists)
+        scores = []
+        with eval_mode(self.network) as net:
+            for start in range(0, len(data), self.batch_size):
+                batch = data.index(slice(start, start + self.batch_size))
+                scores.append(net.q(net.state(batch), batch.items.unsqueeze(-1)))
+        return torch.cat(scores).squeeze(-1).numpy()
+
+    __call__ = score_logged
+
+    @torch.no_grad()
+    def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
+        """The top-k list for one request, filled slot by slot (see :class:`GreedyRanker`)."""
+        items = torch.as_tensor(np.asarray(candidates), dtype=torch.int64)[None]
+        with eval_mode(self.network) as net:
+            ranker = GreedyRanker(net, k, self.assumed_click)
+            slate, _ = ranker(
+                torch.tensor([user_id]), items, torch.ones_like(items, dtype=torch.bool)
+            )
+        return slate[0].tolist()
+
+
+def export_ranker(
+    network: QNetwork,
+    path: str | Path,
+    k: int,
+    n_candidates: int = 100,
+    batch_size: int | None = None,
+    assumed_click: float = 0.0,
+) -> Path:
+    """Export :class:`GreedyRanker` with ``torch.export``; the candidate count C is dynamic.
+
+    The file loads with plain torch, no project code: ``torch.export.load(path).module()``,
+    called as ``(user_ids [B], candidates [B, C], valid [B, C]) -> (slate, q)``.
+
+    :param n_candidates: C of the example input (any C >= k works after export).
+    :param batch_size: None for a dynamic batch size; an int fixes B, which exports several
+        times faster.
+    """
+    ranker = GreedyRanker(network, k, assumed_click)
+    b = batch_size or 2
+    n_items = network.fields.item_features.shape[0]
+    example = (
+        torch.zeros(b, dtype=torch.int64),
+        torch.arange(b * n_candidates, dtype=torch.int64).view(b, n_candidates) % n_items,
+        torch.ones(b, n_candidates, dtype=torch.bool),
+    )
+    cands = {1: torch.export.Dim("candidates", min=k)}
+    if batch_size is None:
+        cands[0] = torch.export.Dim("batch")
+    shapes = ({0: cands[0]} if batch_size is None else None, cands, cands)
+    with torch.no_grad(), eval_mode(ranker), warnings.catch_warnings():
+        # nn.GRU re-assigns its flat weights while traced: a harmless warning of torch.export.
+        warnings.filterwarnings("ignore", message=".*_flat_weights.*were assigned during export")
+        program = torch.export.export(ranker, example, dynamic_shapes=shapes)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.export.save(program, path)
+    return path
+
+
+def load_ranker(path: str | Path) -> nn.Module:
+    """The exported ranker as a callable module."""
+    return torch.export.load(Path(path)).module()

@@ -1,0 +1,109 @@
+"""Train an agent and evaluate it on held-out logged lists.
+
+    python -m agents.train --agent teacher --dataset ml-100k --mode offline --seed 0 --steps 3000
+    python -m agents.train --resume runs/ml-100k__teacher__0__1700000000 [--steps 6000]
+
+A run folder ``{out}/{dataset}__{agent}__{seed}__{time}/`` holds ``config.json``,
+``scalars.csv`` (+ TensorBoard events), ``checkpoint.pt`` and ``metrics.json`` (valid and
+test AUC, GAUC, NDCG@10). ``--resume`` continues a run folder from its checkpoint with its
+saved config (``--steps`` may raise the budget); the result equals an uninterrupted run.
+Each mode is one trainer module, ``agents.<mode>``, exposing ``train_<mode>(run) -> ranker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from agents.checkpoint import checkpoint_step
+from agents.config import add_arguments, overrides
+from agents.ddqn import DDQNConfig
+from agents.logger import ScalarLogger
+from agents.metrics import evaluate_offline
+from agents.run import BASELINES, Run, TrainConfig, load_config, new_run_dir, save_config
+from rec_env.data import LoggedLists, Splits, load_dataset, split_lists
+
+METRICS_NAME = "metrics.json"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """:param dir: the run folder; :param metrics: what ``metrics.json`` holds."""
+
+    dir: Path
+    metrics: dict[str, Any]
+
+
+def load_splits(config: TrainConfig) -> Splits:
+    """The dataset's train / valid / test lists for this run."""
+    dataset = load_dataset(config.dataset, **config.dataset_kwargs)
+    lists = LoggedLists.from_dataset(dataset)
+    return split_lists(lists, by=config.split, seed=config.split_seed)
+
+
+def trainer(mode: str):
+    """``agents.<mode>.train_<mode>``; a mode without its module is not implemented yet."""
+    try:
+        module = importlib.import_module(f"agents.{mode}")
+    except ModuleNotFoundError as error:
+        if error.name != f"agents.{mode}":
+            raise
+        raise NotImplementedError(f"{mode} training lands with the environment") from error
+    return getattr(module, f"train_{mode}")
+
+
+def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
+    """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``."""
+    train_fn = trainer(config.mode)
+    splits = load_splits(config)
+    folder = Path(resume_dir) if resume_dir else new_run_dir(config)
+    step = checkpoint_step(folder) if resume_dir else None
+    network = None if config.agent in BASELINES else config.network_config(splits.train.slate_size)
+    save_config(config, network, folder)
+    logger = ScalarLogger(folder, step)
+    start = time.perf_counter()
+    try:
+        agent = train_fn(Run(config, folder, splits, logger, resume=step is not None))
+    finally:
+        logger.close()
+    seconds = time.perf_counter() - start
+    metrics: dict[str, Any] = {
+        split: evaluate_offline(agent, getattr(splits, split)) for split in ("valid", "test")
+    }
+    metrics.update(steps=config.steps, run_seconds=seconds, resumed_from=step)
+    if network is not None:
+        metrics["params"] = agent.network.n_params()
+    (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    return RunResult(folder, metrics)
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path | None]:
+    parser = argparse.ArgumentParser(
+        prog="python -m agents.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--resume", type=Path, default=None, help="run folder to continue")
+    add_arguments(parser, TrainConfig)
+    add_arguments(parser, DDQNConfig)
+    args = parser.parse_args(argv)
+    if args.resume is not None:
+        config = load_config(args.resume)
+        return replace(config, steps=args.steps or config.steps), args.resume
+    learner = DDQNConfig(**overrides(args, DDQNConfig))
+    return TrainConfig(**overrides(args, TrainConfig), learner=learner), None
+
+
+def main(argv: list[str] | None = None) -> None:
+    config, resume_dir = parse_args(argv)
+    result = run(config, resume_dir)
+    print(json.dumps({"run_dir": str(result.dir), **result.metrics}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

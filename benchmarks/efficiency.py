@@ -1,0 +1,221 @@
+"""Teacher vs student efficiency: parameters, training throughput, per-request serving latency.
+
+A request scores C candidates for each of K slots, greedily (slot t's state reads the t
+items chosen so far), as :class:`agents.serving.GreedyRanker` does, eagerly and through the
+``torch.export`` file. One CPU thread; latency is the median of timed repeats after warmup.
+
+    python -m benchmarks.efficiency            # C=100, K=10, batch 1 and 256
+    python -m benchmarks.efficiency --smoke    # tiny sizes, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from agents.ddqn import DDQN, DDQNConfig
+from agents.offline_data import LoggedTransitions
+from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
+from agents.serving import GreedyRanker, export_ranker, load_ranker
+from benchmarks.common import markdown_table, write_results
+from rec_env.data import LoggedLists, load_dataset
+
+METHODS = {"teacher": TEACHER, "student": STUDENT}
+
+
+@dataclass
+class Config:
+    out_dir: str = "results/efficiency"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    dataset: str = "synthetic"
+    """dataset whose catalogue sizes the embedding tables"""
+    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+    """extra load_dataset arguments"""
+    n_candidates: int = 100
+    """C, candidates scored per slot"""
+    slate_size: int = 10
+    """K, slots filled per request"""
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 256])
+    """requests per forward call"""
+    repeats: int = 30
+    """timed calls per latency measurement (the median is reported)"""
+    warmup: int = 3
+    """untimed calls before each measurement"""
+    train_steps: int = 20
+    """timed DDQN updates per method for the training throughput (after one warmup)"""
+    train_batch: int = 256
+    """lists per DDQN update"""
+    seed: int = 0
+    """seed of the networks and the random requests"""
+
+
+SMOKE = Config(
+    out_dir="results/efficiency_smoke",
+    dataset_kwargs={"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
+    n_candidates=12,
+    slate_size=3,
+    batch_sizes=[1, 4],
+    repeats=3,
+    warmup=1,
+    train_steps=2,
+    train_batch=8,
+)
+
+
+def interleaved_ms(calls: dict[Any, Callable[[], object]], warmup: int, repeats: int) -> dict:
+    """Median wall time (ms) of each call, timed in alternating rounds.
+
+    Every round times each call once, so a change in the machine's load (the CPU is shared)
+    hits all of them alike instead of whichever happened to run then.
+    """
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    times: dict[Any, list[float]] = {key: [] for key in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[key].append(time.perf_counter() - start)
+    return {key: 1e3 * statistics.median(values) for key, values in times.items()}
+
+
+def build(network_config: QNetworkConfig, lists: LoggedLists, config: Config) -> QNetwork:
+    torch.manual_seed(config.seed)
+    slots = max(network_config.max_slots, config.slate_size)
+    return QNetwork(
+        replace(network_config, max_slots=slots), lists.item_features, lists.user_features
+    )
+
+
+def train_ms(networks: dict[str, QNetwork], lists: LoggedLists, config: Config) -> dict[str, float]:
+    """Median ms of one DDQN update (double target) of ``train_batch`` lists, per method."""
+    calls = {}
+    for method, network in networks.items():
+        learner = DDQN(network, DDQNConfig(batch_size=config.train_batch))
+        sampler = LoggedTransitions(lists, "double", 32, torch.Generator().manual_seed(config.seed))
+        batches = iter([sampler.sample(config.train_batch) for _ in range(config.train_steps + 1)])
+        calls[method] = lambda learner=learner, batches=batches: learner.update(next(batches))
+    return interleaved_ms(calls, warmup=1, repeats=config.train_steps)
+
+
+def requests(network: QNetwork, config: Config, batch: int) -> tuple[torch.Tensor, ...]:
+    """``batch`` random requests: user ids, C distinct candidates each, all valid."""
+    n_users, n_items = (
+        len(t) for t in (network.fields.user_features, network.fields.item_features)
+    )
+    generator = torch.Generator().manual_seed(config.seed)
+    users = torch.randint(0, n_users, (batch,), generator=generator)
+    scores = torch.rand(batch, n_items, generator=generator)
+    candidates = scores.argsort(dim=1)[:, : config.n_candidates]
+    return users, candidates, torch.ones_like(candidates, dtype=torch.bool)
+
+
+def rankers(networks: dict[str, QNetwork], config: Config, folder: Path) -> dict:
+    """``{(method, backend): ranker}``: eager :class:`GreedyRanker` and its exported file."""
+    out = {}
+    for method, network in networks.items():
+        network.eval()
+        k, c = config.slate_size, config.n_candidates
+        out[method, "eager"] = GreedyRanker(network, k)
+        out[method, "exported"] = load_ranker(
+            export_ranker(network, folder / f"{method}.pt2", k, c)
+        )
+    return out
+
+
+def latency_rows(networks: dict[str, QNetwork], config: Config, folder: Path) -> list[dict]:
+    """One row per (method, backend, batch size): median latency of a greedy ranking call."""
+    ranking = rankers(networks, config, folder)
+    rows = []
+    for batch in config.batch_sizes:
+        inputs = requests(next(iter(networks.values())), config, batch)
+        calls = {key: lambda r=ranker, x=inputs: r(*x) for key, ranker in ranking.items()}
+        with torch.no_grad():
+            medians = interleaved_ms(calls, config.warmup, config.repeats)
+        for (method, backend), ms in medians.items():
+            rows.append(
+                {
+                    "method": method,
+                    "backend": backend,
+                    "batch_size": batch,
+                    "latency_ms": ms,
+                    "requests_per_s": 1e3 * batch / ms,
+                }
+            )
+    return rows
+
+
+def ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """Student / teacher ratio of every measurement (per backend and batch size)."""
+    keys = ["backend", "batch_size"]
+    wide = table.pivot_table(
+        index=keys, columns="method", values=["params", "train_lists_per_s", "latency_ms"]
+    )
+    out = pd.DataFrame(
+        {
+            name: wide[name]["student"] / wide[name]["teacher"]
+            for name in ("params", "train_lists_per_s", "latency_ms")
+        }
+    ).reset_index()
+    return out.rename(columns=lambda c: c if c in keys else f"{c}_ratio")
+
+
+def main(config: Config) -> pd.DataFrame:
+    torch.set_num_threads(1)
+    dataset = load_dataset(config.dataset, **config.dataset_kwargs)
+    lists = LoggedLists.from_dataset(dataset)
+    networks = {method: build(preset, lists, config) for method, preset in METHODS.items()}
+    update_ms = train_ms(networks, lists, config)
+    with tempfile.TemporaryDirectory() as folder:
+        table = pd.DataFrame(latency_rows(networks, config, Path(folder)))
+    table.insert(1, "params", table["method"].map({m: n.n_params() for m, n in networks.items()}))
+    lists_per_s = {m: 1e3 * config.train_batch / ms for m, ms in update_ms.items()}
+    table.insert(2, "train_lists_per_s", table["method"].map(lists_per_s))
+    table.insert(0, "dataset", dataset.name)
+    summary = (
+        f"# Efficiency: student vs teacher ({dataset.name}, C={config.n_candidates}, "
+        f"K={config.slate_size}, 1 CPU thread)\n\n"
+        "Latency: median wall time of one call filling K slots greedily for `batch_size` "
+        "requests; `exported` is the `torch.export` file. Training: median time of one DDQN "
+        "update (double target). Teacher and student calls alternate, so load changes on the "
+        "shared CPU hit both. Targets: student params <= 0.5 and latency <= 0.6 of the "
+        "teacher's.\n\n"
+        + markdown_table(table)
+        + "\n## Student / teacher\n\n"
+        + markdown_table(ratios(table))
+    )
+    write_results(config.out_dir, table, summary, config)
+    print(summary)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes for a quick check")
+    parser.add_argument("--out-dir", default=None)
+    parser.add_argument("--dataset", default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    config = SMOKE if args.smoke else Config()
+    return replace(
+        config,
+        out_dir=args.out_dir or config.out_dir,
+        dataset=args.dataset or config.dataset,
+        repeats=args.repeats or config.repeats,
+    )
+
+
+if __name__ == "__main__":
+    main(parse_args())

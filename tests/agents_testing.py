@@ -1,0 +1,33 @@
+"""Shared tiny fixtures of the agents tests: a small synthetic world and a narrow network."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from agents.batch import ListBatch
+from agents.qnetwork import QNetwork, QNetworkConfig
+from rec_env.data import LoggedLists, load_dataset
+
+# Tiny models gain nothing from threads, and on a shared CPU extra threads cost 100x.
+torch.set_num_threads(1)
+
+TINY = QNetworkConfig(embed_dim=4, model_dim=8, head_dims=(8, 4), n_heads=2, dropout=0.1)
+TINY_DATA = {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False}
+
+
+@functools.lru_cache(maxsize=1)
+def tiny_lists() -> LoggedLists:
+    """500 lists of 10 slots from 150 items and 100 users."""
+    return LoggedLists.from_dataset(load_dataset("synthetic", **TINY_DATA))
+
+
+def tiny_network(seed: int = 0, config: QNetworkConfig = TINY) -> QNetwork:
+    lists = tiny_lists()
+    torch.manual_seed(seed)
+    return QNetwork(config, lists.item_features, lists.user_features)
+
+
+def tiny_batch(rows: int = 8) -> ListBatch:
+    return ListBatch.from_lists(tiny_lists()).index(slice(0, rows))

@@ -1,0 +1,38 @@
+"""The agents' benchmark scripts run end to end at smoke size and write the results layout."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
+
+
+def _run(module: str, tmp_path, *extra: str) -> pd.DataFrame:
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", module, "--smoke", "--out-dir", str(out), *extra]
+    subprocess.run(command, check=True, capture_output=True)
+    for name in LAYOUT:
+        assert (out / name).stat().st_size > 0
+    return pd.read_csv(out / "table.csv")
+
+
+def test_offline_agents_smoke(tmp_path):
+    table = _run("benchmarks.offline_agents", tmp_path, "--runs-dir", str(tmp_path / "runs"))
+    assert list(table["method"]) == [
+        "oracle", "random", "popularity", "supervised", "student", "teacher"
+    ]  # fmt: skip
+    assert table.drop(columns="run_dir").notna().all().all()
+    assert ((table["auc"] > 0) & (table["auc"] < 1)).all()
+    assert table.loc[table["method"] == "student", "params"].item() > 0
+
+
+@pytest.mark.slow
+def test_efficiency_smoke(tmp_path):
+    table = _run("benchmarks.efficiency", tmp_path)
+    assert set(table["method"]) == {"teacher", "student"}
+    assert set(table["backend"]) == {"eager", "exported"} and table.notna().all().all()
+    params = table.groupby("method")["params"].first()
+    assert params["student"] <= 0.5 * params["teacher"]
+    assert (table["latency_ms"] > 0).all() and (table["train_lists_per_s"] > 0).all()

@@ -1,0 +1,164 @@
+"""Training runs: reproducibility, bit-identical resume, checkpoints, configs and the CLI."""
+
+import csv
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+import torch
+from agents_testing import TINY_DATA
+
+from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from agents.config import field_docs
+from agents.ddqn import DDQNConfig
+from agents.offline_data import LoggedTransitions
+from agents.run import TrainConfig, load_config
+from agents.train import main, parse_args, run
+
+
+def tiny_config(tmp_path, **changes) -> TrainConfig:
+    config = TrainConfig(
+        dataset="synthetic",
+        dataset_kwargs=dict(TINY_DATA),
+        steps=6,
+        width=0.25,
+        eval_every=3,
+        checkpoint_every=2,
+        log_every=1,
+        out=str(tmp_path),
+        learner=DDQNConfig(batch_size=16, n_recall=4),
+    )
+    return replace(config, **changes)
+
+
+def _tensors(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
+    """Every tensor of a nested checkpoint dict, by dotted path."""
+    flat = {}
+    for key, value in state.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, torch.Tensor):
+            flat[name] = value
+        elif isinstance(value, dict):
+            flat.update(_tensors(value, name + "."))
+    return flat
+
+
+def _assert_same_state(first, second):
+    a, b = (_tensors(load_checkpoint(folder / CHECKPOINT_NAME)) for folder in (first, second))
+    assert a.keys() == b.keys() and len(a) > 10
+    different = [name for name in a if not torch.equal(a[name], b[name])]
+    assert not different
+
+
+def _scalars(folder):
+    with open(folder / "scalars.csv", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+@pytest.mark.parametrize("agent", ["teacher", "supervised"])
+def test_same_seed_same_result_and_other_seed_differs(tmp_path, agent):
+    config = tiny_config(tmp_path, agent=agent)
+    first, second = run(config), run(config)
+    _assert_same_state(first.dir, second.dir)
+    assert first.metrics["test"] == second.metrics["test"]
+    other = run(replace(config, seed=1))
+    with pytest.raises(AssertionError):
+        _assert_same_state(first.dir, other.dir)
+
+
+def test_resume_with_a_larger_budget_equals_uninterrupted_run(tmp_path):
+    config = tiny_config(tmp_path, learner=DDQNConfig(batch_size=16, n_recall=4, target="logged"))
+    straight = run(config)
+    first_leg = run(replace(config, steps=3))  # checkpoint at 2 and at the end, 3
+    checkpoint = load_checkpoint(first_leg.dir / CHECKPOINT_NAME)
+    assert checkpoint["step"] == 3 and set(checkpoint["rng"]) == {"torch", "generator"}
+    resumed = run(replace(config, steps=6), resume_dir=first_leg.dir)
+    assert resumed.metrics["resumed_from"] == 3
+    _assert_same_state(straight.dir, resumed.dir)
+    assert resumed.metrics["test"] == straight.metrics["test"]
+    assert _scalars(resumed.dir) == _scalars(straight.dir)
+
+
+def test_resume_after_a_crash_equals_uninterrupted_run(tmp_path, monkeypatch):
+    config = tiny_config(tmp_path)
+    straight = run(config)
+    sample, calls = LoggedTransitions.sample, []
+
+    def crash_at_step_6(self, batch_size):
+        calls.append(batch_size)
+        if len(calls) == 6:
+            raise RuntimeError("crash")
+        return sample(self, batch_size)
+
+    monkeypatch.setattr(LoggedTransitions, "sample", crash_at_step_6)
+    with pytest.raises(RuntimeError, match="crash"):
+        run(config)  # checkpoint at step 4, scalars logged up to step 5
+    monkeypatch.undo()
+    (crashed,) = set(tmp_path.iterdir()) - {straight.dir}
+    assert load_checkpoint(crashed / CHECKPOINT_NAME)["step"] == 4
+    assert _scalars(crashed)[-1][0] == "5"
+    resumed = run(config, resume_dir=crashed)
+    _assert_same_state(straight.dir, resumed.dir)
+    assert _scalars(resumed.dir) == _scalars(straight.dir)  # step 5's rows logged once
+
+
+def test_checkpoint_is_weights_only_and_atomic(tmp_path):
+    result = run(tiny_config(tmp_path, steps=2))
+    state = torch.load(result.dir / CHECKPOINT_NAME, weights_only=True)
+    assert {"network", "target_network", "optimizer", "n_updates"} <= set(state["learner"])
+    assert sorted(p.name for p in result.dir.iterdir() if p.name.startswith(CHECKPOINT_NAME)) == [
+        CHECKPOINT_NAME
+    ]  # no temporary file left behind
+
+
+def test_run_folder_layout_and_config_round_trip(tmp_path):
+    config = tiny_config(tmp_path, agent="student", seed=2)
+    result = run(config)
+    assert result.dir.name.startswith("synthetic__student__2__")
+    assert load_config(result.dir) == config
+    saved = json.loads((result.dir / "config.json").read_text())
+    assert saved["network"]["embed_dim"] == 2 and saved["train"]["learner"]["gamma"] == 0.4
+    metrics = json.loads((result.dir / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"auc", "gauc", "ndcg_at_10", "n_users_skipped"}
+    tags = {row[1] for row in _scalars(result.dir)[1:]}
+    assert {"losses/loss", "losses/grad_norm", "eval/valid_auc", "eval/valid_gauc"} <= tags
+    assert any(p.name.startswith("events.out.tfevents") for p in result.dir.iterdir())
+
+
+@pytest.mark.parametrize("agent", ["popularity", "random"])
+def test_baselines_evaluate_without_training(tmp_path, agent):
+    result = run(tiny_config(tmp_path, agent=agent))
+    assert 0.0 <= result.metrics["test"]["auc"] <= 1.0 and "params" not in result.metrics
+    assert not (result.dir / CHECKPOINT_NAME).exists()
+
+
+def test_online_mode_is_not_implemented_yet(tmp_path):
+    with pytest.raises(NotImplementedError, match="environment"):
+        run(tiny_config(tmp_path, mode="online"))
+
+
+def test_cli_flags_and_help():
+    config, resume = parse_args(["--agent", "student", "--steps", "7", "--target", "logged"])
+    assert (config.agent, config.steps, config.learner.target, resume) == (
+        "student",
+        7,
+        "logged",
+        None,
+    )
+    assert config.learner.gamma == 0.4 and config.split == "request"
+    docs = field_docs(DDQNConfig)
+    assert docs["gamma"] == "discount per slot" and docs["learning_rate"] == "Adam learning rate"
+
+
+def test_cli_subprocess_smoke_and_resume(tmp_path, capsys):
+    tiny = ["--dataset", "synthetic", "--dataset-kwargs", json.dumps(TINY_DATA), "--width", "0.25"]
+    command = [sys.executable, "-m", "agents.train", *tiny, "--agent", "student", "--steps", "2"]
+    options = ["--batch-size", "8", "--eval-every", "1", "--seed", "0", "--out", str(tmp_path)]
+    first = subprocess.run([*command, *options], check=True, capture_output=True, text=True)
+    folder = json.loads(first.stdout)["run_dir"]
+    main(["--resume", folder, "--steps", "4"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["resumed_from"] == 2 and result["steps"] == 4 and result["run_dir"] == folder
+    assert load_checkpoint(f"{folder}/{CHECKPOINT_NAME}")["step"] == 4
