@@ -1,7 +1,8 @@
 """Non-learned baselines with the ranker interface of :class:`~agents.serving.QAgent`.
 
 Each has ``score_logged(lists) -> [N, K]`` (also its ``__call__``, an
-:data:`~agents.metrics.LoggedScorer`) and ``recommend(user_id, candidates, k)``.
+:data:`~agents.metrics.LoggedScorer`), ``recommend(user_id, candidates, k)`` and
+``act(observation)`` (a :class:`~agents.policies.Policy` in the environment).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agents.policies import Observation, masked_argmax, valid_mask
 from rec_env.data import LoggedLists
 
 
@@ -34,6 +36,10 @@ class PopularityAgent:
         order = np.argsort(-self.counts[candidates], kind="stable")
         return candidates[order[:k]].tolist()
 
+    def act(self, observation: Observation) -> np.ndarray:
+        """``[N]`` the most popular valid candidate of each request."""
+        return masked_argmax(self.counts[observation["candidates"]], valid_mask(observation))
+
 
 class RandomAgent:
     """Uniform random scores and lists.
@@ -51,3 +57,8 @@ class RandomAgent:
 
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
         return self.rng.permutation(np.asarray(candidates))[:k].tolist()
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """``[N]`` a uniformly random valid candidate of each request."""
+        valid = valid_mask(observation)
+        return masked_argmax(self.rng.random(valid.shape), valid)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rec_env.data import LoggedLists
+from rec_env.data import PAD_ITEM, LoggedLists
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,21 @@ class ListBatch:
             mask=torch.as_tensor(lists.mask, dtype=torch.bool),
         )
 
+    @classmethod
+    def from_observation(cls, observation: dict[str, np.ndarray]) -> ListBatch:
+        """The lists being built in a ``ListwiseFeed`` vector env's batched observation.
+
+        Empty slots (``PAD_ITEM``) become item 0, masked out; their clicks are 0.
+        """
+        items = np.asarray(observation["slate_items"])
+        placed = items != PAD_ITEM
+        return cls(
+            user_ids=torch.as_tensor(observation["user"], dtype=torch.int64),
+            items=torch.as_tensor(np.where(placed, items, 0), dtype=torch.int64),
+            clicks=torch.as_tensor(observation["slate_clicks"], dtype=torch.float32),
+            mask=torch.as_tensor(placed),
+        )
+
     def __len__(self) -> int:
         return len(self.user_ids)
 
@@ -60,7 +75,8 @@ class TDBatch:
     :param rewards: ``[B, K]`` float32, r_t (clicks offline).
     :param weights: ``[B, K]`` float32, > 0 where (b, t) is a transition to learn from.
     :param done: ``[B, K]`` bool, True if the episode ends after slot t.
-    :param next_items: ``[B, K, M]`` int64, candidate actions a' for slot t + 1.
+    :param next_items: ``[B, K, M]`` int64, candidate actions a' for slot t + 1; or ``[B, M]``
+        when every slot of a list shares its candidates (online: the request's candidates).
     :param next_valid: ``[B, K, M]`` bool, False for candidates that may not be chosen.
     """
 
@@ -70,6 +86,15 @@ class TDBatch:
     done: Tensor
     next_items: Tensor
     next_valid: Tensor
+
+    @property
+    def shared_candidates(self) -> bool:
+        """True when ``next_items`` is ``[B, M]``, one candidate set per list."""
+        return self.next_items.dim() == 2
+
+    def next_candidates(self, rows: Tensor, slots: Tensor) -> Tensor:
+        """``[N, M]`` the candidate actions a' of the transitions at (rows, slots)."""
+        return self.next_items[rows] if self.shared_candidates else self.next_items[rows, slots]
 
     def transitions(self) -> tuple[Tensor, Tensor]:
         """``(rows [N], slots [N])`` of the transitions with positive weight, row-major."""

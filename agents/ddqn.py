@@ -52,6 +52,16 @@ class DDQNConfig(LearnerConfig):
     """popularity-recall items added to the next slot's candidates (target="double")"""
 
 
+def greedy_choice(q: Tensor, valid: Tensor) -> Tensor:
+    """``[N]`` index of the largest of ``q [N, M]`` among ``valid [N, M]`` (-inf elsewhere)."""
+    return q.masked_fill(~valid, float("-inf")).argmax(dim=-1)
+
+
+def bootstrapped(rewards: Tensor, terminal: Tensor, next_value: Tensor, gamma: float) -> Tensor:
+    """``[N]`` y = r + gamma * next_value, with next_value 0 where ``terminal``."""
+    return rewards + gamma * torch.where(terminal, torch.zeros_like(next_value), next_value)
+
+
 def double_dqn_target(
     rewards: Tensor,
     done: Tensor,
@@ -60,7 +70,7 @@ def double_dqn_target(
     valid: Tensor,
     gamma: float,
 ) -> Tensor:
-    """Masked Double-DQN target, a pure function of tensors.
+    """Masked Double-DQN target, a pure function of tensors (what :meth:`DDQN.td_target` computes).
 
     :param rewards: ``[N]`` r_t.
     :param done: ``[N]`` bool, no next slot.
@@ -69,11 +79,9 @@ def double_dqn_target(
     :param valid: ``[N, M]`` bool; invalid candidates get -inf before the argmax.
     :return: ``[N]`` y; a transition with no valid candidate is treated as terminal.
     """
-    scores = q_online_next.masked_fill(~valid, float("-inf"))
-    best = scores.argmax(dim=-1, keepdim=True)
-    next_value = q_target_next.gather(-1, best).squeeze(-1)
-    bootstrap = valid.any(dim=-1) & ~done
-    return rewards + gamma * torch.where(bootstrap, next_value, torch.zeros_like(next_value))
+    best = greedy_choice(q_online_next, valid)
+    next_value = q_target_next.gather(-1, best.unsqueeze(-1)).squeeze(-1)
+    return bootstrapped(rewards, done | ~valid.any(dim=-1), next_value, gamma)
 
 
 class DDQN(Learner):
@@ -90,25 +98,27 @@ class DDQN(Learner):
         self.target_network = copy.deepcopy(network).eval().requires_grad_(False)
 
     def td_target(self, batch: TDBatch, rows: Tensor, slots: Tensor) -> Tensor:
-        """``[N]`` TD targets of the transitions at (rows, slots); call under ``no_grad``."""
+        """``[N]`` TD targets of the transitions at (rows, slots); call under ``no_grad``.
+
+        Only the chosen a* goes through the target network; the candidates' half of the
+        online Q is computed once per list when the batch shares candidates across slots.
+        """
         next_slots = (slots + 1).clamp(max=batch.lists.slate_size - 1)
-        candidates = batch.next_items[rows, slots]  # [N, M]
+        candidates = batch.next_candidates(rows, slots)  # [N, M]
         valid = batch.next_valid[rows, slots]
-        target_states = self.target_network.state(batch.lists)[rows, next_slots]
-        q_target_next = self.target_network.q(target_states, candidates)
-        if candidates.shape[-1] == 1:  # a single candidate: nothing to choose
-            q_online_next = q_target_next
-        else:
+        best = torch.zeros(len(rows), dtype=torch.int64, device=candidates.device)
+        if candidates.shape[-1] > 1:  # a single candidate (the logged item): nothing to choose
             with eval_mode(self.network) as online:
-                q_online_next = online.q(online.state(batch.lists)[rows, next_slots], candidates)
-        return double_dqn_target(
-            batch.rewards[rows, slots],
-            batch.done[rows, slots],
-            q_target_next,
-            q_online_next,
-            valid,
-            self.config.gamma,
-        )
+                halves = online.candidates(batch.next_items)
+                at = (rows,) if batch.shared_candidates else (rows, slots)
+                states = online.state(batch.lists)[rows, next_slots]
+                q_online_next, _ = online.score(states, tuple(half[at] for half in halves))
+            best = greedy_choice(q_online_next, valid)
+        target = self.target_network
+        chosen = candidates.gather(-1, best.unsqueeze(-1))  # [N, 1]
+        next_value = target.q(target.state(batch.lists)[rows, next_slots], chosen).squeeze(-1)
+        terminal = batch.done[rows, slots] | ~valid.any(dim=-1)
+        return bootstrapped(batch.rewards[rows, slots], terminal, next_value, self.config.gamma)
 
     def compute(self, batch: TDBatch) -> LearnerOutput:
         # 1. Online pass: every slot's state at once, Q(s_t, a_t) at the logged actions.

@@ -1,4 +1,4 @@
-"""Offline ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, and `evaluate_offline`.
+"""Ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, `evaluate_offline`, `mean_ci95`.
 
 Ties are never broken by input order: AUC and GAUC use mid-ranks (a tied positive/negative
 pair counts 1/2), NDCG averages the discounts of the ranks a tie group spans (the expected
@@ -110,6 +110,19 @@ def ndcg_at_k(gains: np.ndarray, scores: np.ndarray, mask: np.ndarray, k: int) -
 
 LoggedScorer = Callable[[LoggedLists], np.ndarray]
 """Maps logged lists to a score for every slot, ``[N, K]`` (e.g. Q(s_t, a_t) of the logged item)."""
+
+
+def mean_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Mean of ``[n]`` samples and the half-width of its normal 95% confidence interval.
+
+    The half-width is ``1.96 * std / sqrt(n)`` (sample std, ddof 1); NaN for n < 2.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"expected a non-empty 1-d array, got shape {values.shape}")
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    return float(values.mean()), float(1.96 * values.std(ddof=1) / np.sqrt(len(values)))
 
 
 def evaluate_offline(scorer: LoggedScorer, lists: LoggedLists, k: int = 10) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """What a training run is: its config, its folder, its data split, its logger, and the agent factory.
 
-Trainers (``agents.offline``, later ``agents.online``) receive a :class:`Run` and return the
+Trainers (``agents.offline``, ``agents.online``) receive a :class:`Run` and return the
 trained ranker; :mod:`agents.train` creates the run and evaluates what comes back.
 """
 
@@ -22,12 +22,44 @@ from agents.logger import ScalarLogger
 from agents.offline_data import item_popularity
 from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.supervised import SupervisedLearner
-from rec_env.data import LoggedLists, Splits
+from rec_env.data import LogDataset, LoggedLists, Splits
 
-AgentName = Literal["teacher", "student", "supervised", "popularity", "random"]
+AgentName = Literal["teacher", "student", "supervised", "popularity", "random", "oracle", "ppo"]
 BASELINES = ("popularity", "random")
+ONLINE_ONLY = ("oracle", "ppo")
+"""Agents that exist only in the environment (the oracle needs its user model)."""
+NETWORK_AGENTS = ("teacher", "student", "supervised")
 PRESETS = {"teacher": TEACHER, "student": STUDENT, "supervised": TEACHER}
 CONFIG_NAME = "config.json"
+
+
+@dataclass(frozen=True)
+class OnlineConfig:
+    """Online training and evaluation settings (``TrainConfig.online``)."""
+
+    num_envs: int = 64
+    """requests filled in parallel: sub-envs of the training vector env"""
+    buffer_lists: int = 20_000
+    """replay capacity, in lists (one list = K transitions)"""
+    learning_starts: int = 1_000
+    """lists collected before the first gradient step"""
+    exploration_start: float = 1.0
+    """epsilon of the epsilon-greedy policy at the first gradient step (and before)"""
+    exploration_end: float = 0.05
+    """epsilon once exploration_steps gradient steps are done"""
+    exploration_steps: int = 1_500
+    """gradient steps over which epsilon decays linearly"""
+    eval_lists: int = 1_000
+    """lists per online evaluation (valid requests during training, test requests at the end)"""
+    eval_envs: int = 100
+    """sub-envs of the evaluation env (fixed, so every agent sees the same lists)"""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """extra ListwiseFeed-v0 arguments, e.g. {"num_candidates": 50}"""
+
+    def epsilon(self, step: int) -> float:
+        """Linear decay from ``exploration_start`` to ``exploration_end`` (CleanRL's schedule)."""
+        fraction = min(1.0, step / max(1, self.exploration_steps))
+        return self.exploration_start + fraction * (self.exploration_end - self.exploration_start)
 
 
 @dataclass(frozen=True)
@@ -35,7 +67,8 @@ class TrainConfig:
     """One training run; saved as ``config.json`` in the run folder."""
 
     agent: AgentName = "teacher"
-    """teacher / student (DDQN), supervised (BCE click model), popularity, random"""
+    """teacher / student (DDQN), supervised (BCE click model), popularity, random; online
+    only: oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
     dataset: str = "synthetic"
     """synthetic, ml-100k, obd, or a .csv / .parquet log"""
     mode: Literal["offline", "online"] = "offline"
@@ -64,6 +97,12 @@ class TrainConfig:
     """extra load_dataset keyword arguments, e.g. a tiny synthetic world"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
     """optimisation and TD settings (supervised uses the optimisation part)"""
+    online: OnlineConfig = field(default_factory=OnlineConfig)
+    """environment, exploration and replay settings of online training and evaluation"""
+
+    def __post_init__(self) -> None:
+        if self.mode == "offline" and self.agent in ONLINE_ONLY:
+            raise ValueError(f"agent {self.agent!r} exists online only: use mode='online'")
 
     def network_config(self, slate_size: int) -> QNetworkConfig:
         """The preset of ``agent`` scaled by ``width``, with room for ``slate_size`` slots."""
@@ -78,16 +117,23 @@ class Run:
 
     :param config: the run's config.
     :param dir: its folder (config, scalars, checkpoint, metrics).
-    :param splits: train / valid / test lists.
+    :param dataset: the dataset the lists come from.
+    :param splits: its train / valid / test lists.
     :param logger: scalar sink.
     :param resume: True to continue from the folder's checkpoint.
     """
 
     config: TrainConfig
     dir: Path
+    dataset: LogDataset
     splits: Splits
     logger: ScalarLogger
     resume: bool = False
+
+    def env_dataset(self) -> str | LogDataset:
+        """What to pass as an env's ``dataset``: the name when it alone rebuilds the dataset
+        (the env then shares its in-process caches), else the dataset itself."""
+        return self.dataset if self.config.dataset_kwargs else self.config.dataset
 
 
 def new_run_dir(config: TrainConfig) -> Path:

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from agents.batch import ListBatch
 from agents.learner import eval_mode
+from agents.policies import Observation, masked_argmax, valid_mask
 from agents.qnetwork import QNetwork
 from rec_env.data import LoggedLists
 
@@ -90,6 +91,22 @@ class QAgent:
         return torch.cat(scores).squeeze(-1).numpy()
 
     __call__ = score_logged
+
+    @torch.no_grad()
+    def q_values(self, observation: Observation) -> Tensor:
+        """``[N, C]`` Q(s_t, c) of every candidate of a vector env's observation (eval mode).
+
+        The state reads the items placed so far and their observed clicks.
+        """
+        batch = ListBatch.from_observation(observation)
+        position = torch.as_tensor(observation["position"], dtype=torch.int64)
+        candidates = torch.as_tensor(observation["candidates"], dtype=torch.int64)
+        with eval_mode(self.network) as net:
+            return net.q(net.state(batch, position), candidates)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        """``[N]`` the valid candidate of highest Q in each request (greedy policy)."""
+        return masked_argmax(self.q_values(observation).numpy(), valid_mask(observation))
 
     @torch.no_grad()
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:

@@ -1,13 +1,17 @@
 """Train an agent and evaluate it on held-out logged lists.
 
     python -m agents.train --agent teacher --dataset ml-100k --mode offline --seed 0 --steps 3000
+    python -m agents.train --agent student --dataset synthetic --mode online --steps 2000
     python -m agents.train --resume runs/ml-100k__teacher__0__1700000000 [--steps 6000]
 
 A run folder ``{out}/{dataset}__{agent}__{seed}__{time}/`` holds ``config.json``,
-``scalars.csv`` (+ TensorBoard events), ``checkpoint.pt`` and ``metrics.json`` (valid and
-test AUC, GAUC, NDCG@10). ``--resume`` continues a run folder from its checkpoint with its
-saved config (``--steps`` may raise the budget); the result equals an uninterrupted run.
-Each mode is one trainer module, ``agents.<mode>``, exposing ``train_<mode>(run) -> ranker``.
+``scalars.csv`` (+ TensorBoard events), ``checkpoint.pt`` and ``metrics.json``: valid and
+test AUC, GAUC, NDCG@10 on logged lists (agents that score them), and ``online``: clicks per
+list of the greedy agent on ``--eval-lists`` test requests of ListwiseFeed-v0 (fixed seeds,
+the same lists for every agent; 0 skips it). ``--resume`` continues a run folder from its
+checkpoint with its saved config (``--steps`` may raise the budget); the result equals an
+uninterrupted run. Each mode is one trainer module, ``agents.<mode>``, exposing
+``train_<mode>(run) -> agent``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,17 @@ from agents.config import add_arguments, overrides
 from agents.ddqn import DDQNConfig
 from agents.logger import ScalarLogger
 from agents.metrics import evaluate_offline
-from agents.run import BASELINES, Run, TrainConfig, load_config, new_run_dir, save_config
-from rec_env.data import LoggedLists, Splits, load_dataset, split_lists
+from agents.online import TEST_EVAL_SEED, evaluate_in_env
+from agents.run import (
+    NETWORK_AGENTS,
+    OnlineConfig,
+    Run,
+    TrainConfig,
+    load_config,
+    new_run_dir,
+    save_config,
+)
+from rec_env.data import LogDataset, LoggedLists, Splits, load_dataset, split_lists
 
 METRICS_NAME = "metrics.json"
 
@@ -39,11 +52,11 @@ class RunResult:
     metrics: dict[str, Any]
 
 
-def load_splits(config: TrainConfig) -> Splits:
-    """The dataset's train / valid / test lists for this run."""
+def load_splits(config: TrainConfig) -> tuple[LogDataset, Splits]:
+    """The run's dataset and its train / valid / test lists."""
     dataset = load_dataset(config.dataset, **config.dataset_kwargs)
     lists = LoggedLists.from_dataset(dataset)
-    return split_lists(lists, by=config.split, seed=config.split_seed)
+    return dataset, split_lists(lists, by=config.split, seed=config.split_seed)
 
 
 def trainer(mode: str):
@@ -60,21 +73,28 @@ def trainer(mode: str):
 def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
     """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``."""
     train_fn = trainer(config.mode)
-    splits = load_splits(config)
+    dataset, splits = load_splits(config)
     folder = Path(resume_dir) if resume_dir else new_run_dir(config)
     step = checkpoint_step(folder) if resume_dir else None
-    network = None if config.agent in BASELINES else config.network_config(splits.train.slate_size)
+    if resume_dir and step is None:
+        raise FileNotFoundError(f"{folder} has no checkpoint to resume from")
+    network = None
+    if config.agent in NETWORK_AGENTS:
+        network = config.network_config(splits.train.slate_size)
     save_config(config, network, folder)
     logger = ScalarLogger(folder, step)
+    this_run = Run(config, folder, dataset, splits, logger, resume=step is not None)
     start = time.perf_counter()
     try:
-        agent = train_fn(Run(config, folder, splits, logger, resume=step is not None))
+        agent = train_fn(this_run)
     finally:
         logger.close()
     seconds = time.perf_counter() - start
-    metrics: dict[str, Any] = {
-        split: evaluate_offline(agent, getattr(splits, split)) for split in ("valid", "test")
-    }
+    metrics: dict[str, Any] = {}
+    if hasattr(agent, "score_logged"):
+        metrics.update({s: evaluate_offline(agent, getattr(splits, s)) for s in ("valid", "test")})
+    if config.online.eval_lists > 0:
+        metrics["online"] = evaluate_in_env(this_run, agent, "test", TEST_EVAL_SEED)
     metrics.update(steps=config.steps, run_seconds=seconds, resumed_from=step)
     if network is not None:
         metrics["params"] = agent.network.n_params()
@@ -91,12 +111,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path | None]
     parser.add_argument("--resume", type=Path, default=None, help="run folder to continue")
     add_arguments(parser, TrainConfig)
     add_arguments(parser, DDQNConfig)
+    add_arguments(parser, OnlineConfig)
     args = parser.parse_args(argv)
     if args.resume is not None:
         config = load_config(args.resume)
         return replace(config, steps=args.steps or config.steps), args.resume
     learner = DDQNConfig(**overrides(args, DDQNConfig))
-    return TrainConfig(**overrides(args, TrainConfig), learner=learner), None
+    online = OnlineConfig(**overrides(args, OnlineConfig))
+    return TrainConfig(**overrides(args, TrainConfig), learner=learner, online=online), None
 
 
 def main(argv: list[str] | None = None) -> None:

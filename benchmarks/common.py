@@ -42,6 +42,7 @@ def peak_rss_mib() -> float:
 
 def markdown_table(table: pd.DataFrame, floatfmt: str = ".3g") -> str:
     """``table`` as a GitHub markdown table (no extra dependency)."""
+
     def cell(value) -> str:
         return format(value, floatfmt) if isinstance(value, float) else str(value)
 
@@ -49,3 +50,21 @@ def markdown_table(table: pd.DataFrame, floatfmt: str = ".3g") -> str:
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join([header, rule, *rows]) + "\n"
+
+
+def merge_rows(
+    table: pd.DataFrame, previous: Path, keys: list[str], order: list[str]
+) -> pd.DataFrame:
+    """``table`` plus the rows of a previous ``table.csv`` that it does not redo.
+
+    Rows are sorted by ``keys``; the ``method`` column (if a key) follows ``order``.
+    """
+    if not previous.exists():
+        return table
+    old = pd.read_csv(previous)
+    redone = old.set_index(keys).index.isin(table.set_index(keys).index)
+    rank = {m: i for i, m in enumerate(order)}
+    both = pd.concat([old[~redone], table], ignore_index=True)
+    return both.sort_values(
+        keys, key=lambda c: c.map(rank) if c.name == "method" else c, kind="stable"
+    )

@@ -21,7 +21,7 @@ from agents.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.run import TrainConfig
 from agents.train import load_splits, run
-from benchmarks.common import markdown_table, write_results
+from benchmarks.common import markdown_table, merge_rows, write_results
 from rec_env.data import load_dataset
 
 METRICS = ("auc", "gauc", "ndcg_at_10")
@@ -113,26 +113,12 @@ def oracle_row(config: Config, split: str) -> dict:
     train_config = TrainConfig(
         dataset="synthetic", split=split, dataset_kwargs=config.dataset_kwargs
     )
-    test = load_splits(train_config).test
+    test = load_splits(train_config)[1].test
     metrics = evaluate_offline(
         lambda lists: proba[np.searchsorted(requests, lists.request_ids)], test
     )
     row = {"dataset": "synthetic", "split": split, "method": "oracle", "seed": 0, **metrics}
     return {**row, "params": 0, "train_s": 0.0, "run_dir": ""}
-
-
-def merged(table: pd.DataFrame, previous: Path) -> pd.DataFrame:
-    """``table`` plus the rows of a previous ``table.csv`` that it does not redo."""
-    if not previous.exists():
-        return table
-    keys = ["dataset", "split", "method", "seed"]
-    old = pd.read_csv(previous)
-    redone = old.set_index(keys).index.isin(table.set_index(keys).index)
-    order = {m: i for i, m in enumerate(["oracle", *Config().agents])}
-    both = pd.concat([old[~redone], table], ignore_index=True)
-    return both.sort_values(
-        keys, key=lambda c: c.map(order) if c.name == "method" else c, kind="stable"
-    )
 
 
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +146,9 @@ def main(config: Config) -> pd.DataFrame:
                     )
     table = pd.DataFrame(rows)
     if config.merge:
-        table = merged(table, Path(config.out_dir) / "table.csv")
+        keys = ["dataset", "split", "method", "seed"]
+        order = ["oracle", *Config().agents]
+        table = merge_rows(table, Path(config.out_dir) / "table.csv", keys, order)
     summary = (
         f"# Offline agents: held-out test metrics\n\n{config.steps} steps of "
         f"{config.learner.batch_size} lists per trained agent, Adam lr "

@@ -8,6 +8,7 @@ import torch
 
 from agents.batch import ListBatch
 from agents.qnetwork import QNetwork, QNetworkConfig
+from agents.run import OnlineConfig
 from rec_env.data import LoggedLists, load_dataset
 
 # Tiny models gain nothing from threads, and on a shared CPU extra threads cost 100x.
@@ -15,6 +16,15 @@ torch.set_num_threads(1)
 
 TINY = QNetworkConfig(embed_dim=4, model_dim=8, head_dims=(8, 4), n_heads=2, dropout=0.1)
 TINY_DATA = {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False}
+TINY_ONLINE = OnlineConfig(
+    num_envs=4,
+    buffer_lists=50,
+    learning_starts=8,
+    exploration_steps=20,
+    eval_lists=20,
+    eval_envs=10,
+    env_kwargs={"num_candidates": 20},
+)
 
 
 @functools.lru_cache(maxsize=1)

@@ -36,3 +36,17 @@ def test_efficiency_smoke(tmp_path):
     params = table.groupby("method")["params"].first()
     assert params["student"] <= 0.5 * params["teacher"]
     assert (table["latency_ms"] > 0).all() and (table["train_lists_per_s"] > 0).all()
+
+
+def test_online_agents_smoke_and_merge(tmp_path):
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    table = _run("benchmarks.online_agents", tmp_path, *runs)
+    assert list(table["method"]) == ["random", "popularity", "oracle", "ppo", "student", "teacher"]
+    assert table[["clicks_per_list", "expected_clicks_per_list"]].notna().all().all()
+    assert (table["ctr"].between(0, 1)).all()
+    assert (tmp_path / "results" / "curves.png").stat().st_size > 0
+    merged = _run(
+        "benchmarks.online_agents", tmp_path, *runs, "--agents", "random", "--seeds", "1", "--merge"
+    )
+    assert len(merged) == len(table) + 1
+    assert merged.loc[merged["method"] == "random", "seed"].tolist() == [0, 1]

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from agents_testing import TINY_DATA
+from agents_testing import TINY_DATA, TINY_ONLINE
 
 from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from agents.config import field_docs
@@ -29,6 +29,7 @@ def tiny_config(tmp_path, **changes) -> TrainConfig:
         log_every=1,
         out=str(tmp_path),
         learner=DDQNConfig(batch_size=16, n_recall=4),
+        online=TINY_ONLINE,
     )
     return replace(config, **changes)
 
@@ -132,11 +133,6 @@ def test_baselines_evaluate_without_training(tmp_path, agent):
     result = run(tiny_config(tmp_path, agent=agent))
     assert 0.0 <= result.metrics["test"]["auc"] <= 1.0 and "params" not in result.metrics
     assert not (result.dir / CHECKPOINT_NAME).exists()
-
-
-def test_online_mode_is_not_implemented_yet(tmp_path):
-    with pytest.raises(NotImplementedError, match="environment"):
-        run(tiny_config(tmp_path, mode="online"))
 
 
 def test_cli_flags_and_help():

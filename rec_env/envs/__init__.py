@@ -19,7 +19,7 @@ from rec_env.envs.recall import (
 )
 from rec_env.envs.users import RequestSampler
 from rec_env.envs.vector_env import ListwiseFeedVectorEnv
-from rec_env.envs.wrappers import FlatFeatures
+from rec_env.envs.wrappers import FlatFeatures, flat_features
 
 __all__ = [
     "RECALLS",
@@ -33,5 +33,6 @@ __all__ = [
     "RandomRecall",
     "Recall",
     "RequestSampler",
+    "flat_features",
     "make_recall",
 ]

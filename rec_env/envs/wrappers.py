@@ -47,23 +47,33 @@ class FlatFeatures(gym.ObservationWrapper):
             np.concatenate(high, dtype=np.float32),
             dtype=np.float32,
         )
-        self._one_hot = np.eye(k + 1, dtype=np.float32)
 
     def observation(self, observation: dict[str, Any]) -> np.ndarray:
         """``[D]`` float32 features of one observation (layout in the class docstring)."""
-        items = observation["slate_items"]
-        placed = items >= 0
-        slots = self.item_features[np.where(placed, items, 0)] * placed[:, None]
-        slots = np.concatenate([slots, observation["slate_clicks"][:, None]], axis=1)
-        parts = (
-            observation["user_features"],
-            self._one_hot[observation["position"]],
-            slots.ravel(),
-            self.item_features[observation["candidates"]].ravel(),
-            observation["action_mask"],
-        )
-        return np.concatenate(parts, dtype=np.float32)
+        return flat_features(observation, self.item_features)
 
     def action_masks(self) -> np.ndarray:
         """``[C]`` bool, True where the candidate can be placed."""
         return self.env.get_wrapper_attr("action_masks")()
+
+
+def flat_features(observation: dict[str, Any], item_features: np.ndarray) -> np.ndarray:
+    """:class:`FlatFeatures` of one observation (``[D]``) or of a vector env's batch (``[N, D]``).
+
+    :param item_features: ``[n_items, F_i]`` the env's item feature table.
+    """
+    items = np.asarray(observation["slate_items"])
+    batch = items.shape[:-1]
+    placed = items >= 0
+    slots = item_features[np.where(placed, items, 0)] * placed[..., None]  # [..., K, F_i]
+    slots = np.concatenate([slots, observation["slate_clicks"][..., None]], axis=-1)
+    position = np.asarray(observation["position"])[..., None]
+    parts = (
+        observation["user_features"],
+        position == np.arange(items.shape[-1] + 1),  # one-hot over 0..K
+        slots.reshape(*batch, -1),
+        item_features[observation["candidates"]].reshape(*batch, -1),
+        observation["action_mask"],
+    )
+    return np.concatenate(parts, axis=-1, dtype=np.float32)
+

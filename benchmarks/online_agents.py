@@ -1,0 +1,237 @@
+"""Online agents table: clicks per list in ListwiseFeed-v0 of every agent, per dataset and seed.
+
+Each cell is one ``agents.train --mode online`` run (its folder under ``runs_dir``): DDQN
+teacher and student trained in the env, MaskablePPO on the same number of env slots, and the
+untrained popularity, random and oracle agents. Every agent is scored on the same 1,000 test
+requests with the same click uniforms (fixed evaluation seeds), greedily.
+
+    python -m benchmarks.online_agents                       # synthetic + ml-100k, 3 seeds
+    python -m benchmarks.online_agents --datasets ml-100k --merge   # add / redo one dataset
+    python -m benchmarks.online_agents --smoke               # a tiny synthetic world, seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from agents.config import add_arguments, overrides  # noqa: E402
+from agents.ddqn import DDQNConfig  # noqa: E402
+from agents.run import OnlineConfig, TrainConfig  # noqa: E402
+from agents.train import run  # noqa: E402
+from benchmarks.common import markdown_table, merge_rows, write_results  # noqa: E402
+
+KEYS = ["dataset", "method", "seed"]
+ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list", "ctr")
+OFFLINE = ("auc", "gauc", "ndcg_at_10")
+CURVE_TAG = "eval/valid_expected_clicks_per_list"
+
+
+@dataclass(frozen=True)
+class Config:
+    out_dir: str = "results/online_agents"
+    """where table.csv, summary.md, curves.png, config.json and command.txt go"""
+    runs_dir: str = "runs/online_agents"
+    """parent of the training runs' folders"""
+    datasets: tuple[str, ...] = ("synthetic", "ml-100k")
+    """datasets whose simulators the agents train and are scored in"""
+    agents: tuple[str, ...] = ("random", "popularity", "oracle", "ppo", "student", "teacher")
+    """agents, as agents.train names them"""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """training seeds (the split seed and the evaluation seeds stay fixed)"""
+    steps: int = 3000
+    """DDQN gradient steps (PPO gets the same env slots: steps * num_envs)"""
+    eval_every: int = 250
+    """steps between evaluations on validation requests (the curves)"""
+    merge: bool = False
+    """keep the rows of out_dir/table.csv that this run does not redo"""
+    smoke: bool = False
+    """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
+    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+    """extra load_dataset arguments (synthetic only)"""
+    learner: DDQNConfig = field(
+        default_factory=lambda: DDQNConfig(learning_rate=1e-3, batch_size=64)
+    )
+    """learner settings of the DDQN agents"""
+    online: OnlineConfig = field(default_factory=OnlineConfig)
+    """online training and evaluation settings"""
+
+
+SMOKE = {
+    "datasets": ("synthetic",),
+    "seeds": (0,),
+    "steps": 20,
+    "eval_every": 10,
+    "out_dir": "results/online_agents_smoke",
+    "runs_dir": "runs/online_agents_smoke",
+    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
+    "learner": DDQNConfig(batch_size=8),
+    "online": OnlineConfig(
+        num_envs=4,
+        learning_starts=8,
+        eval_lists=20,
+        eval_envs=10,
+        env_kwargs={"num_candidates": 20},
+    ),
+}
+
+
+def train_config(config: Config, dataset: str, agent: str, seed: int) -> TrainConfig:
+    return TrainConfig(
+        agent=agent,
+        dataset=dataset,
+        mode="online",
+        seed=seed,
+        steps=config.steps,
+        out=config.runs_dir,
+        eval_every=config.eval_every,
+        checkpoint_every=config.steps,
+        dataset_kwargs=config.dataset_kwargs if dataset == "synthetic" else {},
+        learner=config.learner,
+        online=config.online,
+    )
+
+
+def one_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
+    result = run(train_config(config, dataset, agent, seed))
+    offline = result.metrics.get("test", {})
+    return {
+        "dataset": dataset,
+        "method": agent,
+        "seed": seed,
+        **{name: result.metrics["online"][name] for name in ONLINE},
+        **{f"test_{name}": offline.get(name, float("nan")) for name in OFFLINE},
+        "params": result.metrics.get("params", 0),
+        "train_s": result.metrics["run_seconds"],
+        "run_dir": str(result.dir),
+    }
+
+
+def aggregate(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method): mean +- std over seeds, and the mean evaluation CI half-width."""
+    groups = table.groupby(["dataset", "method"], sort=False)
+
+    def spread(x: pd.Series) -> str:
+        return f"{x.mean():.3f} +- {x.std(ddof=1):.3f}" if len(x) > 1 else f"{x.mean():.3f}"
+
+    out = groups[["clicks_per_list", "expected_clicks_per_list"]].agg(spread)
+    out["eval_ci95"] = groups["clicks_per_list_ci95"].mean().map("{:.3f}".format)
+    out["test_auc"] = groups["test_auc"].mean().map("{:.3f}".format)
+    out["train_s"] = groups["train_s"].mean().map("{:.0f}".format)
+    out["n_seeds"] = groups.size()
+    return out.reset_index()
+
+
+def ordering_checks(table: pd.DataFrame) -> str:
+    """Whether trained DDQN > popularity > random in expected clicks per list (seed means)."""
+    means = table.groupby(["dataset", "method"])["expected_clicks_per_list"].mean()
+    lines = []
+    for dataset in table["dataset"].unique():
+        m = means[dataset]
+        if not {"teacher", "popularity", "random"} <= set(m.index):
+            continue
+        for agent in ("teacher", "student"):
+            if agent in m.index:
+                holds = m[agent] > m["popularity"] > m["random"]
+                lines.append(
+                    f"- {dataset}: {agent} {m[agent]:.3f} > popularity {m['popularity']:.3f} > "
+                    f"random {m['random']:.3f}: {'holds' if holds else 'does NOT hold'}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def read_curve(run_dir: str) -> pd.Series:
+    """The run's validation curve, expected clicks per list by step."""
+    with open(Path(run_dir) / "scalars.csv", newline="") as handle:
+        rows = [
+            (int(step), float(value)) for step, tag, value in csv.reader(handle) if tag == CURVE_TAG
+        ]
+    return pd.Series(dict(rows), dtype=float)
+
+
+def plot_curves(table: pd.DataFrame, path: Path) -> None:
+    """Validation curves of the DDQN agents (mean over seeds), baselines' test levels dashed."""
+    datasets = list(table["dataset"].unique())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        rows = table[table["dataset"] == dataset]
+        for method, group in rows.groupby("method", sort=False):
+            if method in ("teacher", "student"):
+                curve = pd.concat([read_curve(d) for d in group["run_dir"]], axis=1).mean(axis=1)
+                ax.plot(curve.index, curve.to_numpy(), label=f"{method} (valid)")
+            else:
+                level = group["expected_clicks_per_list"].mean()
+                ax.axhline(level, linestyle="--", linewidth=1, label=f"{method} (test)")
+        ax.set(title=dataset, xlabel="gradient step", ylabel="expected clicks per list")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    return (
+        "# Online agents: clicks per list in ListwiseFeed-v0\n\n"
+        f"DDQN teacher / student: {config.steps} gradient steps on batches of "
+        f"{config.learner.batch_size} lists, Adam lr {config.learner.learning_rate:g}, gamma "
+        f"{config.learner.gamma:g}, {config.online.num_envs} envs, epsilon "
+        f"{config.online.exploration_start:g} -> {config.online.exploration_end:g} over "
+        f"{config.online.exploration_steps} steps, replay of {config.online.buffer_lists} lists. "
+        f"MaskablePPO (sb3-contrib defaults, FlatFeatures): the same "
+        f"{config.steps * config.online.num_envs:,} env slots. oracle: greedy on the env's own "
+        "click model (the ground truth on synthetic; on ml-100k the fitted simulator itself).\n\n"
+        f"Scores: {config.online.eval_lists} test requests, the same for every agent (fixed "
+        "seeds: same users, candidates and click uniforms), greedy actions. clicks_per_list = "
+        "sampled clicks, expected_clicks_per_list = sum of click probabilities (lower "
+        "variance); mean +- std over training seeds; eval_ci95 = mean 95% CI half-width of "
+        "one evaluation; test_auc = AUC of the agent's Q on the logged test slots.\n\n"
+        + markdown_table(aggregate(table))
+        + "\nOrdering expected by the issue (trained DDQN > popularity > random):\n\n"
+        + ordering_checks(table)
+        + "\nCurves: curves.png (expected clicks per list on validation requests).\n"
+    )
+
+
+def main(config: Config) -> pd.DataFrame:
+    rows = []
+    for dataset in config.datasets:
+        for seed in config.seeds:
+            for agent in config.agents:
+                rows.append(one_row(config, dataset, agent, seed))
+                print({k: rows[-1][k] for k in (*KEYS, *ONLINE[:3])}, flush=True)
+    table = pd.DataFrame(rows)
+    out = Path(config.out_dir)
+    if config.merge:
+        table = merge_rows(table, out / "table.csv", KEYS, order=list(Config().agents))
+    commands = out / "command.txt"
+    earlier = commands.read_text() if config.merge and commands.exists() else ""
+    write_results(out, table, summary_text(config, table), config)
+    commands.write_text(earlier + commands.read_text())  # a merged table lists every command
+    plot_curves(table, out / "curves.png")
+    print((out / "summary.md").read_text())
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.online_agents",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser, Config)
+    given = overrides(parser.parse_args(argv), Config)
+    smoke = SMOKE if given.get("smoke") else {}
+    return Config(**{**smoke, **given})
+
+
+if __name__ == "__main__":
+    main(parse_args())
