@@ -7,21 +7,24 @@ observation and info logic exist once, batched: one user-model call per step for
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from rec_env.arrays import take_rows
 from rec_env.data import PAD_ITEM
 from rec_env.envs.build import FeedParts
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.rng import EpisodeUniforms
+from rec_env.simulator import list_context
 
 InfoColumn = tuple[str, np.ndarray, np.ndarray]
 """``(key, rows [n], values [n, ...])``: an info entry for n of the rows."""
 
 
 class StepResult(NamedTuple):
-    """What one step did; every array is ``[b]``, aligned with ``rows``.
+    """What one step did; every array is ``[b]``, aligned with ``rows`` (numpy scalars and
+    ``rows = 0`` from :meth:`FeedCore.step_one`).
 
     :param rows: the stepped rows (sub-environment indices), ascending.
     :param valid: the action was allowed (False only in penalty mode).
@@ -62,11 +65,19 @@ class FeedCore:
         self.candidates = np.zeros((n_envs, c), dtype=np.int64)
         self.slate_items = np.full((n_envs, width), PAD_ITEM, dtype=np.int64)
         self.slate_clicks = np.zeros((n_envs, width), dtype=np.int8)
-        self.slate_proba = np.zeros((n_envs, k), dtype=np.float32)
+        self.slate_proba = np.zeros((n_envs, width), dtype=np.float32)
         self.position = np.zeros(n_envs, dtype=np.int64)
         self.valid = np.ones((n_envs, c), dtype=bool)
-        self.click_uniforms = np.zeros((n_envs, k))
+        self.click_uniforms = np.zeros((n_envs, width))
         self.invalid_count = np.zeros(n_envs, dtype=np.int64)
+        self.user_context = list_context(
+            parts.user_model, self.users, self.slate_items, self.slate_clicks
+        )
+        # Flat views: a step addresses cell (row, column) as ``row * n_columns + column``,
+        # several times cheaper than ``[rows, columns]`` fancy indexing. The per-slot arrays
+        # all have ``width`` columns, so one flat slot index serves them all.
+        self._flat = _FlatViews(self)
+        self._row0 = np.zeros(1, dtype=np.int64)
 
     def reset(self, rows: np.ndarray) -> list[InfoColumn]:
         """Start a new episode in ``rows`` (ascending indices); returns its info columns."""
@@ -78,9 +89,11 @@ class FeedCore:
         users = lists.user_ids[request]
         self.request[sel] = request
         self.users[sel] = users
-        self.user_features[sel] = self.parts.catalogue.user_features[users]
-        self.candidates[sel] = self.parts.recall(lists.items[request], uniforms[:, 1 + k :])
-        self.click_uniforms[sel] = uniforms[:, 1 : 1 + k]
+        self.user_context.start(sel, users)
+        self.user_features[sel] = take_rows(self.parts.catalogue.user_features, users)
+        logged = take_rows(lists.items, request)
+        self.candidates[sel] = self.parts.recall(logged, uniforms[:, 1 + k :])
+        self.click_uniforms[sel, :k] = uniforms[:, 1 : 1 + k]
         self.slate_items[sel] = PAD_ITEM
         self.slate_clicks[sel] = 0
         self.slate_proba[sel] = 0.0
@@ -98,18 +111,34 @@ class FeedCore:
         """
         sel = self._select(rows)
         self._check(rows, actions)
-        valid = self.valid[rows, actions]
+        choice = rows * self.config.num_candidates + actions  # flat (row, action) cells
+        valid = self._flat.valid[choice]
         all_valid = np.count_nonzero(valid) == len(valid)
         if all_valid:
-            items, proba, clicks = self._place(rows, sel, actions)
+            items, proba, clicks = self._place(rows, sel, choice)
         else:
             items, proba, clicks = self._place_valid(rows, actions, valid)
-        reward = clicks.astype(np.float64) if self.config.reward_mode == "click" else proba
+        reward = self._reward(proba, clicks)
         if not all_valid:
             reward = np.where(valid, reward, self.config.invalid_penalty)
         terminated = self.position[sel] == self.config.slate_size  # [b]
         truncated = self.invalid_count[sel] >= self.config.slate_size
         return StepResult(rows, valid, items, proba, clicks, reward, terminated, truncated)
+
+    def step_one(self, action: int) -> StepResult:
+        """``step`` of row 0 of a one-row core (the single env) with scalars in and out.
+
+        A valid action is placed without building arrays (the result holds numpy scalars);
+        any other action takes the batched path, whose errors and penalties it keeps.
+        """
+        if not (0 <= action < self.config.num_candidates and self._flat.valid[action]):
+            return StepResult(*(field[0] for field in self.step(self._row0, np.array([action]))))
+        items, proba, clicks = self._place(0, 0, action)  # row 0: cell (0, action) is action
+        k = self.config.slate_size
+        terminated, truncated = self.position[0] == k, self.invalid_count[0] >= k
+        return StepResult(
+            0, True, items, proba, clicks, self._reward(proba, clicks), terminated, truncated
+        )
 
     def step_info(self, result: StepResult) -> list[InfoColumn]:
         """Info columns of a step: the placed item, its click probability and click; the
@@ -131,6 +160,19 @@ class FeedCore:
             columns.append(("list_items", rows, self.slate_items[rows, :k]))
             columns.append(("list_clicks", rows, self.slate_clicks[rows, :k]))
         return [column for column in columns if len(column[1])]
+
+    def row_info(self, result: StepResult) -> dict[str, Any]:
+        """:meth:`step_info` of a :meth:`step_one` result: Python scalars, arrays for lists."""
+        if result.valid:
+            info = {"item_id": int(result.items), "click_proba": float(result.proba)}
+            info["click"] = bool(result.clicks)
+        else:
+            info = {"invalid_action": True}
+        if result.terminated or result.truncated:
+            k = self.config.slate_size
+            info["list_items"] = self.slate_items[0, :k].copy()
+            info["list_clicks"] = self.slate_clicks[0, :k].copy()
+        return info
 
     def observation(self) -> dict[str, np.ndarray]:
         """All rows' observations, ``[B, ...]`` per key (see ``observation_space``), new arrays."""
@@ -154,20 +196,26 @@ class FeedCore:
         return slice(None) if len(rows) == self.n_envs else rows
 
     def _place(
-        self, rows: np.ndarray, sel: slice | np.ndarray, actions: np.ndarray
+        self, rows: np.ndarray, sel: slice | np.ndarray, choice: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Put each row's candidate ``actions`` in its next slot; draw the clicks."""
+        """Put each row's chosen candidate in its next slot; draw the clicks.
+
+        ``rows``, ``sel`` (the same rows, maybe as a slice) and ``choice`` (flat index
+        ``row * C + action`` of the chosen candidates) are ``[b]``, or three ints for one
+        row: then items, probabilities and clicks are numpy scalars.
+        """
+        flat = self._flat
         position = self.position[sel]
-        items = self.candidates[rows, actions]
-        proba = self.parts.user_model.click_proba(
-            self.users[sel], self.slate_items[sel], self.slate_clicks[sel], items, position
-        )
+        slot = rows * flat.width + position  # flat (row, position) cells
+        items = flat.candidates[choice]
+        proba = self.user_context.click_proba(sel, items, position)
         proba = np.asarray(proba, dtype=np.float64)
-        clicks = self.click_uniforms[rows, position] < proba
-        self.slate_items[rows, position] = items
-        self.slate_clicks[rows, position] = clicks
-        self.slate_proba[rows, position] = proba
-        self.valid[rows, actions] = False
+        clicks = flat.click_uniforms[slot] < proba
+        self.user_context.place(sel, items, position, clicks)
+        flat.slate_items[slot] = items
+        flat.slate_clicks[slot] = clicks
+        flat.slate_proba[slot] = proba
+        flat.valid[choice] = False
         self.position[sel] = position + 1
         return items, proba, clicks
 
@@ -178,12 +226,19 @@ class FeedCore:
         if self.config.invalid_action == "raise":
             raise ValueError(self._describe_invalid(rows, actions, valid))
         self.invalid_count[rows[~valid]] += 1
-        items, proba, clicks = self._place(rows[valid], rows[valid], actions[valid])
+        rows = rows[valid]
+        items, proba, clicks = self._place(
+            rows, rows, rows * self.config.num_candidates + actions[valid]
+        )
         return (
             _expand(valid, items, PAD_ITEM),
             _expand(valid, proba, 0.0),
             _expand(valid, clicks, False),
         )
+
+    def _reward(self, proba: np.ndarray, clicks: np.ndarray) -> np.ndarray:
+        """float64 rewards of placed items (arrays or scalars) in the configured mode."""
+        return np.asarray(clicks, dtype=np.float64) if self.config.reward_mode == "click" else proba
 
     def _check(self, rows: np.ndarray, actions: np.ndarray) -> None:
         if actions.shape != rows.shape or actions.dtype.kind not in "iu":
@@ -211,6 +266,19 @@ class FeedCore:
 
     def _who(self, row: int) -> str:
         return f"sub-env {row}: " if self.n_envs > 1 else ""
+
+
+class _FlatViews:
+    """1-D views of a core's ``[B, n]`` arrays that a step indexes by cell."""
+
+    def __init__(self, core: FeedCore):
+        self.width = core.slate_items.shape[1]
+        self.candidates = core.candidates.reshape(-1)
+        self.valid = core.valid.reshape(-1)
+        self.slate_items = core.slate_items.reshape(-1)
+        self.slate_clicks = core.slate_clicks.reshape(-1)
+        self.slate_proba = core.slate_proba.reshape(-1)
+        self.click_uniforms = core.click_uniforms.reshape(-1)
 
 
 def _expand(valid: np.ndarray, values: np.ndarray, fill: object) -> np.ndarray:

@@ -196,12 +196,12 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
             raise ValueError(f"action must be an integer index, got {action!r}") from None
         if not self._running:
             raise RuntimeError("step() on a finished episode: call reset() first")
-        result = self.core.step(self._row, np.array([index]))
+        result = self.core.step_one(index)
         observation = self._observation()
-        info = self._info(self.core.step_info(result))
-        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        info = {"action_mask": self._mask, **self.core.row_info(result)}
+        terminated, truncated = bool(result.terminated), bool(result.truncated)
         self._running = not (terminated or truncated)
-        return observation, float(result.reward[0]), terminated, truncated, info
+        return observation, float(result.reward), terminated, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """``[C]`` bool, True where the candidate can be placed (sb3-contrib's masking hook)."""

@@ -44,6 +44,6 @@ class EpisodeUniforms:
                 raise RuntimeError(f"stream {env} has no generator; call reset() first")
             self._buffer[env] = generator.random((self.block, self.per_episode))
             self._next[env] = 0
-        uniforms = self._buffer[rows, self._next[rows]]
+        episodes = rows * self.block + self._next[rows]  # rows of the flattened buffer
         self._next[rows] += 1
-        return uniforms
+        return np.take(self._buffer.reshape(-1, self.per_episode), episodes, axis=0)

@@ -139,6 +139,9 @@ class ListwiseFeedVectorEnv(VectorEnv):
             "_action_mask": np.ones(self.num_envs, dtype=bool),
         }
         for key, rows, values in columns:
+            if len(rows) == self.num_envs:  # every sub-env: the values are the entry
+                infos[key], infos["_" + key] = values, np.ones(self.num_envs, dtype=bool)
+                continue
             infos[key] = np.zeros((self.num_envs, *values.shape[1:]), dtype=values.dtype)
             infos[key][rows] = values
             infos["_" + key] = np.zeros(self.num_envs, dtype=bool)

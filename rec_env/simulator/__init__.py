@@ -6,8 +6,14 @@ simulating synthetic data does not import torch.
 
 import importlib
 
-from rec_env.simulator.base import UserModel, placed_mask
-from rec_env.simulator.ground_truth import GroundTruthModel
+from rec_env.simulator.base import (
+    ListContext,
+    StatelessContext,
+    UserModel,
+    list_context,
+    placed_mask,
+)
+from rec_env.simulator.ground_truth import GroundTruthContext, GroundTruthModel
 from rec_env.simulator.select import make_user_model
 
 _LAZY = {
@@ -28,4 +34,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'rec_env.simulator' has no attribute {name!r}")
 
 
-__all__ = ["GroundTruthModel", "UserModel", "make_user_model", "placed_mask", *_LAZY]
+__all__ = [
+    "GroundTruthContext",
+    "GroundTruthModel",
+    "ListContext",
+    "StatelessContext",
+    "UserModel",
+    "list_context",
+    "make_user_model",
+    "placed_mask",
+    *_LAZY,
+]

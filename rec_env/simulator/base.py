@@ -41,3 +41,86 @@ class UserModel(Protocol):
 def placed_mask(position: np.ndarray, slate_size: int) -> np.ndarray:
     """``[B, K]`` bool: True for the slots before each request's ``position``."""
     return np.arange(slate_size)[None, :] < np.asarray(position)[:, None]
+
+
+Rows = np.ndarray | slice | int
+"""Rows of a :class:`ListContext`: ``[b]`` distinct indices or a slice (then per-row values are
+``[b]`` arrays), or one ``int`` index (then they are numpy scalars and ``[d]`` rows)."""
+
+
+@runtime_checkable
+class ListContext(Protocol):
+    """A user model's running state of B lists being built, one row each (an optional hook).
+
+    What the model needs of a list (e.g. sums over the items shown so far) is carried from
+    slot to slot instead of recomputed from the whole list at every step. A model offers
+    it with a ``context(n_lists) -> ListContext`` method; :func:`list_context` falls back
+    to :class:`StatelessContext` for models without one. Lists are filled slot by slot:
+    ``start``, then ``click_proba`` and ``place`` at positions 0, 1, 2, ...
+    """
+
+    def start(self, rows: Rows, users: np.ndarray) -> None:
+        """Begin empty lists in ``rows`` for ``users`` (``[b]``, or a scalar for an int row)."""
+        ...
+
+    def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """The model's :meth:`UserModel.click_proba` of ``items [b]`` at the rows' next slot
+        ``position [b]`` given their lists so far: float32 ``[b]`` (a scalar for an int row)."""
+        ...
+
+    def place(
+        self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
+    ) -> None:
+        """Append ``items [b]`` to the rows' lists at ``position [b]``, with ``clicks [b]``
+        (bool)."""
+        ...
+
+
+class StatelessContext:
+    """The :class:`ListContext` of a model without one: its ``click_proba`` on whole lists.
+
+    It keeps no state: it reads the caller's arrays, which the caller fills as lists grow
+    (``start`` and ``place`` do nothing).
+
+    :param model: the user model.
+    :param users: ``[B]`` user ids.
+    :param slate_items: ``[B, K]`` the lists' items.
+    :param slate_clicks: ``[B, K]`` their clicks.
+    """
+
+    def __init__(
+        self,
+        model: UserModel,
+        users: np.ndarray,
+        slate_items: np.ndarray,
+        slate_clicks: np.ndarray,
+    ):
+        self.model, self.users = model, users
+        self.slate_items, self.slate_clicks = slate_items, slate_clicks
+
+    def start(self, rows: Rows, users: np.ndarray) -> None:
+        """Nothing to do: the caller's arrays are the lists."""
+
+    def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """See :meth:`ListContext.click_proba`."""
+        if isinstance(rows, int):  # one row: the model's batch of one
+            batch = slice(rows, rows + 1)
+            return self.click_proba(batch, np.array([items]), np.array([position]))[0]
+        return self.model.click_proba(
+            self.users[rows], self.slate_items[rows], self.slate_clicks[rows], items, position
+        )
+
+    def place(
+        self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
+    ) -> None:
+        """Nothing to do: the caller's arrays are the lists."""
+
+
+def list_context(
+    model: UserModel, users: np.ndarray, slate_items: np.ndarray, slate_clicks: np.ndarray
+) -> ListContext:
+    """``model.context(B)`` if the model has one, else a :class:`StatelessContext` reading the
+    caller's ``users [B]``, ``slate_items [B, K]`` and ``slate_clicks [B, K]``."""
+    if callable(getattr(model, "context", None)):
+        return model.context(len(users))
+    return StatelessContext(model, users, slate_items, slate_clicks)
