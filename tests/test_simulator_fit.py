@@ -1,5 +1,6 @@
 """The click model fitted on logs: interface, fitting, caching, report and metrics."""
 
+import copy
 import dataclasses
 import subprocess
 import sys
@@ -99,9 +100,82 @@ def test_serving_context_matches_training_context(model, splits):
     """click_proba slot by slot gives the probabilities the model was trained on."""
     lists = splits.test
     tensors = fit_module.ListTensors.from_lists(lists)
-    trained = model.net.list_logits(tensors.users, tensors.items, tensors.clicks, tensors.shown)
-    trained = 1.0 / (1.0 + np.exp(-trained.detach().numpy()[lists.mask]))
+    trained = model.net.list_log_proba(tensors.users, tensors.items, tensors.clicks, tensors.shown)
+    trained = np.exp(trained.detach().numpy()[lists.mask])
     np.testing.assert_allclose(logged_proba(model, lists)[lists.mask], trained, atol=1e-6)
+
+
+def _empty_slates(model: LogClickModel, position: int, b: int = 16) -> dict[str, np.ndarray]:
+    """``click_proba`` arguments at ``position`` with no item shown before (all ``PAD_ITEM``)."""
+    return {
+        "users": np.arange(b) % model.n_users,
+        "slate_items": np.full((b, model.slate_size), PAD_ITEM),
+        "slate_clicks": np.zeros((b, model.slate_size), dtype=int),
+        "candidates": np.arange(b * 3).reshape(b, 3) % model.n_items,
+        "position": np.full(b, position),
+    }
+
+
+def test_examination_scales_every_candidate_by_the_same_factor(model):
+    """PBM: with the same (empty) context, slot k's probabilities are exam_k * attraction."""
+    exam = torch.sigmoid(model.net.exam_logit).detach().numpy()
+    assert ((exam > 0) & (exam < 1)).all()
+    top, low = (
+        model.click_proba(**_empty_slates(model, 0)),
+        model.click_proba(**_empty_slates(model, 5)),
+    )
+    np.testing.assert_allclose(low / top, exam[5] / exam[0], rtol=1e-5)
+
+
+def test_click_proba_is_monotone_in_examination(model):
+    higher = copy.deepcopy(model)
+    with torch.no_grad():
+        higher.net.exam_logit[2] += 1.0
+    before = model.click_proba(**_empty_slates(model, 2))
+    after = higher.click_proba(**_empty_slates(model, 2))
+    assert (after > before).all() and (after < 1).all()
+
+
+def test_without_position_every_slot_is_examined(splits):
+    config = dataclasses.replace(FAST, epochs=1, use_position=False)
+    plain = fit_log_model(splits.train, splits.valid, config, progress=False)
+    assert plain.net.exam_logit is None
+    assert torch.equal(plain.net.log_examination(torch.arange(3)), torch.zeros(3))
+
+
+@pytest.mark.parametrize("log_p", [-1e-6, -0.1, -np.log(2.0), -3.0, -40.0])
+def test_log1mexp_matches_the_definition(log_p):
+    value = fit_module.log1mexp(torch.tensor(log_p, dtype=torch.float64))
+    assert float(value) == pytest.approx(np.log(-np.expm1(log_p)), rel=1e-9)
+
+
+def test_log1mexp_gradient_is_finite_at_p_one():
+    log_p = torch.tensor([0.0, -1e-9, -50.0], requires_grad=True)
+    fit_module.log1mexp(log_p).sum().backward()
+    assert torch.isfinite(log_p.grad).all()
+
+
+def test_weight_average_horizon_and_switch(splits):
+    n_lists = len(splits.train)
+    assert (
+        fit_module._weight_average(None, dataclasses.replace(FAST, average_epochs=0), n_lists)
+        is None
+    )
+    net = fit_module._new_net(splits.train, FAST)
+    average = fit_module._weight_average(net, FAST, n_lists)
+    steps = FAST.average_epochs * np.ceil(n_lists / FAST.batch_size)
+    for name, value in net.state_dict().items():  # a copy of the weights to start from
+        torch.testing.assert_close(average.module.state_dict()[name], value)
+    with torch.no_grad():
+        net.bias += 1.0
+    before = float(average.module.bias.detach())
+    average.update_parameters(net)  # the first update copies, later ones move by 1 / steps
+    average.update_parameters(net)
+    assert float(average.module.bias.detach()) == pytest.approx(before + 1.0, abs=1e-5)
+    with torch.no_grad():
+        net.bias += steps
+    average.update_parameters(net)
+    assert float(average.module.bias.detach()) == pytest.approx(before + 2.0, abs=1e-3)
 
 
 def test_fitted_model_beats_a_constant_predictor(model, dataset):
@@ -193,6 +267,18 @@ def test_pad_before_position_counts_as_not_shown(model):
 def test_config_rejects_non_positive_values(field):
     with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
         LogClickConfig(**{field: 0})
+
+
+@pytest.mark.parametrize("field", ["weight_decay", "embedding_l2", "average_epochs"])
+def test_config_rejects_negative_values(field):
+    with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
+        LogClickConfig(**{field: -1.0})
+
+
+def test_cache_key_changes_with_the_model_version(monkeypatch, tmp_path):
+    before = fit_module.cache_path("synthetic", "abc", FAST, 0, tmp_path)
+    monkeypatch.setattr(fit_module, "MODEL_VERSION", fit_module.MODEL_VERSION + 1)
+    assert fit_module.cache_path("synthetic", "abc", FAST, 0, tmp_path) != before
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
 """`ClickNet`: the torch module behind :class:`~rec_env.simulator.LogClickModel`.
 
-The click logit of user ``u`` for item ``i`` at slot ``k`` of a list, after the items
+A position-based click model (PBM): user ``u`` examines slot ``k`` of a list with
+probability ``exam_k`` and, if so, clicks item ``i`` when it attracts them, given the items
 ``S`` shown before it and the ``c`` clicks on them::
 
+    P(click) = exam_k * sigmoid(logit)              exam_k = sigmoid(e_k)  (use_position;
+                                                    exam_k = 1 otherwise)
     logit = b + b_u + b_i + <p_u, q_i>              taste: biases and factors
-          + pos_k                                   position bias      (use_position)
           + <q_i, W mean_{j in S} q_j> + w_c * c    in-list context    (use_context)
+
+Examination multiplies the probability rather than shifting the logit, so a low slot scales
+every item's click probability down by the same factor (as in PBM and cascade models).
 
 ``[p_u, b_u] = E_user[u] + A_user x_u`` and ``[q_i, b_i] = E_item[i] + A_item x_i``: an id
 embedding plus a linear map of the (standardised) feature vector ``x``, so items and users
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 def exclusive_cumsum(values: torch.Tensor) -> torch.Tensor:
@@ -25,15 +31,20 @@ def exclusive_cumsum(values: torch.Tensor) -> torch.Tensor:
     return torch.cumsum(values, dim=1) - values
 
 
+EXAMINATION_INIT = 0.9
+"""Initial examination probability of every slot."""
+
+
 class ClickNet(nn.Module):
-    """Click logits for logged lists (training) and for candidates after a partial list (serving).
+    """Log click probabilities of logged lists (training) and of candidates after a partial
+    list (serving).
 
     :param item_features: ``[n_items, F_i]`` float32 standardised item features (may have F_i = 0).
     :param user_features: ``[n_users, F_u]`` float32 standardised user features.
     :param slate_size: K, the slots per list.
     :param dim: d, the factor dimension.
     :param init_std: standard deviation of the initial id embeddings.
-    :param use_position: learn a logit offset per slot.
+    :param use_position: learn an examination probability per slot.
     :param use_context: learn the in-list context terms.
     """
 
@@ -57,7 +68,8 @@ class ClickNet(nn.Module):
         self.item_map = _linear(item_features.shape[1], dim + 1)
         self.user_map = _linear(user_features.shape[1], dim + 1)
         self.bias = nn.Parameter(torch.zeros(()))
-        self.position_bias = nn.Parameter(torch.zeros(slate_size)) if use_position else None
+        exam_logit = torch.full((slate_size,), EXAMINATION_INIT).logit()
+        self.exam_logit = nn.Parameter(exam_logit) if use_position else None
         self.context_map = nn.Parameter(torch.zeros(dim, dim)) if use_context else None
         self.click_weight = nn.Parameter(torch.zeros(())) if use_context else None
 
@@ -85,19 +97,17 @@ class ClickNet(nn.Module):
         mean = exclusive_cumsum(factors) / count[..., None]
         return mean, exclusive_cumsum(clicks * shown)
 
-    def score(
+    def attraction_logit(
         self,
         users: torch.Tensor,
         candidates: torch.Tensor,
-        position: torch.Tensor,
         context_mean: torch.Tensor,
         clicks_before: torch.Tensor,
     ) -> torch.Tensor:
-        """Logits of candidates; arguments broadcast against ``candidates [B, M]``.
+        """Attraction logits of candidates; arguments broadcast against ``candidates [B, M]``.
 
         :param users: ``[B, 1]`` or ``[B, M]`` user ids.
         :param candidates: ``[B, M]`` item ids.
-        :param position: slot of each candidate, ``[B, 1]`` or ``[B, M]``.
         :param context_mean: ``[B, 1 | M, d]`` mean factor of the items shown before.
         :param clicks_before: ``[B, 1 | M]`` clicks so far in the list.
         :return: ``[B, M]`` logits.
@@ -106,27 +116,46 @@ class ClickNet(nn.Module):
         factor = item[..., : self.dim]
         logit = self.bias + user[..., -1] + item[..., -1]
         logit = logit + (user[..., : self.dim] * factor).sum(-1)
-        if self.position_bias is not None:
-            logit = logit + self.position_bias[position]
         if self.context_map is not None:
             logit = logit + ((factor @ self.context_map) * context_mean).sum(-1)
             logit = logit + self.click_weight * clicks_before
         return logit
 
-    def list_logits(
+    def log_examination(self, position: torch.Tensor) -> torch.Tensor:
+        """``log exam_k`` of slots ``position`` (any shape); 0 without ``use_position``."""
+        if self.exam_logit is None:
+            return torch.zeros(position.shape, device=position.device)
+        return F.logsigmoid(self.exam_logit[position])
+
+    def log_proba(
+        self,
+        users: torch.Tensor,
+        candidates: torch.Tensor,
+        position: torch.Tensor,
+        context_mean: torch.Tensor,
+        clicks_before: torch.Tensor,
+    ) -> torch.Tensor:
+        """``log P(click) = log exam_k + log sigmoid(logit)``, ``[B, M]``.
+
+        Arguments as in :meth:`attraction_logit`; ``position`` is ``[B, 1]`` or ``[B, M]``.
+        """
+        logit = self.attraction_logit(users, candidates, context_mean, clicks_before)
+        return self.log_examination(position) + F.logsigmoid(logit)
+
+    def list_log_proba(
         self, users: torch.Tensor, items: torch.Tensor, clicks: torch.Tensor, shown: torch.Tensor
     ) -> torch.Tensor:
-        """Logits of every slot of logged lists, each with its true earlier context.
+        """Log click probabilities of every slot of logged lists, each with its true earlier context.
 
         :param users: ``[N]``; :param items: ``[N, K]`` (valid ids everywhere);
         :param clicks: ``[N, K]`` float; :param shown: ``[N, K]`` float.
-        :return: ``[N, K]`` logits (meaningful where ``shown``).
+        :return: ``[N, K]`` log probabilities (meaningful where ``shown``).
         """
         mean, clicks_before = self.prefix_context(items, clicks, shown)
-        position = torch.arange(items.shape[1], device=items.device)
-        return self.score(users[:, None], items, position, mean, clicks_before)
+        position = torch.arange(items.shape[1], device=items.device).expand_as(items)
+        return self.log_proba(users[:, None], items, position, mean, clicks_before)
 
-    def candidate_logits(
+    def candidate_log_proba(
         self,
         users: torch.Tensor,
         slate_items: torch.Tensor,
@@ -135,11 +164,12 @@ class ClickNet(nn.Module):
         candidates: torch.Tensor,
         position: torch.Tensor,
     ) -> torch.Tensor:
-        """Logits of ``[B, M]`` candidates at slot ``position [B]`` after the ``placed [B, K]`` slots."""
+        """Log click probabilities of ``[B, M]`` candidates at slot ``position [B]`` after the
+        ``placed [B, K]`` slots."""
         mean, clicks_before = self.prefix_context(slate_items, slate_clicks, placed)
         rows = torch.arange(len(users), device=users.device)
         mean, clicks_before = mean[rows, position, None, :], clicks_before[rows, position, None]
-        return self.score(users[:, None], candidates, position[:, None], mean, clicks_before)
+        return self.log_proba(users[:, None], candidates, position[:, None], mean, clicks_before)
 
 
 def _embedding(n: int, width: int, init_std: float) -> nn.Embedding:

@@ -40,12 +40,16 @@ class LogClickConfig:
     mean BCE + embedding_l2 * (sum of their squared norms) / (training slots)"""
     patience: int = 3
     """stop after this many epochs without a better validation log-loss"""
+    average_epochs: float = 1.0
+    """horizon, in epochs, of the exponential moving average of the weights that is
+    validated and kept (Polyak averaging: less minibatch noise); 0 keeps the raw weights"""
     init_std: float = 0.1
     """standard deviation of the initial id embeddings"""
     seed: int = 0
     """seed of the initial weights and of the order of the training lists"""
     use_position: bool = True
-    """learn a logit offset per slot (position bias)"""
+    """learn an examination probability per slot (position bias, multiplying the click
+    probability)"""
     use_context: bool = True
     """learn the in-list context terms (similarity to earlier items, clicks so far)"""
 
@@ -56,7 +60,7 @@ class LogClickConfig:
         for name in ("lr", "init_std"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"LogClickConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("weight_decay", "embedding_l2"):
+        for name in ("weight_decay", "embedding_l2", "average_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LogClickConfig.{name} must be >= 0, got {getattr(self, name)}")
 
@@ -128,8 +132,8 @@ class LogClickModel:
             position,
         )
         with torch.no_grad():
-            logits = self.net.candidate_logits(*(torch.from_numpy(a) for a in inputs))
-        return torch.sigmoid(logits).numpy().reshape(candidates.shape)
+            log_p = self.net.candidate_log_proba(*(torch.from_numpy(a) for a in inputs))
+        return torch.exp(log_p).numpy().reshape(candidates.shape)
 
     def _check(self, users, slate_items, slate_clicks, candidates, position) -> None:
         """Raise ``ValueError`` naming the first problem in a ``click_proba`` call."""
