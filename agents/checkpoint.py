@@ -11,7 +11,11 @@ from pathlib import Path
 
 import torch
 
+from agents.learner import Learner
+
 CHECKPOINT_NAME = "checkpoint.pt"
+TRAINING_FORMAT = 1
+"""Layout version of a training checkpoint (:func:`save_training`)."""
 
 
 def save_checkpoint(path: str | Path, state: dict) -> Path:
@@ -47,3 +51,28 @@ def set_rng_state(state: dict[str, torch.Tensor], generator: torch.Generator) ->
     """Restore what :func:`rng_state` captured."""
     torch.set_rng_state(state["torch"])
     generator.set_state(state["generator"])
+
+
+def save_training(
+    folder: str | Path, learner: Learner, generator: torch.Generator, **extra
+) -> Path:
+    """A trainer's checkpoint: the learner, the RNGs (:func:`rng_state`) and ``extra``
+    entries (step, data state...), written atomically to ``folder/checkpoint.pt``."""
+    state = {
+        "format": TRAINING_FORMAT,
+        "learner": learner.state_dict(),
+        "rng": rng_state(generator),
+        **extra,
+    }
+    return save_checkpoint(Path(folder) / CHECKPOINT_NAME, state)
+
+
+def restore_training(folder: str | Path, learner: Learner, generator: torch.Generator) -> dict:
+    """Load a :func:`save_training` checkpoint into ``learner`` and the RNGs; return it whole,
+    for the trainer's own entries."""
+    state = load_checkpoint(Path(folder) / CHECKPOINT_NAME)
+    if state["format"] != TRAINING_FORMAT:
+        raise ValueError(f"checkpoint format {state['format']} != {TRAINING_FORMAT}")
+    learner.load_state_dict(state["learner"])
+    set_rng_state(state["rng"], generator)
+    return state

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from tqdm.auto import tqdm
 
-from agents.checkpoint import (
-    CHECKPOINT_NAME,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
-from agents.learner import Learner
+from agents.checkpoint import restore_training, save_training
 from agents.metrics import evaluate_offline
 from agents.offline_data import LoggedTransitions
 from agents.run import (
@@ -29,31 +22,9 @@ from agents.run import (
 )
 from agents.serving import QAgent
 
-CHECKPOINT_FORMAT = 1
-
 
 def prefixed(metrics: dict[str, float], prefix: str) -> dict[str, float]:
     return {prefix + name: float(value) for name, value in metrics.items()}
-
-
-def save(run: Run, learner: Learner, sampler: LoggedTransitions, step: int) -> None:
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        "step": step,
-        "learner": learner.state_dict(),
-        "rng": rng_state(sampler.generator),
-    }
-    save_checkpoint(run.dir / CHECKPOINT_NAME, state)
-
-
-def restore(run: Run, learner: Learner, sampler: LoggedTransitions) -> int:
-    """Load the run's checkpoint into ``learner`` and the RNGs; return its step."""
-    state = load_checkpoint(run.dir / CHECKPOINT_NAME)
-    if state["format"] != CHECKPOINT_FORMAT:
-        raise ValueError(f"checkpoint format {state['format']} != {CHECKPOINT_FORMAT}")
-    learner.load_state_dict(state["learner"])
-    set_rng_state(state["rng"], sampler.generator)
-    return int(state["step"])
 
 
 def train_offline(run: Run):
@@ -66,7 +37,9 @@ def train_offline(run: Run):
     network = make_network(config, train)
     learner = make_learner(config, network)
     sampler = LoggedTransitions(train, config.learner.target, config.learner.n_recall, generator)
-    start = restore(run, learner, sampler) if run.resume else 0
+    start = 0
+    if run.resume:
+        start = int(restore_training(run.dir, learner, sampler.generator)["step"])
     agent = QAgent(network)
 
     bar = tqdm(
@@ -80,5 +53,5 @@ def train_offline(run: Run):
         if step % config.eval_every == 0:
             run.logger.log(prefixed(evaluate_offline(agent, valid), "eval/valid_"), step)
         if step % config.checkpoint_every == 0 or step == config.steps:
-            save(run, learner, sampler, step)
+            save_training(run.dir, learner, sampler.generator, step=step)
     return agent

@@ -21,13 +21,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from agents.checkpoint import (
-    CHECKPOINT_NAME,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
+from agents.checkpoint import restore_training, save_training
 from agents.learner import Learner
 from agents.online_eval import evaluate_online
 from agents.policies import OracleAgent, epsilon_greedy, valid_mask
@@ -43,7 +37,6 @@ from agents.run import (
 from agents.serving import QAgent
 from rec_env.simulator import make_user_model
 
-CHECKPOINT_FORMAT = 1
 VALID_EVAL_SEED = 1_000_000
 """Seed of the periodic evaluations on validation requests (the same lists every time)."""
 TEST_EVAL_SEED = 2_000_000
@@ -78,27 +71,12 @@ def round_seeds(seed: int, round_index: int, n_envs: int) -> list[int]:
     return np.random.SeedSequence([seed, round_index]).generate_state(n_envs).tolist()
 
 
-def save(run: Run, learner: Learner, replay: EpisodeReplay, generator, progress: dict) -> None:
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        **progress,
-        "learner": learner.state_dict(),
-        "replay": replay.state_dict(),
-        "rng": rng_state(generator),
-    }
-    save_checkpoint(run.dir / CHECKPOINT_NAME, state)
-
-
 def restore(run: Run, learner: Learner, replay: EpisodeReplay, generator) -> dict:
-    """Load the run's checkpoint; return its progress ``{"step", "round"}``."""
-    state = load_checkpoint(run.dir / CHECKPOINT_NAME)
-    if state["format"] != CHECKPOINT_FORMAT or "replay" not in state:
-        raise ValueError(
-            f"{run.dir} does not hold an online checkpoint of format {CHECKPOINT_FORMAT}"
-        )
-    learner.load_state_dict(state["learner"])
+    """Load the run's checkpoint and its replay; return its progress ``{"step", "round"}``."""
+    state = restore_training(run.dir, learner, generator)
+    if "replay" not in state:
+        raise ValueError(f"{run.dir} holds an offline checkpoint, not an online one")
     replay.load_state_dict(state["replay"])
-    set_rng_state(state["rng"], generator)
     return {"step": int(state["step"]), "round": int(state["round"])}
 
 
@@ -177,7 +155,7 @@ def train_online(run: Run):
             progress["step"] >= config.steps
         ):
             last_checkpoint = progress["step"] // config.checkpoint_every
-            save(run, learner, replay, generator, progress)
+            save_training(run.dir, learner, generator, replay=replay.state_dict(), **progress)
     bar.close()
     env.close()
     return agent
