@@ -164,13 +164,16 @@ def plot_curves(table: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         rows = table[table["dataset"] == dataset]
-        for method, group in rows.groupby("method", sort=False):
+        for index, (method, group) in enumerate(rows.groupby("method", sort=False)):
+            color = f"C{index}"
             if method in ("teacher", "student"):
                 curve = pd.concat([read_curve(d) for d in group["run_dir"]], axis=1).mean(axis=1)
-                ax.plot(curve.index, curve.to_numpy(), label=f"{method} (valid)")
+                ax.plot(curve.index, curve.to_numpy(), color=color, label=f"{method} (valid)")
             else:
                 level = group["expected_clicks_per_list"].mean()
-                ax.axhline(level, linestyle="--", linewidth=1, label=f"{method} (test)")
+                ax.axhline(
+                    level, linestyle="--", linewidth=1, color=color, label=f"{method} (test)"
+                )
         ax.set(title=dataset, xlabel="gradient step", ylabel="expected clicks per list")
         ax.legend(fontsize=7)
     fig.tight_layout()
