@@ -10,7 +10,7 @@
    ``{out_dir}/online_agents/`` (table, summary, learning curves).
 
     python -m benchmarks.demo [--out-dir results/demo] [--datasets synthetic ml-100k obd]
-                              [--agent-steps 600]
+                              [--agent-steps 1000]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from agents.run import OnlineConfig
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, write_results
 from rec_env.data import DATASETS, DatasetFetchError, load_dataset
@@ -34,8 +35,9 @@ class Config:
     """datasets to load"""
     seed: int = 0
     """synthetic world seed, and the agents' training seed"""
-    agent_steps: int = 600
-    """gradient steps of each trained agent in the online benchmark (0 skips it)"""
+    agent_steps: int = 1000
+    """gradient steps of each trained agent in the online benchmark (0 skips it); epsilon
+    decays over the first half"""
 
 
 def plot_click_rate_by_position(stats: list, path) -> None:
@@ -83,7 +85,8 @@ def main(config: Config) -> pd.DataFrame:
             datasets=("synthetic",),
             seeds=(config.seed,),
             steps=config.agent_steps,
-            eval_every=max(1, config.agent_steps // 6),
+            eval_every=max(1, config.agent_steps // 8),
+            online=OnlineConfig(exploration_steps=max(1, config.agent_steps // 2)),
         )
         online_agents.main(agents)
     return table
