@@ -56,6 +56,22 @@ class OnlineConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """extra ListwiseFeed-v0 arguments, e.g. {"num_candidates": 50}"""
 
+    def __post_init__(self) -> None:
+        positive = ("num_envs", "buffer_lists", "learning_starts", "eval_envs")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("exploration_start", "exploration_end"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.exploration_steps < 0 or self.eval_lists < 0:
+            raise ValueError("exploration_steps and eval_lists must be >= 0")
+        if self.learning_starts > self.buffer_lists:
+            raise ValueError(
+                f"learning_starts ({self.learning_starts}) exceeds the replay's capacity "
+                f"buffer_lists ({self.buffer_lists}): training would never start"
+            )
+
     def epsilon(self, step: int) -> float:
         """Linear decay from ``exploration_start`` to ``exploration_end`` (CleanRL's schedule)."""
         fraction = min(1.0, step / max(1, self.exploration_steps))

@@ -19,7 +19,7 @@ from agents.online_eval import evaluate_online
 from agents.policies import OracleAgent, epsilon_greedy, masked_argmax, random_valid_actions
 from agents.qnetwork import QNetwork
 from agents.replay import EpisodeCollector, EpisodeReplay, Episodes
-from agents.run import TrainConfig, load_config
+from agents.run import OnlineConfig, TrainConfig, load_config
 from agents.serving import QAgent
 from agents.train import parse_args, run
 from rec_env.data import PAD_ITEM, load_dataset
@@ -338,6 +338,20 @@ def test_maskable_ppo_run_saves_its_model_and_acts_in_the_vector_env(tmp_path):
 def test_online_only_agents_refuse_offline_mode():
     with pytest.raises(ValueError, match="online only"):
         TrainConfig(agent="oracle", mode="offline")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"num_envs": 0}, "num_envs must be >= 1"),
+        ({"exploration_end": 1.5}, r"exploration_end must be in \[0, 1\]"),
+        ({"learning_starts": 30_000}, "training would never start"),
+        ({"eval_lists": -1}, "must be >= 0"),
+    ],
+)
+def test_bad_online_settings_are_clear_errors(changes, message):
+    with pytest.raises(ValueError, match=message):
+        OnlineConfig(**changes)
 
 
 def test_cli_online_flags():
