@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from agents.checkpoint import restore_training, save_training
 from agents.learner import Learner
-from agents.online_eval import evaluate_online
+from agents.online_eval import OnlineEvaluation, evaluate_online
 from agents.policies import OracleAgent, epsilon_greedy, valid_mask
 from agents.replay import EpisodeCollector, EpisodeReplay
 from agents.run import (
@@ -56,7 +56,7 @@ def make_vector_env(run: Run, user_split: str, num_envs: int) -> gym.vector.Vect
     )
 
 
-def evaluate_in_env(run: Run, agent, user_split: str, seed: int) -> dict:
+def evaluate_in_env(run: Run, agent, user_split: str, seed: int) -> OnlineEvaluation:
     """:func:`evaluate_online` of ``agent`` on ``eval_lists`` lists of ``user_split`` requests."""
     online = run.config.online
     env = make_vector_env(run, user_split, online.eval_envs)
@@ -146,7 +146,7 @@ def train_online(run: Run):
                     {"charts/clicks_per_list": float(episodes.clicks.sum(1).mean())}, step
                 )
             if step % config.eval_every == 0:
-                metrics = evaluate_in_env(run, agent, "valid", VALID_EVAL_SEED)
+                metrics = evaluate_in_env(run, agent, "valid", VALID_EVAL_SEED).summary()
                 names = ("clicks_per_list", "expected_clicks_per_list")
                 run.logger.log({f"eval/valid_{name}": metrics[name] for name in names}, step)
         progress["round"] += 1

@@ -213,11 +213,11 @@ class RecordingPolicy:
 def test_online_evaluation_uses_the_same_lists_for_every_policy(dataset):
     env = make_vec(dataset, num_envs=5)
     first, second = RecordingPolicy(0), RecordingPolicy(1)
-    a = evaluate_online(first, env, n_lists=12, seed=7)
-    b = evaluate_online(second, env, n_lists=12, seed=7)
+    a = evaluate_online(first, env, n_lists=12, seed=7).summary()
+    b = evaluate_online(second, env, n_lists=12, seed=7).summary()
     np.testing.assert_array_equal(np.concatenate(first.users), np.concatenate(second.users))
     assert a["n_lists"] == 12 and a != b
-    assert evaluate_online(RecordingPolicy(0), env, n_lists=12, seed=7) == a
+    assert evaluate_online(RecordingPolicy(0), env, n_lists=12, seed=7).summary() == a
 
 
 def test_oracle_beats_popularity_beats_random(dataset):
@@ -227,7 +227,7 @@ def test_oracle_beats_popularity_beats_random(dataset):
         lists.items[lists.mask], weights=lists.clicks[lists.mask], minlength=150
     )
     scores = {
-        name: evaluate_online(agent, env, n_lists=400, seed=0)["expected_clicks_per_list"]
+        name: evaluate_online(agent, env, n_lists=400, seed=0).summary()["expected_clicks_per_list"]
         for name, agent in {
             "oracle": OracleAgent(GroundTruthModel(dataset.extras["world"])),
             "popularity": PopularityAgent(popularity),
@@ -235,6 +235,19 @@ def test_oracle_beats_popularity_beats_random(dataset):
         }.items()
     }
     assert scores["oracle"] > scores["popularity"] > scores["random"], scores
+
+
+def test_paired_evaluations_give_a_tighter_interval_than_separate_ones(dataset):
+    env = make_vec(dataset, num_envs=50)
+    oracle = evaluate_online(OracleAgent(GroundTruthModel(dataset.extras["world"])), env, 400, 0)
+    noisy = evaluate_online(RandomAgent(0), env, 400, 0)
+    paired = mean_ci95(oracle.clicks - noisy.clicks)
+    separate = np.hypot(
+        oracle.summary()["clicks_per_list_ci95"], noisy.summary()["clicks_per_list_ci95"]
+    )
+    assert paired[0] == pytest.approx(oracle.clicks.mean() - noisy.clicks.mean())
+    assert paired[1] < separate  # common random numbers: the same click uniforms for both
+    assert oracle.summary()["ctr"] == pytest.approx(oracle.clicks.mean() / 10)
 
 
 def test_oracle_pads_a_shorter_slate_to_the_models_width(dataset):
