@@ -106,6 +106,7 @@ def train_online(run: Run):
     learner = make_learner(config, network)
     agent = QAgent(network)
     env = make_vector_env(run, "train", online.num_envs)
+    valid_env = make_vector_env(run, "valid", online.eval_envs)  # built once, reseeded per use
     slate_size = env.single_observation_space["slate_items"].shape[0]
     replay = EpisodeReplay(online.buffer_lists, slate_size, env.single_action_space.n)
     collector = EpisodeCollector(online.num_envs, slate_size)
@@ -146,7 +147,8 @@ def train_online(run: Run):
                     {"charts/clicks_per_list": float(episodes.clicks.sum(1).mean())}, step
                 )
             if step % config.eval_every == 0:
-                metrics = evaluate_in_env(run, agent, "valid", VALID_EVAL_SEED).summary()
+                evaluation = evaluate_online(agent, valid_env, online.eval_lists, VALID_EVAL_SEED)
+                metrics = evaluation.summary()
                 names = ("clicks_per_list", "expected_clicks_per_list")
                 run.logger.log({f"eval/valid_{name}": metrics[name] for name in names}, step)
         progress["round"] += 1
@@ -158,4 +160,5 @@ def train_online(run: Run):
             save_training(run.dir, learner, generator, replay=replay.state_dict(), **progress)
     bar.close()
     env.close()
+    valid_env.close()
     return agent
