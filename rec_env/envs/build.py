@@ -10,11 +10,16 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from gymnasium import spaces
+
 from rec_env import simulator
 from rec_env.data import LogDataset, LoggedLists, load_dataset
 from rec_env.envs.catalogue import Catalogue
 from rec_env.envs.config import FeedConfig
+from rec_env.envs.core import FeedCore
 from rec_env.envs.recall import Recall, make_recall
+from rec_env.envs.spaces import observation_space
 from rec_env.envs.users import RequestSampler
 from rec_env.simulator import UserModel
 
@@ -28,6 +33,43 @@ class FeedParts:
     catalogue: Catalogue
     recall: Recall
     user_model: UserModel
+
+
+@dataclass(frozen=True)
+class FeedSetup:
+    """What both environments are made of: a core of ``n_envs`` rows and one request's spaces.
+
+    :param core: the batched state machine.
+    :param observation_space: one request's ``Dict`` (see :class:`ListwiseFeedEnv`).
+    :param action_space: ``Discrete(C)``.
+    :param item_features: ``[n_items, F_i]`` float32, indexed by item id.
+    :param user_features: ``[n_users, F_u]`` float32, indexed by user id.
+    """
+
+    core: FeedCore
+    observation_space: spaces.Dict
+    action_space: spaces.Discrete
+    item_features: np.ndarray
+    user_features: np.ndarray
+
+
+def setup_feed(
+    n_envs: int,
+    dataset: str | LogDataset = "synthetic",
+    slate_size: int | None = None,
+    user_model: UserModel | None = None,
+    **settings: Any,
+) -> FeedSetup:
+    """The parts (:func:`build_parts`, same arguments), a core of ``n_envs`` rows around them,
+    the spaces of one request and the feature tables."""
+    config, parts = build_parts(dataset, slate_size, user_model, **settings)
+    return FeedSetup(
+        FeedCore(config, parts, n_envs),
+        observation_space(parts.catalogue, config),
+        spaces.Discrete(config.num_candidates),
+        parts.catalogue.item_features,
+        parts.catalogue.user_features,
+    )
 
 
 def build_parts(

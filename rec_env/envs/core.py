@@ -7,16 +7,18 @@ observation and info logic exist once, batched: one user-model call per step for
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from rec_env.arrays import take_rows
 from rec_env.data import PAD_ITEM
-from rec_env.envs.build import FeedParts
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.rng import EpisodeUniforms
 from rec_env.simulator import list_context
+
+if TYPE_CHECKING:
+    from rec_env.envs.build import FeedParts
 
 InfoColumn = tuple[str, np.ndarray, np.ndarray]
 """``(key, rows [n], values [n, ...])``: an info entry for n of the rows."""

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from rec_env.data import LogDataset
-from rec_env.envs.build import build_parts
+from rec_env.envs.build import setup_feed
 from rec_env.envs.config import InvalidAction, RewardMode
-from rec_env.envs.core import FeedCore, InfoColumn
+from rec_env.envs.core import InfoColumn
 from rec_env.envs.recall import Recall, RecallName
-from rec_env.envs.spaces import observation_space
 from rec_env.envs.users import UserSplit
 
 if TYPE_CHECKING:
@@ -152,7 +150,8 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        config, parts = build_parts(
+        setup = setup_feed(
+            1,
             dataset,
             slate_size,
             user_model,
@@ -164,12 +163,10 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
             invalid_penalty=invalid_penalty,
             split_seed=split_seed,
         )
+        self.core, config = setup.core, setup.core.config
         self.config = config
-        self.core = FeedCore(config, parts, n_envs=1)
-        self.observation_space = observation_space(parts.catalogue, config)
-        self.action_space = spaces.Discrete(config.num_candidates)
-        self.item_features = parts.catalogue.item_features
-        self.user_features = parts.catalogue.user_features
+        self.observation_space, self.action_space = setup.observation_space, setup.action_space
+        self.item_features, self.user_features = setup.item_features, setup.user_features
         self.render_mode = render_mode
         self._row = np.zeros(1, dtype=np.int64)
         self._views = {  # row 0 of the core's observation arrays, 0-d for the scalar keys

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from rec_env.data import LogDataset
-from rec_env.envs.build import build_parts
-from rec_env.envs.config import InvalidAction, RewardMode
-from rec_env.envs.core import FeedCore, InfoColumn
-from rec_env.envs.recall import Recall, RecallName
-from rec_env.envs.spaces import observation_space
-from rec_env.envs.users import UserSplit
-
-if TYPE_CHECKING:
-    from rec_env.simulator import UserModel
+from rec_env.envs.build import setup_feed
+from rec_env.envs.core import InfoColumn
 
 
 class ListwiseFeedVectorEnv(VectorEnv):
@@ -41,47 +32,22 @@ class ListwiseFeedVectorEnv(VectorEnv):
     makes no generator call at all (its click uniforms were drawn at reset).
 
     :param num_envs: N, requests stepped together.
+    :param kwargs: the keyword arguments of ``ListwiseFeedEnv`` but ``render_mode``
+        (``dataset``, ``slate_size``, ``num_candidates``, ...), the same defaults.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
-    def __init__(
-        self,
-        num_envs: int = 1,
-        dataset: str | LogDataset = "synthetic",
-        slate_size: int | None = None,
-        num_candidates: int = 100,
-        recall: RecallName | Recall = "popular",
-        user_split: UserSplit = "train",
-        reward_mode: RewardMode = "click",
-        invalid_action: InvalidAction = "raise",
-        invalid_penalty: float = -1.0,
-        split_seed: int = 0,
-        user_model: UserModel | None = None,
-    ):
+    def __init__(self, num_envs: int = 1, **kwargs: Any):
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        config, parts = build_parts(
-            dataset,
-            slate_size,
-            user_model,
-            num_candidates=num_candidates,
-            recall=recall,
-            user_split=user_split,
-            reward_mode=reward_mode,
-            invalid_action=invalid_action,
-            invalid_penalty=invalid_penalty,
-            split_seed=split_seed,
-        )
-        self.config = config
-        self.num_envs = num_envs
-        self.core = FeedCore(config, parts, n_envs=num_envs)
-        self.single_observation_space = observation_space(parts.catalogue, config)
-        self.single_action_space = spaces.Discrete(config.num_candidates)
+        setup = setup_feed(num_envs, **kwargs)
+        self.core, self.config, self.num_envs = setup.core, setup.core.config, num_envs
+        self.single_observation_space = setup.observation_space
+        self.single_action_space = setup.action_space
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
-        self.item_features = parts.catalogue.item_features
-        self.user_features = parts.catalogue.user_features
+        self.item_features, self.user_features = setup.item_features, setup.user_features
         self._all = np.arange(num_envs)
         self._autoreset = np.ones(num_envs, dtype=bool)  # before reset(): step() raises
 
