@@ -25,7 +25,7 @@ InfoColumn = tuple[str, np.ndarray, np.ndarray]
 
 
 class StepResult(NamedTuple):
-    """What one step did; every array is ``[b]``, aligned with ``rows`` (numpy scalars and
+    """What one step did; every array is ``[b]``, aligned with ``rows`` (scalars and
     ``rows = 0`` from :meth:`FeedCore.step_one`).
 
     :param rows: the stepped rows (sub-environment indices), ascending.
@@ -130,17 +130,26 @@ class FeedCore:
     def step_one(self, action: int) -> StepResult:
         """``step`` of row 0 of a one-row core (the single env) with scalars in and out.
 
-        A valid action is placed without building arrays (the result holds numpy scalars);
-        any other action takes the batched path, whose errors and penalties it keeps.
+        A valid action is placed with Python scalars, no arrays built (the user model sees
+        one ``int`` row); any other action takes the batched path, whose errors and
+        penalties it keeps (its result holds numpy scalars).
         """
-        if not (0 <= action < self.config.num_candidates and self._flat.valid[action]):
+        flat = self._flat
+        if not (0 <= action < self.config.num_candidates and flat.valid[action]):
             return StepResult(*(field[0] for field in self.step(self._row0, np.array([action]))))
-        items, proba, clicks = self._place(0, 0, action)  # row 0: cell (0, action) is action
+        position = int(self.position[0])  # row 0: slot (0, position) is flat cell position
+        item = int(flat.candidates[action])
+        proba = float(self.user_context.click_proba(0, item, position))
+        click = bool(flat.click_uniforms[position] < proba)
+        self.user_context.place(0, item, position, click)
+        flat.slate_items[position], flat.slate_clicks[position] = item, click
+        flat.slate_proba[position] = proba
+        flat.valid[action] = False
+        self.position[0] = position + 1
         k = self.config.slate_size
-        terminated, truncated = self.position[0] == k, self.invalid_count[0] >= k
-        return StepResult(
-            0, True, items, proba, clicks, self._reward(proba, clicks), terminated, truncated
-        )
+        reward = float(click) if self.config.reward_mode == "click" else proba
+        truncated = bool(self.invalid_count[0] >= k)
+        return StepResult(0, True, item, proba, click, reward, position + 1 == k, truncated)
 
     def step_info(self, result: StepResult) -> list[InfoColumn]:
         """Info columns of a step: the placed item, its click probability and click; the
@@ -203,15 +212,14 @@ class FeedCore:
         """Put each row's chosen candidate in its next slot; draw the clicks.
 
         ``rows``, ``sel`` (the same rows, maybe as a slice) and ``choice`` (flat index
-        ``row * C + action`` of the chosen candidates) are ``[b]``, or three ints for one
-        row: then items, probabilities and clicks are numpy scalars.
+        ``row * C + action`` of the chosen candidates) are ``[b]``; so are the returned
+        items, probabilities (float64) and clicks.
         """
         flat = self._flat
         position = self.position[sel]
         slot = rows * flat.width + position  # flat (row, position) cells
         items = flat.candidates[choice]
-        proba = self.user_context.click_proba(sel, items, position)
-        proba = np.asarray(proba, dtype=np.float64)
+        proba = np.asarray(self.user_context.click_proba(sel, items, position), dtype=np.float64)
         clicks = flat.click_uniforms[slot] < proba
         self.user_context.place(sel, items, position, clicks)
         flat.slate_items[slot] = items
@@ -239,7 +247,7 @@ class FeedCore:
         )
 
     def _reward(self, proba: np.ndarray, clicks: np.ndarray) -> np.ndarray:
-        """float64 rewards of placed items (arrays or scalars) in the configured mode."""
+        """``[b]`` float64 rewards of placed items in the configured mode."""
         return np.asarray(clicks, dtype=np.float64) if self.config.reward_mode == "click" else proba
 
     def _check(self, rows: np.ndarray, actions: np.ndarray) -> None:

@@ -45,7 +45,7 @@ def placed_mask(position: np.ndarray, slate_size: int) -> np.ndarray:
 
 Rows = np.ndarray | slice | int
 """Rows of a :class:`ListContext`: ``[b]`` distinct indices or a slice (then per-row values are
-``[b]`` arrays), or one ``int`` index (then they are numpy scalars and ``[d]`` rows)."""
+``[b]`` arrays), or one ``int`` index (then they are scalars, Python or numpy)."""
 
 
 @runtime_checkable

@@ -10,7 +10,14 @@ from rec_env.simulator.base import Rows, placed_mask
 
 
 class GroundTruthModel:
-    """Exact click probabilities of a :class:`~rec_env.data.SyntheticWorld`.
+    """Click probabilities of a :class:`~rec_env.data.SyntheticWorld`.
+
+    The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
+    with ``direction = taste_term - fatigue * shown_factor_sum / max(position, 1)``, in float64
+    with the dot product summed dimension by dimension, left to right: an order that one
+    request's :class:`GroundTruthContext` can follow with Python floats and B requests with
+    numpy columns, so both give the same floats. (The world's own ``click_proba``, which
+    generated the logs, works in float32: the two agree to about 1e-7.)
 
     :param world: the ground truth returned in ``generate_synthetic(...).extras["world"]``.
     """
@@ -18,6 +25,8 @@ class GroundTruthModel:
     def __init__(self, world: SyntheticWorld):
         self.world = world
         self.slate_size = world.config.slate_size
+        self.factors = world.item_factors.astype(np.float64)  # [n_items, d]
+        self.tastes = world.config.affinity_scale * world.user_tastes.astype(np.float64)
 
     def click_proba(
         self,
@@ -33,16 +42,38 @@ class GroundTruthModel:
         :class:`GroundTruthContext` carries them, so both give the same floats.
         """
         placed = placed_mask(position, slate_items.shape[1])
-        factors = take_rows(self.world.item_factors, np.where(placed, slate_items, 0))  # [B, K, d]
+        factors = take_rows(self.factors, np.where(placed, slate_items, 0))  # [B, K, d]
         shown_sum = np.cumsum(factors * placed[:, :, None], axis=1)[:, -1]  # [B, d]
         n_clicks = (slate_clicks * placed).sum(axis=1)
-        return self.world.click_proba(
-            users, candidates, position, shown_sum, placed.sum(axis=1), n_clicks
-        )
+        direction = self.direction(take_rows(self.tastes, users), shown_sum, position)
+        if candidates.ndim == 2:
+            direction, position, n_clicks = direction[:, None], position[:, None], n_clicks[:, None]
+        return self.proba(candidates, position, direction, n_clicks)
+
+    def direction(
+        self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
+    ) -> np.ndarray:
+        """``[B, d]`` float64: ``taste_term - fatigue * (shown_sum / max(position, 1))``."""
+        n_shown = np.maximum(position, 1)[:, None]
+        return taste_term - self.world.config.fatigue * (shown_sum / n_shown)
+
+    def proba(
+        self, items: np.ndarray, position: np.ndarray, direction: np.ndarray, n_clicks: np.ndarray
+    ) -> np.ndarray:
+        """float32 click probabilities of ``items [...]`` given the lists' ``direction
+        [..., d]``, ``position [...]`` and ``n_clicks [...]`` (broadcast against ``items``)."""
+        world = self.world
+        terms = take_rows(self.factors, items) * direction  # [..., d]
+        dot = terms[..., 0].copy()
+        for dim in range(1, terms.shape[-1]):
+            dot += terms[..., dim]
+        logit = (world.intercept + world.config.click_shift * n_clicks) + dot
+        logit += world.item_bias[items]
+        return (world.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
 
     def context(self, n_lists: int) -> GroundTruthContext:
         """A :class:`~rec_env.simulator.ListContext` of ``n_lists`` lists."""
-        return GroundTruthContext(self.world, n_lists)
+        return GroundTruthContext(self, n_lists)
 
 
 class GroundTruthContext:
@@ -50,34 +81,58 @@ class GroundTruthContext:
     user's taste term, the running sum of the shown items' factors and the clicks so far.
 
     A step costs O(d) per list instead of gathering and summing the K shown factors, and
-    gives exactly :meth:`GroundTruthModel.click_proba`'s floats.
+    gives exactly :meth:`GroundTruthModel.click_proba`'s floats. One ``int`` row (a single
+    env's step) is computed with Python floats, in the same order as the numpy columns of
+    many rows.
 
-    :param world: the synthetic ground truth.
+    :param model: the ground-truth model.
     :param n_lists: B, lists (rows) kept.
     """
 
-    def __init__(self, world: SyntheticWorld, n_lists: int):
-        self.world = world
-        d = world.config.latent_dim
-        self.taste_term = np.zeros((n_lists, d), dtype=np.float32)
-        self.shown_sum = np.zeros((n_lists, d), dtype=np.float32)
+    def __init__(self, model: GroundTruthModel, n_lists: int):
+        self.model = model
+        d = model.factors.shape[1]
+        self.taste_term = np.zeros((n_lists, d))
+        self.shown_sum = np.zeros((n_lists, d))
         self.n_clicks = np.zeros(n_lists, dtype=np.int64)
+        world = model.world
+        self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
+        self._exam = world.examination.tolist()
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
         """See :meth:`rec_env.simulator.ListContext.start`."""
-        self.taste_term[rows] = self.world.taste_term(users)
+        self.taste_term[rows] = take_rows(self.model.tastes, users)
         self.shown_sum[rows] = 0.0
         self.n_clicks[rows] = 0
 
     def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
         """See :meth:`rec_env.simulator.ListContext.click_proba`."""
-        world = self.world
-        direction = world.direction(self.taste_term[rows], self.shown_sum[rows], position)
-        return world.proba_given(items, position, direction, world.base_logit(self.n_clicks[rows]))
+        if isinstance(rows, int):
+            return self._click_proba_one(rows, int(items), int(position))
+        model = self.model
+        direction = model.direction(self.taste_term[rows], self.shown_sum[rows], position)
+        return model.proba(items, position, direction, self.n_clicks[rows])
 
     def place(
         self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
     ) -> None:
         """See :meth:`rec_env.simulator.ListContext.place`."""
-        self.shown_sum[rows] += take_rows(self.world.item_factors, items)
+        self.shown_sum[rows] += take_rows(self.model.factors, items)
         self.n_clicks[rows] += clicks
+
+    def _click_proba_one(self, row: int, item: int, position: int) -> np.float32:
+        """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats."""
+        world, fatigue, n_shown = self.model.world, self._fatigue, max(position, 1)
+        factors = self.model.factors[item].tolist()
+        terms = [
+            factor * (taste - fatigue * (shown / n_shown))
+            for factor, taste, shown in zip(
+                factors, self.taste_term[row].tolist(), self.shown_sum[row].tolist(), strict=True
+            )
+        ]
+        dot = terms[0]
+        for term in terms[1:]:  # left to right, as the columns in ``proba`` (not ``sum``)
+            dot += term
+        logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
+        logit += float(world.item_bias[item])
+        return np.float32(self._exam[position] / (1.0 + np.exp(-logit)))
