@@ -1,10 +1,13 @@
 """How well does the click model fitted on logs predict held-out clicks?
 
 For each dataset: split the logged lists by request (seed ``--seed``), fit the full
-:class:`~rec_env.simulator.LogClickModel` and two ablations (no position term, no in-list
-context term) on the training split, and score each on the test split: AUC, log-loss and
-expected calibration error, plus a reliability diagram. On synthetic data the ground-truth
-model is scored on the same rows, with each fit's mean ``|p - p_true|``.
+:class:`~rec_env.simulator.LogClickModel` and three ablations (no position term, no in-list
+context term, no item popularity feature) on the training split, and score each on the test
+split: AUC, log-loss and expected calibration error, plus a reliability diagram. On synthetic
+data the ground-truth model is scored on the same rows, with each fit's mean ``|p - p_true|``,
+and two oracle fits split the AUC gap to it: the full model with the true user tastes
+(``given_users``) or the true item factors and biases (``given_items``) planted and frozen,
+so only the other side is estimated from the logs.
 
     python -m benchmarks.simulator_fit [--datasets synthetic ml-100k obd] [--seed 0] [--smoke]
 
@@ -16,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -24,15 +29,26 @@ import torch
 
 from benchmarks.common import markdown_table, write_results
 from rec_env.data import DATASETS, LoggedLists, load_dataset, split_lists
-from rec_env.simulator import LogClickConfig, fit_log_model, fit_report, plot_reliability
+from rec_env.data.synthetic import SyntheticWorld
+from rec_env.simulator import (
+    FitReport,
+    LogClickConfig,
+    fit_log_model,
+    fit_report,
+    plot_reliability,
+)
+from rec_env.simulator.click_net import ClickNet
 from rec_env.simulator.fit import SPLIT_BY
 
 MODELS = {
     "full": {},
     "no_position": {"use_position": False},
     "no_context": {"use_context": False},
+    "no_popularity": {"use_popularity": False},
 }
 """Fitted variants: name -> :class:`LogClickConfig` overrides."""
+ORACLES = {"given_users": "user", "given_items": "item"}
+"""Synthetic only: the full model with this side's representation planted from the truth."""
 SMOKE_SYNTHETIC = {"n_users": 100, "n_items": 200, "n_requests": 2_000}
 TARGET_AUC_GAP = 0.01
 """Issue target: on synthetic, |AUC(fitted) - AUC(ground truth)| on the same rows."""
@@ -51,6 +67,8 @@ class Config:
     """datasets to fit"""
     models: list[str] = field(default_factory=lambda: list(MODELS))
     """fitted variants to compare (keys of MODELS)"""
+    oracles: list[str] = field(default_factory=lambda: list(ORACLES))
+    """synthetic only: full-model fits with one side planted from the ground truth"""
     seed: int = 0
     """split seed and training seed"""
     synthetic_requests: int | None = None
@@ -83,8 +101,48 @@ def load(name: str, config: Config):
     return load_dataset("synthetic", progress=False, **size)
 
 
+def plant_truth(world: SyntheticWorld, side: str) -> Callable[[ClickNet], None]:
+    """A ``fit_log_model(prepare=...)`` hook that sets one side's representation to the
+    ground truth's and freezes it: ``"user"``: ``[affinity_scale * taste_u, 0]``;
+    ``"item"``: ``[factor_i, item_bias_i]`` (the true logit's terms, see
+    :mod:`rec_env.data.synthetic`)."""
+    if side == "user":
+        factor = world.config.affinity_scale * world.user_tastes
+        bias = np.zeros(len(factor))
+    else:
+        factor, bias = world.item_factors, world.item_bias
+    truth = torch.from_numpy(np.column_stack([factor, bias]).astype(np.float32))
+
+    def prepare(net: ClickNet) -> None:
+        embedding, feature_map = getattr(net, f"{side}_embedding"), getattr(net, f"{side}_map")
+        with torch.no_grad():
+            embedding.weight.copy_(truth)
+            feature_map.weight.zero_()
+        embedding.weight.requires_grad_(False)
+        feature_map.weight.requires_grad_(False)
+
+    return prepare
+
+
+def fit_and_score(
+    label: str, model_config: LogClickConfig, dataset, lists, splits, prepare=None
+) -> tuple[dict, FitReport]:
+    """Fit one variant on ``splits.train`` and score it on the test split: its table row."""
+    start = time.perf_counter()
+    model = fit_log_model(splits.train, splits.valid, model_config, prepare=prepare)
+    fit_s = time.perf_counter() - start
+    report = fit_report(model, dataset, lists, split_seed=model_config.seed)
+    print(
+        f"{dataset.name} {label}: auc {report.auc:.4f}, log-loss {report.log_loss:.4f}, "
+        f"ece {report.ece:.4f} ({fit_s:.0f} s)"
+    )
+    fit_info = {"best_epoch": model.info["best_epoch"], "fit_s": fit_s}
+    return {"model": label, **report.metrics(), **fit_info}, report
+
+
 def run_dataset(name: str, config: Config) -> list[dict]:
-    """Fit every variant on one dataset; one result row per model (+ the ground truth)."""
+    """Fit every variant on one dataset; one result row per model (+ the ground truth and,
+    on synthetic, the oracle fits)."""
     dataset = load(name, config)
     lists = LoggedLists.from_dataset(dataset)
     splits = split_lists(lists, by=SPLIT_BY, seed=config.seed)
@@ -92,24 +150,21 @@ def run_dataset(name: str, config: Config) -> list[dict]:
     constant = fit_report(ConstantModel(train_rate, lists.slate_size), dataset, lists, config.seed)
     rows = [{"model": "constant", **constant.metrics()}]
     curves = {}
+    fit = partial(fit_and_score, dataset=dataset, lists=lists, splits=splits)
     for model_name in config.models:
         model_config = replace(config.model, seed=config.seed, **MODELS[model_name])
-        start = time.perf_counter()
-        model = fit_log_model(splits.train, splits.valid, model_config)
-        fit_s = time.perf_counter() - start
-        report = fit_report(model, dataset, lists, split_seed=config.seed)
+        row, report = fit(model_name, model_config)
+        rows.append(row)
         curves[model_name] = report.curve
-        fit_info = {"best_epoch": model.info["best_epoch"], "fit_s": fit_s}
-        rows.append({"model": model_name, **report.metrics(), **fit_info})
-        print(
-            f"{name} {model_name}: auc {report.auc:.4f}, log-loss {report.log_loss:.4f}, "
-            f"ece {report.ece:.4f} ({fit_s:.0f} s)"
-        )
-    if report.true_curve is not None:
-        curves["ground truth"] = report.true_curve
+    world = dataset.extras.get("world")
+    if world is not None:
+        full = replace(config.model, seed=config.seed)
+        for oracle in config.oracles:
+            rows.append(fit(oracle, full, prepare=plant_truth(world, ORACLES[oracle]))[0])
         truth = {"auc": report.true_auc, "log_loss": report.true_log_loss, "ece": report.true_ece}
         same_rows = {"n_rows": report.n_rows, "click_rate": report.click_rate}
         rows.append({"model": "ground_truth", **truth, **same_rows})
+        curves["ground truth"] = report.true_curve
     plot_reliability(curves, f"{config.out_dir}/reliability_{name}.png", title=name)
     return [{"dataset": name, "seed": config.seed, **row} for row in rows]
 
@@ -137,6 +192,17 @@ def summarise(table: pd.DataFrame, config: Config) -> str:
             f"\nSynthetic target (|AUC gap to ground truth| <= {TARGET_AUC_GAP}): {verdict}, "
             f"gap = {gap:.4f}.\n"
         )
+        oracles = [name for name in ORACLES if name in synthetic.index]
+        gaps = ", ".join(
+            f"{name} {synthetic.loc['ground_truth', 'auc'] - synthetic.loc[name, 'auc']:.4f}"
+            for name in oracles
+        )
+        if oracles:
+            text += (
+                f"AUC gap to ground truth with one side planted from the truth: {gaps} "
+                "(given_users: what estimating the items costs; given_items: what "
+                "estimating the users costs).\n"
+            )
     return text
 
 
@@ -164,6 +230,13 @@ def parse_args() -> Config:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), help="datasets to fit")
     parser.add_argument(
         "--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="fitted variants"
+    )
+    parser.add_argument(
+        "--oracles",
+        nargs="*",
+        default=list(ORACLES),
+        choices=list(ORACLES),
+        help="synthetic oracle fits (none: skip)",
     )
     parser.add_argument("--seed", type=int, default=0, help="split and training seed")
     parser.add_argument(

@@ -143,6 +143,57 @@ def test_without_position_every_slot_is_examined(splits):
     assert torch.equal(plain.net.log_examination(torch.arange(3)), torch.zeros(3))
 
 
+def _item_width(train, use_popularity: bool) -> int:
+    """Columns of the item feature table of a fresh net."""
+    config = dataclasses.replace(FAST, use_popularity=use_popularity)
+    return fit_module._new_net(train, config).item_features.shape[1]
+
+
+def test_item_features_end_with_the_log_exposure_in_train(splits):
+    train = splits.train
+    shown = np.bincount(train.items[train.mask], minlength=len(train.item_features))
+    table = fit_module.item_feature_table(train, use_popularity=True)
+    np.testing.assert_array_equal(table[:, :-1], train.item_features)
+    np.testing.assert_allclose(table[:, -1], np.log1p(shown))
+    assert fit_module.item_feature_table(train, use_popularity=False) is train.item_features
+    assert _item_width(train, True) == _item_width(train, False) + 1
+
+
+def test_prepare_hook_weights_stay_frozen(splits):
+    planted = torch.linspace(-1.0, 1.0, splits.train.user_features.shape[0] * (FAST.dim + 1))
+    items_before = []
+
+    def plant(net):
+        with torch.no_grad():
+            net.user_embedding.weight.copy_(planted.reshape(net.user_embedding.weight.shape))
+        net.user_embedding.weight.requires_grad_(False)
+        items_before.append(net.item_embedding.weight.detach().clone())
+
+    fitted = fit_log_model(splits.train, splits.valid, FAST, progress=False, prepare=plant)
+    assert torch.equal(fitted.net.user_embedding.weight.flatten(), planted)
+    assert not torch.equal(fitted.net.item_embedding.weight, items_before[0])  # these trained
+
+
+def test_planted_truth_gives_the_true_probabilities(dataset, splits):
+    """Both sides planted, the true logit's remaining scalars set by hand: p = p_true."""
+    from benchmarks.simulator_fit import plant_truth
+
+    world = dataset.extras["world"]
+    config = dataclasses.replace(FAST, dim=world.config.latent_dim)
+    net = fit_module._new_net(splits.train, config)
+    plant_truth(world, "user")(net)
+    plant_truth(world, "item")(net)
+    with torch.no_grad():
+        net.bias.fill_(world.intercept)
+        net.exam_logit.copy_(torch.from_numpy(world.examination).logit())
+        net.context_map.copy_(-world.config.fatigue * torch.eye(config.dim))
+        net.click_weight.fill_(world.config.click_shift)
+    lists = splits.test
+    fitted = logged_proba(LogClickModel(net, config), lists)[lists.mask]
+    truth = logged_proba(GroundTruthModel(world), lists)[lists.mask]
+    np.testing.assert_allclose(fitted, truth, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("log_p", [-1e-6, -0.1, -np.log(2.0), -3.0, -40.0])
 def test_log1mexp_matches_the_definition(log_p):
     value = fit_module.log1mexp(torch.tensor(log_p, dtype=torch.float64))
@@ -346,4 +397,5 @@ def test_benchmark_script_smoke(tmp_path):
     subprocess.run([*script, "--datasets", "synthetic", "--out-dir", str(tmp_path)], check=True)
     for name in (*LAYOUT, "reliability_synthetic.png"):
         assert (tmp_path / name).stat().st_size > 0
-    assert "ground_truth" in (tmp_path / "table.csv").read_text()
+    table = (tmp_path / "table.csv").read_text()
+    assert all(name in table for name in ("ground_truth", "given_users", "no_popularity"))

@@ -2,11 +2,12 @@
 
 Training rows are every shown slot of every training list, each scored with its true
 in-list context (the items before it in the logged list and their logged clicks), so a
-batch of B lists is one ``[B, K]`` forward pass. Loss: binary cross-entropy plus an L2
-prior on the user / item id embeddings (:attr:`LogClickConfig.embedding_l2`); Adam; an
-exponential moving average of the weights (:attr:`LogClickConfig.average_epochs`, less
-minibatch noise); early stopping on the validation split's log-loss of the averaged weights
-(the best epoch's are kept).
+batch of B lists is one ``[B, K]`` forward pass. Item features get one more column, the
+item's log exposure in the training lists (:attr:`LogClickConfig.use_popularity`). Loss:
+binary cross-entropy plus an L2 prior on the user / item id embeddings
+(:attr:`LogClickConfig.embedding_l2`); Adam; an exponential moving average of the weights
+(:attr:`LogClickConfig.average_epochs`, less minibatch noise); early stopping on the
+validation split's log-loss of the averaged weights (the best epoch's are kept).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,9 +33,10 @@ from rec_env.simulator.log_model import LogClickConfig, LogClickModel, build_net
 
 SPLIT_BY = "request"
 """How :func:`fit_or_load` splits a dataset (``split_lists(..., by=SPLIT_BY, seed=split_seed)``)."""
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 """Version of the model form and training recipe, part of the cache key: bump it when a code
-change makes a cached model stale (2: examination x attraction (PBM), weight averaging)."""
+change makes a cached model stale (2: examination x attraction (PBM), weight averaging;
+3: log exposure as an item feature)."""
 FIT_THREADS = 1
 """torch threads while fitting: these small batches ran the ml-100k fit in 2 s on one thread
 and over 2 minutes on two threads of a busy 2-core machine (thread oversubscription)."""
@@ -126,9 +129,19 @@ def _valid_log_loss(net: ClickNet, valid: ListTensors, batch_size: int) -> float
     return total / count
 
 
+def item_feature_table(train: LoggedLists, use_popularity: bool) -> np.ndarray:
+    """``[n_items, F_i (+ 1)]`` the item features the net sees, before standardising: the
+    dataset's, then (``use_popularity``) ``log(1 + the item's shown slots in train)``."""
+    if not use_popularity:
+        return train.item_features
+    shown = np.bincount(train.items[train.mask], minlength=len(train.item_features))
+    return np.column_stack([train.item_features, np.log1p(shown)])
+
+
 def _new_net(train: LoggedLists, config: LogClickConfig) -> ClickNet:
     """A fresh net on ``train``'s standardised features, its bias at the training click rate."""
-    features = standardise(train.item_features), standardise(train.user_features)
+    items = item_feature_table(train, config.use_popularity)
+    features = standardise(items), standardise(train.user_features)
     net = build_net(config, *features, train.slate_size)
     rate = float(np.clip(train.clicks[train.mask].mean(), 1e-4, 1 - 1e-4))
     with torch.no_grad():
@@ -168,7 +181,11 @@ def _weight_average(net: ClickNet, config: LogClickConfig, n_lists: int) -> Aver
 
 
 def fit_log_model(
-    train: LoggedLists, valid: LoggedLists, config: LogClickConfig, progress: bool = True
+    train: LoggedLists,
+    valid: LoggedLists,
+    config: LogClickConfig,
+    progress: bool = True,
+    prepare: Callable[[ClickNet], None] | None = None,
 ) -> LogClickModel:
     """Fit a :class:`LogClickModel` on ``train`` with early stopping on ``valid``.
 
@@ -178,11 +195,13 @@ def fit_log_model(
     :param train: training lists; their feature tables define the id spaces.
     :param valid: validation lists (same id spaces), at least one shown slot.
     :param progress: show a tqdm bar over epochs with the validation log-loss.
+    :param prepare: called on the fresh net before training, e.g. to set some weights and
+        freeze them (``requires_grad_(False)``: the optimiser leaves them as they are).
     """
     if not valid.mask.any():
         raise ValueError("the validation split has no shown slot; use a larger dataset")
     with _torch_threads(FIT_THREADS):
-        return _fit(train, valid, config, progress)
+        return _fit(train, valid, config, progress, prepare)
 
 
 @contextlib.contextmanager
@@ -197,11 +216,17 @@ def _torch_threads(n: int):
 
 
 def _fit(
-    train: LoggedLists, valid: LoggedLists, config: LogClickConfig, progress: bool
+    train: LoggedLists,
+    valid: LoggedLists,
+    config: LogClickConfig,
+    progress: bool,
+    prepare: Callable[[ClickNet], None] | None,
 ) -> LogClickModel:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     net = _new_net(train, config)
+    if prepare is not None:
+        prepare(net)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     train_t, valid_t = ListTensors.from_lists(train), ListTensors.from_lists(valid)
     average = _weight_average(net, config, len(train_t))

@@ -52,6 +52,9 @@ class LogClickConfig:
     probability)"""
     use_context: bool = True
     """learn the in-list context terms (similarity to earlier items, clicks so far)"""
+    use_popularity: bool = True
+    """append each item's log exposure in the training lists (``log(1 + shown slots)``) to
+    its features, so items with few logs still get a popularity-based attraction"""
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "patience"):
