@@ -226,7 +226,7 @@ class FeedCore:
         flat.slate_clicks[slot] = clicks
         flat.slate_proba[slot] = proba
         flat.valid[choice] = False
-        self.position[sel] = position + 1
+        self.position[sel] += 1
         return items, proba, clicks
 
     def _place_valid(
@@ -247,8 +247,8 @@ class FeedCore:
         )
 
     def _reward(self, proba: np.ndarray, clicks: np.ndarray) -> np.ndarray:
-        """``[b]`` float64 rewards of placed items in the configured mode."""
-        return np.asarray(clicks, dtype=np.float64) if self.config.reward_mode == "click" else proba
+        """``[b]`` float64 rewards of placed items in the configured mode (a new array)."""
+        return clicks.astype(np.float64) if self.config.reward_mode == "click" else proba.copy()
 
     def _check(self, rows: np.ndarray, actions: np.ndarray) -> None:
         if actions.shape != rows.shape or actions.dtype.kind not in "iu":

@@ -46,7 +46,7 @@ class PopularRecall:
         self._items = np.sort(catalogue.most_shown()[:num_candidates])
 
     def __call__(self, logged: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-        return np.repeat(self._items[None, :], len(logged), axis=0)
+        return np.broadcast_to(self._items, (len(logged), self.num_candidates))  # read-only
 
 
 class RandomRecall:

@@ -76,23 +76,33 @@ class ListwiseFeedVectorEnv(VectorEnv):
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
+        if not self._autoreset.any():  # the usual step: every sub-env places an item
+            result = self.core.step(self._all, actions)
+            reward, terminated, truncated = result.reward, result.terminated, result.truncated
+            columns = self.core.step_info(result)
+        else:
+            reward, terminated, truncated, columns = self._step_some(actions)
+        self._autoreset = terminated | truncated
+        observation = self.core.observation()
+        return observation, reward, terminated, truncated, self._infos(observation, columns)
+
+    def _step_some(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[InfoColumn]]:
+        """Reset the sub-envs that ended on the previous step and step the others: ``[N]``
+        rewards, terminations and truncations, and the info columns of both."""
         reward = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
-        columns: list[InfoColumn] = []
-        stepping = self._all
-        if self._autoreset.any():
-            columns += self.core.reset(np.flatnonzero(self._autoreset))
-            stepping = np.flatnonzero(~self._autoreset)
+        columns = self.core.reset(np.flatnonzero(self._autoreset))
+        stepping = np.flatnonzero(~self._autoreset)
         if len(stepping):
             result = self.core.step(stepping, actions[stepping])
             reward[stepping] = result.reward
             terminated[stepping] = result.terminated
             truncated[stepping] = result.truncated
             columns += self.core.step_info(result)
-        self._autoreset = terminated | truncated
-        observation = self.core.observation()
-        return observation, reward, terminated, truncated, self._infos(observation, columns)
+        return reward, terminated, truncated, columns
 
     def action_masks(self) -> np.ndarray:
         """``[N, C]`` bool, True where a sub-env's candidate can be placed."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rec_env.arrays import take_rows
 from rec_env.data.synthetic import SyntheticWorld
 from rec_env.simulator.base import Rows, placed_mask
 
@@ -14,9 +13,10 @@ class GroundTruthModel:
 
     The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
     with ``direction = taste_term - fatigue * shown_factor_sum / max(position, 1)``, in float64
-    with the dot product summed dimension by dimension, left to right: an order that one
-    request's :class:`GroundTruthContext` can follow with Python floats and B requests with
-    numpy columns, so both give the same floats. (The world's own ``click_proba``, which
+    with the dot product summed in a fixed order (:func:`_fold_dims`) that one request's
+    :class:`GroundTruthContext` follows with Python floats (:func:`_fold_list`) and B requests
+    with numpy rows, so both give the same floats. Vectors are stored dimension first
+    (``[d, B]``), so that each numpy call runs over B contiguous numbers. (The world's own ``click_proba``, which
     generated the logs, works in float32: the two agree to about 1e-7.)
 
     :param world: the ground truth returned in ``generate_synthetic(...).extras["world"]``.
@@ -25,8 +25,9 @@ class GroundTruthModel:
     def __init__(self, world: SyntheticWorld):
         self.world = world
         self.slate_size = world.config.slate_size
-        self.factors = world.item_factors.astype(np.float64)  # [n_items, d]
-        self.tastes = world.config.affinity_scale * world.user_tastes.astype(np.float64)
+        self.factors = world.item_factors.T.astype(np.float64, order="C")  # [d, n_items]
+        tastes = world.config.affinity_scale * world.user_tastes.T.astype(np.float64)
+        self.tastes = np.ascontiguousarray(tastes)  # [d, n_users]
 
     def click_proba(
         self,
@@ -42,31 +43,33 @@ class GroundTruthModel:
         :class:`GroundTruthContext` carries them, so both give the same floats.
         """
         placed = placed_mask(position, slate_items.shape[1])
-        factors = take_rows(self.factors, np.where(placed, slate_items, 0))  # [B, K, d]
-        shown_sum = np.cumsum(factors * placed[:, :, None], axis=1)[:, -1]  # [B, d]
+        factors = np.take(self.factors, np.where(placed, slate_items, 0), axis=1)  # [d, B, K]
+        shown_sum = np.cumsum(factors * placed, axis=2)[:, :, -1]  # [d, B]
         n_clicks = (slate_clicks * placed).sum(axis=1)
-        direction = self.direction(take_rows(self.tastes, users), shown_sum, position)
+        direction = self.direction(np.take(self.tastes, users, axis=1), shown_sum, position)
         if candidates.ndim == 2:
-            direction, position, n_clicks = direction[:, None], position[:, None], n_clicks[:, None]
+            direction, position, n_clicks = (
+                direction[..., None],
+                position[:, None],
+                n_clicks[:, None],
+            )
         return self.proba(candidates, position, direction, n_clicks)
 
     def direction(
         self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
     ) -> np.ndarray:
-        """``[B, d]`` float64: ``taste_term - fatigue * (shown_sum / max(position, 1))``."""
-        n_shown = np.maximum(position, 1)[:, None]
+        """``[d, B]`` float64: ``taste_term - fatigue * (shown_sum / max(position, 1))`` of
+        ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
+        n_shown = np.maximum(position, 1.0)
         return taste_term - self.world.config.fatigue * (shown_sum / n_shown)
 
     def proba(
         self, items: np.ndarray, position: np.ndarray, direction: np.ndarray, n_clicks: np.ndarray
     ) -> np.ndarray:
         """float32 click probabilities of ``items [...]`` given the lists' ``direction
-        [..., d]``, ``position [...]`` and ``n_clicks [...]`` (broadcast against ``items``)."""
+        [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast against ``items``)."""
         world = self.world
-        terms = take_rows(self.factors, items) * direction  # [..., d]
-        dot = terms[..., 0].copy()
-        for dim in range(1, terms.shape[-1]):
-            dot += terms[..., dim]
+        dot = _fold_dims(np.take(self.factors, items, axis=1) * direction)
         logit = (world.intercept + world.config.click_shift * n_clicks) + dot
         logit += world.item_bias[items]
         return (world.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
@@ -91,9 +94,9 @@ class GroundTruthContext:
 
     def __init__(self, model: GroundTruthModel, n_lists: int):
         self.model = model
-        d = model.factors.shape[1]
-        self.taste_term = np.zeros((n_lists, d))
-        self.shown_sum = np.zeros((n_lists, d))
+        d = model.factors.shape[0]
+        self.taste_term = np.zeros((d, n_lists))
+        self.shown_sum = np.zeros((d, n_lists))
         self.n_clicks = np.zeros(n_lists, dtype=np.int64)
         world = model.world
         self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
@@ -101,8 +104,8 @@ class GroundTruthContext:
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
         """See :meth:`rec_env.simulator.ListContext.start`."""
-        self.taste_term[rows] = take_rows(self.model.tastes, users)
-        self.shown_sum[rows] = 0.0
+        self.taste_term[:, rows] = np.take(self.model.tastes, users, axis=1)
+        self.shown_sum[:, rows] = 0.0
         self.n_clicks[rows] = 0
 
     def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -110,29 +113,47 @@ class GroundTruthContext:
         if isinstance(rows, int):
             return self._click_proba_one(rows, int(items), int(position))
         model = self.model
-        direction = model.direction(self.taste_term[rows], self.shown_sum[rows], position)
+        direction = model.direction(self.taste_term[:, rows], self.shown_sum[:, rows], position)
         return model.proba(items, position, direction, self.n_clicks[rows])
 
     def place(
         self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
     ) -> None:
         """See :meth:`rec_env.simulator.ListContext.place`."""
-        self.shown_sum[rows] += take_rows(self.model.factors, items)
+        self.shown_sum[:, rows] += np.take(self.model.factors, items, axis=1)
         self.n_clicks[rows] += clicks
 
     def _click_proba_one(self, row: int, item: int, position: int) -> np.float32:
         """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats."""
         world, fatigue, n_shown = self.model.world, self._fatigue, max(position, 1)
-        factors = self.model.factors[item].tolist()
+        factors = self.model.factors[:, item].tolist()
+        tastes, shown_sum = self.taste_term[:, row].tolist(), self.shown_sum[:, row].tolist()
         terms = [
             factor * (taste - fatigue * (shown / n_shown))
-            for factor, taste, shown in zip(
-                factors, self.taste_term[row].tolist(), self.shown_sum[row].tolist(), strict=True
-            )
+            for factor, taste, shown in zip(factors, tastes, shown_sum, strict=True)
         ]
-        dot = terms[0]
-        for term in terms[1:]:  # left to right, as the columns in ``proba`` (not ``sum``)
-            dot += term
+        dot = _fold_list(terms)
         logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
         logit += float(world.item_bias[item])
         return np.float32(self._exam[position] / (1.0 + np.exp(-logit)))
+
+
+def _fold_dims(terms: np.ndarray) -> np.ndarray:
+    """``[...]``: the sum over the first axis of ``terms [d, ...]`` (overwritten), by halves:
+    row ``j`` of the first ``ceil(w / 2)`` gets row ``ceil(w / 2) + j`` added, until one is
+    left (log2(d) numpy calls)."""
+    while (width := len(terms)) > 1:
+        half = (width + 1) // 2
+        terms[: width - half] += terms[half:]
+        terms = terms[:half]
+    return terms[0]
+
+
+def _fold_list(terms: list[float]) -> float:
+    """:func:`_fold_dims` of one list of floats, addition for addition."""
+    while (width := len(terms)) > 1:
+        half = (width + 1) // 2
+        terms = [a + b for a, b in zip(terms, terms[half:], strict=False)] + terms[
+            width - half : half
+        ]
+    return terms[0]
