@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rec_env.arrays import take_columns
 from rec_env.data.synthetic import SyntheticWorld
 from rec_env.simulator.base import Rows, placed_mask
 
@@ -13,9 +14,9 @@ class GroundTruthModel:
 
     The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
     with ``direction = taste_term - fatigue * shown_factor_sum / max(position, 1)``, in float64
-    with the dot product summed in a fixed order (:func:`_fold_dims`) that one request's
-    :class:`GroundTruthContext` follows with Python floats (:func:`_fold_list`) and B requests
-    with numpy rows, so both give the same floats. Vectors are stored dimension first
+    with the dot product summed dimension by dimension, left to right: an order that one
+    request's :class:`GroundTruthContext` follows with Python floats and B requests with numpy
+    rows, so both give the same floats. Vectors are stored dimension first
     (``[d, B]``), so that each numpy call runs over B contiguous numbers. (The world's own ``click_proba``, which
     generated the logs, works in float32: the two agree to about 1e-7.)
 
@@ -43,10 +44,10 @@ class GroundTruthModel:
         :class:`GroundTruthContext` carries them, so both give the same floats.
         """
         placed = placed_mask(position, slate_items.shape[1])
-        factors = np.take(self.factors, np.where(placed, slate_items, 0), axis=1)  # [d, B, K]
+        factors = take_columns(self.factors, np.where(placed, slate_items, 0))  # [d, B, K]
         shown_sum = np.cumsum(factors * placed, axis=2)[:, :, -1]  # [d, B]
         n_clicks = (slate_clicks * placed).sum(axis=1)
-        direction = self.direction(np.take(self.tastes, users, axis=1), shown_sum, position)
+        direction = self.direction(take_columns(self.tastes, users), shown_sum, position)
         if candidates.ndim == 2:
             direction, position, n_clicks = (
                 direction[..., None],
@@ -69,7 +70,10 @@ class GroundTruthModel:
         """float32 click probabilities of ``items [...]`` given the lists' ``direction
         [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast against ``items``)."""
         world = self.world
-        dot = _fold_dims(np.take(self.factors, items, axis=1) * direction)
+        terms = take_columns(self.factors, items) * direction  # [d, ...]
+        dot = terms[0]
+        for term in terms[1:]:
+            dot += term
         logit = (world.intercept + world.config.click_shift * n_clicks) + dot
         logit += world.item_bias[items]
         return (world.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
@@ -104,7 +108,7 @@ class GroundTruthContext:
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
         """See :meth:`rec_env.simulator.ListContext.start`."""
-        self.taste_term[:, rows] = np.take(self.model.tastes, users, axis=1)
+        self.taste_term[:, rows] = take_columns(self.model.tastes, users)
         self.shown_sum[:, rows] = 0.0
         self.n_clicks[rows] = 0
 
@@ -120,7 +124,7 @@ class GroundTruthContext:
         self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
     ) -> None:
         """See :meth:`rec_env.simulator.ListContext.place`."""
-        self.shown_sum[:, rows] += np.take(self.model.factors, items, axis=1)
+        self.shown_sum[:, rows] += take_columns(self.model.factors, items)
         self.n_clicks[rows] += clicks
 
     def _click_proba_one(self, row: int, item: int, position: int) -> np.float32:
@@ -128,32 +132,10 @@ class GroundTruthContext:
         world, fatigue, n_shown = self.model.world, self._fatigue, max(position, 1)
         factors = self.model.factors[:, item].tolist()
         tastes, shown_sum = self.taste_term[:, row].tolist(), self.shown_sum[:, row].tolist()
-        terms = [
-            factor * (taste - fatigue * (shown / n_shown))
-            for factor, taste, shown in zip(factors, tastes, shown_sum, strict=True)
-        ]
-        dot = _fold_list(terms)
+        dot = None
+        for factor, taste, shown in zip(factors, tastes, shown_sum, strict=True):
+            term = factor * (taste - fatigue * (shown / n_shown))
+            dot = term if dot is None else dot + term
         logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
         logit += float(world.item_bias[item])
         return np.float32(self._exam[position] / (1.0 + np.exp(-logit)))
-
-
-def _fold_dims(terms: np.ndarray) -> np.ndarray:
-    """``[...]``: the sum over the first axis of ``terms [d, ...]`` (overwritten), by halves:
-    row ``j`` of the first ``ceil(w / 2)`` gets row ``ceil(w / 2) + j`` added, until one is
-    left (log2(d) numpy calls)."""
-    while (width := len(terms)) > 1:
-        half = (width + 1) // 2
-        terms[: width - half] += terms[half:]
-        terms = terms[:half]
-    return terms[0]
-
-
-def _fold_list(terms: list[float]) -> float:
-    """:func:`_fold_dims` of one list of floats, addition for addition."""
-    while (width := len(terms)) > 1:
-        half = (width + 1) // 2
-        terms = [a + b for a, b in zip(terms, terms[half:], strict=False)] + terms[
-            width - half : half
-        ]
-    return terms[0]
