@@ -13,7 +13,7 @@ class GroundTruthModel:
     """Click probabilities of a :class:`~rec_env.data.SyntheticWorld`.
 
     The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
-    with ``direction = taste_term - fatigue * shown_factor_sum / max(position, 1)``, in float64
+    with ``direction = taste_term - shown_factor_sum * (fatigue / max(position, 1))``, in float64
     with the dot product summed dimension by dimension, left to right: an order that one
     request's :class:`GroundTruthContext` follows with Python floats and B requests with numpy
     rows, so both give the same floats. Vectors are stored dimension first
@@ -54,23 +54,29 @@ class GroundTruthModel:
                 position[:, None],
                 n_clicks[:, None],
             )
-        return self.proba(candidates, position, direction, n_clicks)
+        factors = take_columns(self.factors, candidates)
+        return self.proba(candidates, factors, position, direction, n_clicks)
 
     def direction(
         self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
     ) -> np.ndarray:
-        """``[d, B]`` float64: ``taste_term - fatigue * (shown_sum / max(position, 1))`` of
+        """``[d, B]`` float64: ``taste_term - shown_sum * (fatigue / max(position, 1))`` of
         ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
-        n_shown = np.maximum(position, 1.0)
-        return taste_term - self.world.config.fatigue * (shown_sum / n_shown)
+        return taste_term - shown_sum * (self.world.config.fatigue / np.maximum(position, 1.0))
 
     def proba(
-        self, items: np.ndarray, position: np.ndarray, direction: np.ndarray, n_clicks: np.ndarray
+        self,
+        items: np.ndarray,
+        factors: np.ndarray,
+        position: np.ndarray,
+        direction: np.ndarray,
+        n_clicks: np.ndarray,
     ) -> np.ndarray:
-        """float32 click probabilities of ``items [...]`` given the lists' ``direction
-        [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast against ``items``)."""
+        """float32 click probabilities of ``items [...]`` (their ``factors [d, ...]``) given the
+        lists' ``direction [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast
+        against ``items``)."""
         world = self.world
-        terms = take_columns(self.factors, items) * direction  # [d, ...]
+        terms = factors * direction  # [d, ...]
         dot = terms[0]
         for term in terms[1:]:
             dot += term
@@ -105,6 +111,7 @@ class GroundTruthContext:
         world = model.world
         self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
         self._exam = world.examination.tolist()
+        self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
         """See :meth:`rec_env.simulator.ListContext.start`."""
@@ -117,24 +124,29 @@ class GroundTruthContext:
         if isinstance(rows, int):
             return self._click_proba_one(rows, int(items), int(position))
         model = self.model
+        factors = take_columns(model.factors, items)
+        self._scored = (items, factors)  # placed next, most likely: ``place`` reuses them
         direction = model.direction(self.taste_term[:, rows], self.shown_sum[:, rows], position)
-        return model.proba(items, position, direction, self.n_clicks[rows])
+        return model.proba(items, factors, position, direction, self.n_clicks[rows])
 
     def place(
         self, rows: Rows, items: np.ndarray, position: np.ndarray, clicks: np.ndarray
     ) -> None:
         """See :meth:`rec_env.simulator.ListContext.place`."""
-        self.shown_sum[:, rows] += take_columns(self.model.factors, items)
+        scored, factors = self._scored
+        if scored is not items:
+            factors = take_columns(self.model.factors, items)
+        self.shown_sum[:, rows] += factors
         self.n_clicks[rows] += clicks
 
     def _click_proba_one(self, row: int, item: int, position: int) -> np.float32:
         """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats."""
-        world, fatigue, n_shown = self.model.world, self._fatigue, max(position, 1)
+        world, weight = self.model.world, self._fatigue / max(position, 1)
         factors = self.model.factors[:, item].tolist()
         tastes, shown_sum = self.taste_term[:, row].tolist(), self.shown_sum[:, row].tolist()
         dot = None
         for factor, taste, shown in zip(factors, tastes, shown_sum, strict=True):
-            term = factor * (taste - fatigue * (shown / n_shown))
+            term = factor * (taste - shown * weight)
             dot = term if dot is None else dot + term
         logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
         logit += float(world.item_bias[item])
