@@ -111,6 +111,7 @@ class GroundTruthContext:
         world = model.world
         self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
         self._exam = world.examination.tolist()
+        self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
@@ -150,4 +151,7 @@ class GroundTruthContext:
             dot = term if dot is None else dot + term
         logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
         logit += float(world.item_bias[item])
-        return np.float32(self._exam[position] / (1.0 + np.exp(-logit)))
+        exp = self._exp
+        exp[0] = -logit
+        np.exp(exp, out=exp)  # a 0-d exp could take a scalar libm path that SIMD loops do not
+        return np.float32(self._exam[position] / (1.0 + exp.item()))
