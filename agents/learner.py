@@ -24,6 +24,8 @@ class LearnerConfig:
 
     learning_rate: float = 2e-4
     """Adam learning rate"""
+    factor_learning_rate: float = 3e-3
+    """Adam learning rate of the per-id MF biases and factors (each row is in few batches)"""
     max_grad_norm: float = 5.0
     """gradients are clipped to this global L2 norm"""
     batch_size: int = 256
@@ -108,7 +110,12 @@ class Learner:
     def __init__(self, network: QNetwork, config: LearnerConfig) -> None:
         self.network = network
         self.config = config
-        self.optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+        factors = {id(p) for p in network.factor_parameters()}
+        groups = [
+            {"params": [p for p in network.parameters() if id(p) not in factors]},
+            {"params": network.factor_parameters(), "lr": config.factor_learning_rate},
+        ]
+        self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
         self.n_updates = 0
 
     def compute(self, batch: TDBatch) -> LearnerOutput:

@@ -6,11 +6,17 @@ Slot t of a list is a token sequence ``[start, item_0, ..., item_{t-1}]``::
         -> FieldInteraction (self-attention over the 6 field embeddings)  [B, t+1, D]
         -> CausalBlock x n_layers (token j attends to tokens <= j)         [B, t+1, D]
         -> GRU over positions                                              [B, t+1, D]
-        -> state s_t = ReLU(W [gru_t; position embedding of slot t])       [B, H=D]
-    Q(s_t, a) = MLP([s_t, item id embedding(a), item feature embedding(a)]) + b_a
+        -> h_t = ReLU(W [gru_t; position embedding of slot t])             [B, D]
+    state s_t = [h_t; p_u; b_u]                                          [B, H=D+F+1]
+    Q(s_t, a) = MLP([h_t, item id embedding(a), item feature embedding(a)])
+                + b_a + <p_u, q_a> + b_u
 
-``b_a`` is a learned per-item bias (as in matrix factorisation); it is not in the DRL-Rec
-paper, but on small logs (ml-100k) it learns item quality many times faster than the MLP.
+The last three terms are a logistic matrix factorisation (MF) of user u and item a: per-item
+and per-user biases and F-dimensional factors (``factor_dim``). They are not in the DRL-Rec
+paper; they play the part of DeepFM's FM component. An MLP over concatenated embeddings
+learns a dot product slowly (Rendle et al., 2020), and on small logs (ml-100k) these terms lift
+held-out AUC from about 0.74 to MF's level. The user's factors ride in the state, so
+``q(state, items)`` stays a function of the state and the candidates.
 
 The start token carries learned item-side fields, so slot 0 has a state too. Token j + 1
 holds item j, so the output at token t has seen exactly slots < t: running the sequence
@@ -52,6 +58,8 @@ class QNetworkConfig:
     """dropout everywhere (attention, Transformer, MLP)"""
     max_slots: int = 16
     """largest slate size K the position embedding supports"""
+    factor_dim: int = 8
+    """F, width of the user and item factors of the MF term <p_u, q_a> (0: biases only)"""
 
     def scaled(self, width: float) -> QNetworkConfig:
         """All widths times ``width`` (rounded to a multiple of ``n_heads``, at least ``n_heads``)."""
@@ -64,13 +72,17 @@ class QNetworkConfig:
             embed_dim=scale(self.embed_dim),
             model_dim=scale(self.model_dim),
             head_dims=tuple(scale(d) for d in self.head_dims),
+            factor_dim=round(self.factor_dim * width),
         )
 
 
 TEACHER = QNetworkConfig()
-"""The teacher: embeddings 16 (official DRL-Rec code), model width 64, MLP 64-32."""
+"""The teacher: embeddings 16 (official DRL-Rec code), model width 64, MLP 64-32, factors 8."""
 STUDENT = TEACHER.scaled(0.5)
-"""The student: every width halved (embeddings 8); under half the teacher's parameters."""
+"""The student: every width halved (embeddings 8, factors 4); under half the teacher's
+parameters."""
+FACTOR_INIT_STD = 0.01
+"""standard deviation of the initial MF factors (biases start at 0)"""
 
 
 def _standardized(table: np.ndarray) -> Tensor:
@@ -133,13 +145,25 @@ class QNetwork(nn.Module):
         )
         self.gru = nn.GRU(d, d, batch_first=True)
         self.to_state = nn.Linear(d + e, d)
-        self.head = QHead(d, 2 * e, config.head_dims, config.dropout)
-        self.item_bias = nn.Embedding(self.fields.item_features.shape[0], 1)
+        self.head = QHead(d, 2 * e, config.head_dims, config.dropout)  # reads h_t only
+        n_items, n_users = self.fields.item_features.shape[0], self.fields.user_features.shape[0]
+        self.item_bias = nn.Embedding(n_items, 1)
+        self.item_factor = nn.Embedding(n_items, config.factor_dim)
+        self.user_factor = nn.Embedding(n_users, config.factor_dim + 1)  # [p_u; b_u]
         nn.init.zeros_(self.item_bias.weight)
+        nn.init.normal_(self.item_factor.weight, std=FACTOR_INIT_STD)
+        nn.init.normal_(self.user_factor.weight, std=FACTOR_INIT_STD)
+        with torch.no_grad():
+            self.user_factor.weight[:, -1] = 0.0
 
     @property
     def state_dim(self) -> int:
-        return self.config.model_dim
+        """H = model width + the user's MF factors and bias."""
+        return self.config.model_dim + self.config.factor_dim + 1
+
+    def factor_parameters(self) -> list[nn.Parameter]:
+        """The per-id MF tables (biases and factors), for their own learning rate."""
+        return [self.item_bias.weight, self.item_factor.weight, self.user_factor.weight]
 
     @property
     def hint_dim(self) -> int:
@@ -178,11 +202,12 @@ class QNetwork(nn.Module):
         user_side = self.fields.users(user_ids).unsqueeze(1).expand(-1, item_side.shape[1], -1, -1)
         return self.interaction(torch.cat([item_side, user_side], dim=-2))
 
-    def contextualize(self, tokens: Tensor, valid: Tensor) -> Tensor:
+    def contextualize(self, tokens: Tensor, valid: Tensor, user_ids: Tensor) -> Tensor:
         """States ``[B, T + 1, H]`` from the tokens ``[B, T + 1, D]`` of a list (start first).
 
         :param valid: ``[B, T + 1]`` bool; invalid tokens (empty slots) are zeroed and never
             attended to. Entry t reads tokens <= t, i.e. slots < t.
+        :param user_ids: ``[B]``, whose MF factors end every state.
         """
         b, n = valid.shape
         tokens = tokens * valid.unsqueeze(-1)
@@ -191,7 +216,9 @@ class QNetwork(nn.Module):
             tokens = block(tokens, allowed)
         hidden, _ = self.gru(tokens)
         target_slot = self.fields.position(torch.arange(n, device=valid.device)).expand(b, -1, -1)
-        return torch.relu(self.to_state(torch.cat([hidden, target_slot], dim=-1)))
+        context = torch.relu(self.to_state(torch.cat([hidden, target_slot], dim=-1)))
+        user = self.user_factor(user_ids).unsqueeze(1).expand(-1, n, -1)
+        return torch.cat([context, user], dim=-1)
 
     def encode(self, user_ids: Tensor, items: Tensor, clicks: Tensor, mask: Tensor) -> Tensor:
         """States of slots 0..T given the T items placed before them.
@@ -202,7 +229,7 @@ class QNetwork(nn.Module):
         """
         tokens = torch.cat([self.start_token(user_ids), self.tokens(user_ids, items, clicks)], 1)
         start_valid = torch.ones(user_ids.shape[0], 1, dtype=torch.bool, device=mask.device)
-        return self.contextualize(tokens, torch.cat([start_valid, mask], dim=1))
+        return self.contextualize(tokens, torch.cat([start_valid, mask], dim=1), user_ids)
 
     def state(self, batch: ListBatch, position: int | Tensor | None = None) -> Tensor:
         """State s_t from the slots before t of each list (slot t and later are never read).
@@ -228,20 +255,27 @@ class QNetwork(nn.Module):
             return states
         return states[torch.arange(len(batch), device=states.device), position]
 
-    def candidates(self, items: Tensor) -> tuple[Tensor, Tensor]:
+    def candidates(self, items: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """The state-independent half of Q, computed once per candidate and reused.
 
         :param items: ``[..., M]`` item ids.
-        :return: ``(first-layer projection [..., M, head_dims[0]], item bias [..., M])``.
+        :return: ``(first-layer projection [..., M, head_dims[0]], item bias [..., M],
+            item factors [..., M, F])``.
         """
         projection = self.head.project_items(self.fields.items(items).flatten(-2))
-        return projection, self.item_bias(items).squeeze(-1)
+        return projection, self.item_bias(items).squeeze(-1), self.item_factor(items)
 
-    def score(self, state: Tensor, candidates: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    def score(
+        self, state: Tensor, candidates: tuple[Tensor, Tensor, Tensor]
+    ) -> tuple[Tensor, Tensor]:
         """``(q [..., M], hint [..., M, hint_dim])`` from a state and :meth:`candidates`."""
-        projection, bias = candidates
-        q, hint = self.head(state, projection)
-        return q + bias, hint
+        projection, item_bias, item_factor = candidates
+        context, user_factor, user_bias = state.split(
+            [self.config.model_dim, self.config.factor_dim, 1], dim=-1
+        )
+        q, hint = self.head(context, projection)
+        match = (user_factor.unsqueeze(-2) * item_factor).sum(-1)  # [..., M]
+        return q + item_bias + match + user_bias, hint
 
     def q(
         self, state: Tensor, items: Tensor, return_hint: bool = False

@@ -103,6 +103,9 @@ class TrainConfig:
     """multiplier on the preset's widths (supervised uses the teacher preset)"""
     eval_every: int = 500
     """steps between evaluations on the validation lists"""
+    select_best: bool = True
+    """offline: end with the network of the best validation AUC seen at an evaluation
+    (early stopping) instead of the last one"""
     checkpoint_every: int = 500
     """steps between checkpoints (one is also written at the end)"""
     log_every: int = 50
@@ -137,6 +140,7 @@ class Run:
     :param splits: its train / valid / test lists.
     :param logger: scalar sink.
     :param resume: True to continue from the folder's checkpoint.
+    :param summary: entries a trainer adds to ``metrics.json`` (e.g. the selected step).
     """
 
     config: TrainConfig
@@ -145,6 +149,7 @@ class Run:
     splits: Splits
     logger: ScalarLogger
     resume: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
 
     def env_dataset(self) -> str | LogDataset:
         """What to pass as an env's ``dataset``: the name when it alone rebuilds the dataset

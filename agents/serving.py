@@ -48,14 +48,14 @@ class GreedyRanker(nn.Module):
         :return: ``(slate [B, k] item ids, q [B, k] Q-value of each chosen item)``.
         """
         net = self.network
-        items_half = net.candidates(candidates)  # ([B, C, head_dims[0]], [B, C]), once
+        items_half = net.candidates(candidates)  # state-independent part of Q, once
         tokens = net.start_token(user_ids)  # [B, 1, D]; one token appended per chosen item
         clicks = torch.full((user_ids.shape[0], 1), self.assumed_click, device=candidates.device)
         chosen: list[Tensor] = []
         values: list[Tensor] = []
         for t in range(self.k):
             valid_tokens = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
-            state = net.contextualize(tokens, valid_tokens)[:, t]  # [B, H]
+            state = net.contextualize(tokens, valid_tokens, user_ids)[:, t]  # [B, H]
             q, _ = net.score(state, items_half)  # [B, C]
             q = q.masked_fill(~valid, float("-inf"))
             best = q.argmax(dim=1, keepdim=True)

@@ -95,7 +95,7 @@ def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
         metrics.update({s: evaluate_offline(agent, getattr(splits, s)) for s in ("valid", "test")})
     if config.online.eval_lists > 0:
         metrics["online"] = evaluate_in_env(this_run, agent, "test", TEST_EVAL_SEED).summary()
-    metrics.update(steps=config.steps, run_seconds=seconds, resumed_from=step)
+    metrics.update(this_run.summary, steps=config.steps, run_seconds=seconds, resumed_from=step)
     if network is not None:
         metrics["params"] = agent.network.n_params()
     (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import shlex
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+
+from agents.config import add_arguments, overrides
 
 
 def write_results(out_dir: str | Path, table: pd.DataFrame, summary: str, config) -> Path:
@@ -68,3 +72,17 @@ def merge_rows(
     return both.sort_values(
         keys, key=lambda c: c.map(rank) if c.name == "method" else c, kind="stable"
     )
+
+
+def parse_config(cls: type, smoke: dict[str, Any], argv: list[str] | None, prog: str, doc: str):
+    """A benchmark's dataclass config from the command line, one ``--flag`` per field.
+
+    ``cls`` has a ``smoke: bool`` field; ``--smoke`` starts from the ``smoke`` overrides (tiny
+    sizes), and flags given beside it still win.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(parser, cls)
+    given = overrides(parser.parse_args(argv), cls)
+    return cls(**{**(smoke if given.get("smoke") else {}), **given})

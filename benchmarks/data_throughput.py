@@ -88,7 +88,9 @@ def main(config: Config) -> pd.DataFrame:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes for a quick check")
     parser.add_argument("--out-dir", default=None)
     parser.add_argument("--seed", type=int, default=0)

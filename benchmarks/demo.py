@@ -49,7 +49,12 @@ def plot_click_rate_by_position(stats: list, path) -> None:
     figure, axis = plt.subplots(figsize=(6, 4))
     for s in stats:
         rates = pd.Series(s.click_rate_by_position)
-        axis.plot(rates.index, rates / rates.iloc[0], marker="o", label=f"{s.name} (CTR@0 {rates.iloc[0]:.3f})")
+        axis.plot(
+            rates.index,
+            rates / rates.iloc[0],
+            marker="o",
+            label=f"{s.name} (CTR@0 {rates.iloc[0]:.3f})",
+        )
     axis.set_xlabel("position (slot)")
     axis.set_ylabel("click rate / click rate at slot 0")
     axis.set_title("Position bias in the logs")
@@ -63,7 +68,9 @@ def main(config: Config) -> pd.DataFrame:
     stats, skipped = [], []
     for name in config.datasets:
         try:
-            dataset = load_dataset(name, seed=config.seed) if name == "synthetic" else load_dataset(name)
+            dataset = (
+                load_dataset(name, seed=config.seed) if name == "synthetic" else load_dataset(name)
+            )
         except DatasetFetchError as error:
             print(f"SKIPPED {name}: {error}")
             skipped.append(name)
@@ -93,7 +100,9 @@ def main(config: Config) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--out-dir", default=Config.out_dir)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,6 @@ items chosen so far), as :class:`agents.serving.GreedyRanker` does, eagerly and 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -26,7 +25,7 @@ from agents.ddqn import DDQN, DDQNConfig
 from agents.offline_data import LoggedTransitions
 from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker, export_ranker, load_ranker
-from benchmarks.common import markdown_table, write_results
+from benchmarks.common import markdown_table, parse_config, write_results
 from rec_env.data import LoggedLists, load_dataset
 
 METHODS = {"teacher": TEACHER, "student": STUDENT}
@@ -44,7 +43,7 @@ class Config:
     """C, candidates scored per slot"""
     slate_size: int = 10
     """K, slots filled per request"""
-    batch_sizes: list[int] = field(default_factory=lambda: [1, 256])
+    batch_sizes: tuple[int, ...] = (1, 256)
     """requests per forward call"""
     repeats: int = 30
     """timed calls per latency measurement (the median is reported)"""
@@ -56,19 +55,21 @@ class Config:
     """lists per DDQN update"""
     seed: int = 0
     """seed of the networks and the random requests"""
+    smoke: bool = False
+    """tiny sizes (checks the script, numbers meaningless)"""
 
 
-SMOKE = Config(
-    out_dir="results/efficiency_smoke",
-    dataset_kwargs={"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
-    n_candidates=12,
-    slate_size=3,
-    batch_sizes=[1, 4],
-    repeats=3,
-    warmup=1,
-    train_steps=2,
-    train_batch=8,
-)
+SMOKE = {
+    "out_dir": "results/efficiency_smoke",
+    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
+    "n_candidates": 12,
+    "slate_size": 3,
+    "batch_sizes": (1, 4),
+    "repeats": 3,
+    "warmup": 1,
+    "train_steps": 2,
+    "train_batch": 8,
+}
 
 
 def interleaved_ms(calls: dict[Any, Callable[[], object]], warmup: int, repeats: int) -> dict:
@@ -200,21 +201,7 @@ def main(config: Config) -> pd.DataFrame:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes for a quick check")
-    parser.add_argument("--out-dir", default=None)
-    parser.add_argument("--dataset", default=None)
-    parser.add_argument("--repeats", type=int, default=None)
-    args = parser.parse_args(argv)
-    config = SMOKE if args.smoke else Config()
-    return replace(
-        config,
-        out_dir=args.out_dir or config.out_dir,
-        dataset=args.dataset or config.dataset,
-        repeats=args.repeats or config.repeats,
-    )
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.efficiency", __doc__)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ of the logged test slots given the logged prefix.
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from agents.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.run import TrainConfig
 from agents.train import load_splits, run
-from benchmarks.common import markdown_table, merge_rows, write_results
+from benchmarks.common import markdown_table, merge_rows, parse_config, write_results
 from rec_env.data import load_dataset
 
 METRICS = ("auc", "gauc", "ndcg_at_10")
@@ -38,38 +37,40 @@ class Config:
     """where table.csv, summary.md, config.json and command.txt go"""
     runs_dir: str = "runs/offline_agents"
     """parent of the training runs' folders"""
-    datasets: list[str] = field(default_factory=lambda: ["synthetic", "ml-100k"])
+    datasets: tuple[str, ...] = ("synthetic", "ml-100k")
     """datasets to train and test on"""
-    splits: list[str] = field(default_factory=lambda: ["request", "time"])
+    splits: tuple[str, ...] = ("request", "time")
     """split kinds (request, time)"""
-    agents: list[str] = field(
-        default_factory=lambda: ["random", "popularity", "supervised", "student", "teacher"]
-    )
+    agents: tuple[str, ...] = ("random", "popularity", "supervised", "student", "teacher")
     """agents, as agents.train names them"""
-    seeds: list[int] = field(default_factory=lambda: [0])
+    seeds: tuple[int, ...] = (0,)
     """training seeds (the split seed stays 0)"""
     steps: int = 1000
     """gradient steps per trained agent"""
-    eval_every: int = 500
-    """steps between validation evaluations"""
+    eval_every: int = 100
+    """steps between validation evaluations (each may become the selected network)"""
+    select_best: bool = True
+    """end each run with its network of best validation AUC (early stopping)"""
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
     """extra load_dataset arguments (synthetic only)"""
     merge: bool = False
     """add to the rows already in out_dir/table.csv (same dataset, split, method, seed replaced)"""
-    learner: DDQNConfig = field(default_factory=lambda: DDQNConfig(learning_rate=1e-3))
-    """learner settings of every trained agent (lr 1e-3: the 2e-4 default needs ~5x the steps)"""
+    smoke: bool = False
+    """a tiny synthetic world and 3 steps (checks the script, numbers meaningless)"""
+    learner: DDQNConfig = field(default_factory=lambda: DDQNConfig(learning_rate=3e-4))
+    """learner settings of every trained agent"""
 
 
-SMOKE = Config(
-    out_dir="results/offline_agents_smoke",
-    runs_dir="runs/offline_agents_smoke",
-    datasets=["synthetic"],
-    splits=["request"],
-    steps=3,
-    eval_every=3,
-    dataset_kwargs={"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
-    learner=DDQNConfig(batch_size=16, n_recall=4),
-)
+SMOKE = {
+    "out_dir": "results/offline_agents_smoke",
+    "runs_dir": "runs/offline_agents_smoke",
+    "datasets": ("synthetic",),
+    "splits": ("request",),
+    "steps": 3,
+    "eval_every": 3,
+    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
+    "learner": DDQNConfig(batch_size=16, n_recall=4),
+}
 
 
 def train_config(config: Config, dataset: str, split: str, agent: str, seed: int) -> TrainConfig:
@@ -81,6 +82,7 @@ def train_config(config: Config, dataset: str, split: str, agent: str, seed: int
         split=split,
         out=config.runs_dir,
         eval_every=config.eval_every,
+        select_best=config.select_best,
         checkpoint_every=config.steps,
         dataset_kwargs=config.dataset_kwargs if dataset == "synthetic" else {},
         learner=config.learner,
@@ -152,9 +154,15 @@ def main(config: Config) -> pd.DataFrame:
     summary = (
         f"# Offline agents: held-out test metrics\n\n{config.steps} steps of "
         f"{config.learner.batch_size} lists per trained agent, Adam lr "
-        f"{config.learner.learning_rate:g}, DDQN target `{config.learner.target}`, gamma "
-        f"{config.learner.gamma:g}, 1 CPU thread.\n\n"
-        "AUC / GAUC of Q(s_t, a_t) on the test split's shown slots (the model sees the logged "
+        f"{config.learner.learning_rate:g} (MF tables {config.learner.factor_learning_rate:g}), "
+        f"DDQN target `{config.learner.target}`, gamma {config.learner.gamma:g}, 1 CPU thread. "
+        + (
+            f"Each run ends with its network of best validation AUC, checked every "
+            f"{config.eval_every} steps (early stopping).\n\n"
+            if config.select_best
+            else "Each run ends with its last network.\n\n"
+        )
+        + "AUC / GAUC of Q(s_t, a_t) on the test split's shown slots (the model sees the logged "
         "prefix), NDCG@10 of each test list re-ranked by those scores. Split seed 0 "
         "(80/10/10); mean +- std over training seeds. `oracle` (synthetic only) scores with "
         "the true click probabilities of the log: the ceiling.\n\n"
@@ -171,27 +179,7 @@ def main(config: Config) -> pd.DataFrame:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--smoke", action="store_true", help="tiny synthetic world, 3 steps")
-    parser.add_argument("--out-dir", default=None)
-    parser.add_argument("--runs-dir", default=None)
-    parser.add_argument("--datasets", nargs="+", default=None)
-    parser.add_argument("--splits", nargs="+", default=None, choices=["request", "time"])
-    parser.add_argument("--agents", nargs="+", default=None)
-    parser.add_argument("--seeds", nargs="+", type=int, default=None)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument(
-        "--merge",
-        action="store_true",
-        default=None,
-        help="keep the other rows of out-dir's table.csv",
-    )
-    args = parser.parse_args(argv)
-    config = SMOKE if args.smoke else Config()
-    given = {k: v for k, v in vars(args).items() if k != "smoke" and v is not None}
-    return replace(config, **given)
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.offline_agents", __doc__)
 
 
 if __name__ == "__main__":

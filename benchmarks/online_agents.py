@@ -12,7 +12,6 @@ requests with the same click uniforms (fixed evaluation seeds), greedily.
 
 from __future__ import annotations
 
-import argparse
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from agents.config import add_arguments, overrides  # noqa: E402
 from agents.ddqn import DDQNConfig  # noqa: E402
 from agents.run import OnlineConfig, TrainConfig  # noqa: E402
 from agents.train import run  # noqa: E402
-from benchmarks.common import markdown_table, merge_rows, write_results  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    markdown_table,
+    merge_rows,
+    parse_config,
+    write_results,
+)
 
 KEYS = ["dataset", "method", "seed"]
 ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list", "ctr")
@@ -225,15 +228,7 @@ def main(config: Config) -> pd.DataFrame:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.online_agents",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser, Config)
-    given = overrides(parser.parse_args(argv), Config)
-    smoke = SMOKE if given.get("smoke") else {}
-    return Config(**{**smoke, **given})
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.online_agents", __doc__)
 
 
 if __name__ == "__main__":

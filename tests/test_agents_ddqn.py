@@ -113,7 +113,8 @@ def test_padded_slots_are_out_of_the_loss():
     )
     expected = F.huber_loss(out.q, out.target)
     torch.testing.assert_close(out.loss, expected)
-    assert out.hint.shape == (5, learner.network.hint_dim) and out.states.shape == (2, 3, 8)
+    assert out.hint.shape == (5, learner.network.hint_dim)
+    assert out.states.shape == (2, 3, learner.network.state_dim)
 
 
 def test_supervised_loss_is_bce_on_clicks():

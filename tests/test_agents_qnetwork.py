@@ -9,13 +9,13 @@ from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
 from agents.batch import ListBatch
 from agents.qnetwork import STUDENT, TEACHER, QNetwork
 
-WIDTHS = ("embed_dim", "model_dim", "head_dims")
+WIDTHS = ("embed_dim", "model_dim", "head_dims", "factor_dim")
 
 
 def test_shapes_of_every_public_method():
     net = tiny_network().eval()
     batch = tiny_batch(6)
-    b, k, h = 6, batch.slate_size, TINY.model_dim
+    b, k, h = 6, batch.slate_size, TINY.model_dim + TINY.factor_dim + 1
     states = net.state(batch)
     assert states.shape == (b, k, h) and net.state_dim == h
     assert net.state(batch, 3).shape == (b, h)
@@ -29,9 +29,10 @@ def test_shapes_of_every_public_method():
     q, hint = net.q(states[:, 2], candidates, return_hint=True)
     assert q.shape == (b, 7) and hint.shape == (b, 7, TINY.head_dims[-1]) == (b, 7, net.hint_dim)
     assert torch.equal(net.hint(states[:, 2], candidates), hint)
-    projection, bias = net.candidates(candidates)
+    projection, bias, factors = net.candidates(candidates)
     assert projection.shape == (b, 7, TINY.head_dims[0]) and bias.shape == (b, 7)
-    assert torch.equal(net.score(states[:, 2], (projection, bias))[0], q)
+    assert factors.shape == (b, 7, TINY.factor_dim)
+    assert torch.equal(net.score(states[:, 2], (projection, bias, factors))[0], q)
     assert net.n_params() == sum(p.numel() for p in net.parameters())
 
 
@@ -134,3 +135,35 @@ def test_batch_from_lists_masks_padding():
     batch = ListBatch.from_lists(padded)
     assert batch.items[0, 9] == 0 and not batch.mask[0, 9] and batch.mask[0, :9].all()
     assert batch.clicks.dtype == torch.float32 and len(batch) == 3
+
+
+def test_q_is_the_mlp_plus_item_bias_plus_mf_match_and_user_bias():
+    net = tiny_network().eval()
+    batch = tiny_batch(2)
+    items = torch.tensor([[3, 4], [5, 6]])
+    f = TINY.factor_dim
+    with torch.no_grad():
+        net.user_factor.weight[batch.user_ids] = 0.0
+        net.user_factor.weight[batch.user_ids[0], :2] = torch.tensor([1.0, 2.0])
+        net.user_factor.weight[batch.user_ids[0], f] = 0.5  # b_u
+        net.user_factor.weight[batch.user_ids[1], f] = -1.0
+        net.item_factor.weight[items.flatten()] = 0.0
+        net.item_factor.weight[items.flatten(), :2] = 1.0
+        net.item_bias.weight[items.flatten()] = torch.tensor([[0.1], [0.2], [0.3], [0.4]])
+        state = net.state(batch, 2)
+        mlp = net.head(state[:, : TINY.model_dim], net.candidates(items)[0])[0]
+        expected = mlp + torch.tensor([[0.1, 0.2], [0.3, 0.4]]) + torch.tensor([[3.5], [-1.0]])
+        torch.testing.assert_close(net.q(state, items), expected)
+
+
+def test_learner_gives_mf_tables_their_own_learning_rate():
+    from agents.ddqn import DDQN, DDQNConfig
+
+    learner = DDQN(tiny_network(), DDQNConfig(learning_rate=1e-4, factor_learning_rate=5e-3))
+    groups = learner.optimizer.param_groups
+    assert [g["lr"] for g in groups] == [1e-4, 5e-3]
+    assert {id(p) for p in groups[1]["params"]} == {
+        id(p) for p in learner.network.factor_parameters()
+    }
+    n_params = sum(p.numel() for g in groups for p in g["params"])
+    assert n_params == learner.network.n_params()

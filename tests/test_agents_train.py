@@ -158,3 +158,16 @@ def test_cli_subprocess_smoke_and_resume(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["resumed_from"] == 2 and result["steps"] == 4 and result["run_dir"] == folder
     assert load_checkpoint(f"{folder}/{CHECKPOINT_NAME}")["step"] == 4
+
+
+def test_select_best_ends_with_the_network_of_the_best_validation_auc(tmp_path):
+    config = tiny_config(tmp_path, steps=6, eval_every=1, learner=DDQNConfig(batch_size=4))
+    result = run(config)
+    logged = [(int(r[0]), float(r[2])) for r in _scalars(result.dir) if r[1] == "eval/valid_auc"]
+    best_step, best_auc = max(logged, key=lambda row: (row[1], -row[0]))
+    assert len({auc for _, auc in logged}) > 1  # the choice matters
+    assert result.metrics["selected_step"] == best_step
+    assert result.metrics["valid"]["auc"] == pytest.approx(best_auc, abs=1e-6)
+    last = run(replace(config, select_best=False))
+    assert "selected_step" not in last.metrics
+    assert last.metrics["valid"]["auc"] == pytest.approx(logged[-1][1], abs=1e-6)

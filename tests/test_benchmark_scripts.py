@@ -15,7 +15,9 @@ LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
         ("benchmarks.data_throughput", ["--smoke"]),
         ("benchmarks.demo", ["--datasets", "synthetic", "--agent-steps", "0"]),
         pytest.param(
-            "benchmarks.demo", ["--datasets", "synthetic", "--agent-steps", "20"], marks=pytest.mark.slow
+            "benchmarks.demo",
+            ["--datasets", "synthetic", "--agent-steps", "20"],
+            marks=pytest.mark.slow,
         ),
     ],
 )
