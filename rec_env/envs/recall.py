@@ -44,9 +44,12 @@ class PopularRecall:
     def __init__(self, catalogue: Catalogue, num_candidates: int):
         self.num_candidates = num_candidates
         self._items = np.sort(catalogue.most_shown()[:num_candidates])
+        self._lists = np.broadcast_to(self._items, (1, num_candidates))  # read-only [B, C] view
 
     def __call__(self, logged: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(self._items, (len(logged), self.num_candidates))  # read-only
+        if len(self._lists) != len(logged):
+            self._lists = np.broadcast_to(self._items, (len(logged), self.num_candidates))
+        return self._lists
 
 
 class RandomRecall:

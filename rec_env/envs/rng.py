@@ -38,12 +38,14 @@ class EpisodeUniforms:
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The next episode's uniforms of each stream in ``rows``: ``[len(rows), U]`` float64."""
-        for env in rows[self._next[rows] == self.block]:
-            generator = self.generators[env]
-            if generator is None:
-                raise RuntimeError(f"stream {env} has no generator; call reset() first")
-            self._buffer[env] = generator.random((self.block, self.per_episode))
-            self._next[env] = 0
-        episodes = rows * self.block + self._next[rows]  # rows of the flattened buffer
-        self._next[rows] += 1
-        return np.take(self._buffer.reshape(-1, self.per_episode), episodes, axis=0)
+        episode = self._next[rows]  # [b]
+        spent = episode == self.block
+        if spent.any():
+            for env in rows[spent].tolist():
+                generator = self.generators[env]
+                if generator is None:
+                    raise RuntimeError(f"stream {env} has no generator; call reset() first")
+                generator.random(out=self._buffer[env])  # the stream's next block * U numbers
+            episode[spent] = 0
+        self._next[rows] = episode + 1
+        return self._buffer[rows, episode]
