@@ -79,6 +79,15 @@ class FeedCore:
         # several times cheaper than ``[rows, columns]`` fancy indexing. The per-slot arrays
         # all have ``width`` columns, so one flat slot index serves them all.
         self._flat = _FlatViews(self)
+        self.observed = {  # views of the state arrays each observation key copies, [B, ...]
+            "user": self.users,
+            "user_features": self.user_features,
+            "position": self.position,
+            "slate_items": self.slate_items[:, :k],
+            "slate_clicks": self.slate_clicks[:, :k],
+            "candidates": self.candidates,
+            "action_mask": self.valid.view(np.int8),
+        }
         self._row0 = np.zeros(1, dtype=np.int64)
 
     def reset(self, rows: np.ndarray) -> list[InfoColumn]:
@@ -187,20 +196,7 @@ class FeedCore:
 
     def observation(self) -> dict[str, np.ndarray]:
         """All rows' observations, ``[B, ...]`` per key (see ``observation_space``), new arrays."""
-        return {key: view.copy() for key, view in self.observed().items()}
-
-    def observed(self) -> dict[str, np.ndarray]:
-        """Views of the state arrays each observation key copies, ``[B, ...]``."""
-        k = self.config.slate_size
-        return {
-            "user": self.users,
-            "user_features": self.user_features,
-            "position": self.position,
-            "slate_items": self.slate_items[:, :k],
-            "slate_clicks": self.slate_clicks[:, :k],
-            "candidates": self.candidates,
-            "action_mask": self.valid.view(np.int8),
-        }
+        return {key: view.copy() for key, view in self.observed.items()}
 
     def _select(self, rows: np.ndarray) -> slice | np.ndarray:
         """``rows`` as an index for row-only access: a slice (views, no copies) when all rows."""

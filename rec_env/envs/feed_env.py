@@ -171,7 +171,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         self._row = np.zeros(1, dtype=np.int64)
         self._views = {  # row 0 of the core's observation arrays, 0-d for the scalar keys
             key: array[0] if array.ndim > 1 else array.reshape(())
-            for key, array in self.core.observed().items()
+            for key, array in self.core.observed.items()
         }
         self._mask = np.ones(config.num_candidates, dtype=bool)
         self._running = False

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK_FLOATS = 512
-"""Uniforms per generator call: ``block * per_episode`` is about this (at least one episode)."""
+BLOCK_FLOATS = (512, 4096)
+"""Uniforms per generator call, at least and at most: ``block * per_episode`` is about the
+most that keeps the buffers of all streams within ``BUFFER_FLOATS`` (at least one episode)."""
+BUFFER_FLOATS = 2**22
+"""Uniforms buffered over all streams (32 MiB) unless each stream's minimum block needs more."""
 
 
 class EpisodeUniforms:
@@ -26,7 +29,8 @@ class EpisodeUniforms:
 
     def __init__(self, n_envs: int, per_episode: int):
         self.per_episode = per_episode
-        self.block = max(1, BLOCK_FLOATS // per_episode)
+        least, most = BLOCK_FLOATS
+        self.block = max(1, min(max(least, BUFFER_FLOATS // n_envs), most) // per_episode)
         self.generators: list[np.random.Generator | None] = [None] * n_envs
         self._buffer = np.empty((n_envs, self.block, per_episode))
         self._next = np.full(n_envs, self.block)
@@ -48,4 +52,5 @@ class EpisodeUniforms:
                 generator.random(out=self._buffer[env])  # the stream's next block * U numbers
             episode[spent] = 0
         self._next[rows] = episode + 1
-        return self._buffer[rows, episode]
+        episodes = self._buffer.reshape(-1, self.per_episode)
+        return episodes.take(rows * self.block + episode, axis=0)
