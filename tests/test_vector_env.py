@@ -1,5 +1,7 @@
 """ListwiseFeedVectorEnv: equal to N single envs, NEXT_STEP autoreset, batched spaces."""
 
+import copy
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -78,6 +80,23 @@ def test_native_equals_n_single_envs_with_the_same_seeds(dataset, kwargs):
     assert autoresets >= 3 * N  # episodes ended and restarted, desynchronised in penalty mode
     if invalid_rate:
         assert_same(native.reset(seed=[3, None, 5, 6, 7]), sync.reset(seed=[3, None, 5, 6, 7]))
+
+
+def test_kept_observations_stay_valid(dataset):
+    native, _ = make_pair(dataset)
+    kept = [native.reset(seed=0)[0]]
+    snapshots = [copy.deepcopy(kept[0])]
+    for _ in range(2 * (K + 1)):
+        actions = np.argmax(native.unwrapped.action_masks(), axis=1)
+        kept.append(native.step(actions)[0])
+        snapshots.append(copy.deepcopy(kept[-1]))
+    for observation, snapshot in zip(kept, snapshots, strict=True):
+        assert_same(observation, snapshot)
+    # within an episode the per-episode keys are shared, the per-step keys are new arrays
+    assert kept[1]["candidates"] is kept[2]["candidates"]
+    assert kept[K]["candidates"] is not kept[K + 1]["candidates"]  # the autoreset step
+    for key in ("position", "slate_items", "slate_clicks", "action_mask"):
+        assert not np.shares_memory(kept[1][key], kept[2][key])
 
 
 def test_spaces_are_the_single_envs_batched(dataset):

@@ -20,6 +20,9 @@ from rec_env.simulator import list_context
 if TYPE_CHECKING:
     from rec_env.envs.build import FeedParts
 
+EPISODE_KEYS = ("user", "user_features", "candidates")
+"""Observation keys that only a reset changes."""
+
 InfoColumn = tuple[str, np.ndarray, np.ndarray]
 """``(key, rows [n], values [n, ...])``: an info entry for n of the rows."""
 
@@ -89,10 +92,12 @@ class FeedCore:
             "action_mask": self.valid.view(np.int8),
         }
         self._row0 = np.zeros(1, dtype=np.int64)
+        self._episode_copies: dict[str, np.ndarray] | None = None
 
     def reset(self, rows: np.ndarray) -> list[InfoColumn]:
         """Start a new episode in ``rows`` (ascending indices); returns its info columns."""
         sel = self._select(rows)
+        self._episode_copies = None
         uniforms = self.uniforms.take(rows)
         k = self.config.slate_size
         lists = self.parts.sampler.lists
@@ -195,8 +200,19 @@ class FeedCore:
         return info
 
     def observation(self) -> dict[str, np.ndarray]:
-        """All rows' observations, ``[B, ...]`` per key (see ``observation_space``), new arrays."""
-        return {key: view.copy() for key, view in self.observed.items()}
+        """All rows' observations, ``[B, ...]`` per key (see ``observation_space``).
+
+        Copies, which the core never writes to: the keys that change at every step are new
+        arrays; those fixed for an episode (``EPISODE_KEYS``) are copied again only after a
+        reset, so consecutive observations of an episode share them.
+        """
+        if self._episode_copies is None:
+            self._episode_copies = {key: self.observed[key].copy() for key in EPISODE_KEYS}
+        episode = self._episode_copies
+        return {
+            key: episode[key] if key in episode else view.copy()
+            for key, view in self.observed.items()
+        }
 
     def _select(self, rows: np.ndarray) -> slice | np.ndarray:
         """``rows`` as an index for row-only access: a slice (views, no copies) when all rows."""

@@ -31,6 +31,11 @@ class ListwiseFeedVectorEnv(VectorEnv):
     exactly the episodes of a ``ListwiseFeedEnv`` reset with seed ``s + i``, while a step
     makes no generator call at all (its click uniforms were drawn at reset).
 
+    Observations are copies the env never writes to, so kept observations stay valid. The
+    keys fixed for an episode (``user``, ``user_features``, ``candidates``) are the same arrays
+    in consecutive observations until a sub-env resets (copying ``candidates [N, C]`` at
+    every step cost a tenth of the step): treat observations as read-only.
+
     :param num_envs: N, requests stepped together.
     :param kwargs: the keyword arguments of ``ListwiseFeedEnv`` but ``render_mode``
         (``dataset``, ``slate_size``, ``num_candidates``, ...), the same defaults.
