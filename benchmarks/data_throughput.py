@@ -8,35 +8,39 @@ Each measurement runs in a fresh subprocess so its peak memory is its own.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks.common import markdown_table, peak_rss_mib, write_results
+from benchmarks.common import markdown_table, parse_config, peak_rss_mib, write_results
 
 
 @dataclass
 class Config:
     out_dir: str = "results/data_throughput"
     """where table.csv, summary.md, config.json and command.txt go"""
-    synthetic_rows: list[int] = field(default_factory=lambda: [1_000_000, 10_000_000])
+    synthetic_rows: tuple[int, ...] = (1_000_000, 10_000_000)
     """log sizes to generate (rows = requests * 10)"""
-    catalogues: list[int] = field(default_factory=lambda: [10_000, 1_000_000])
+    catalogues: tuple[int, ...] = (10_000, 1_000_000)
     """item (and user) counts of the synthetic worlds"""
-    public: list[str] = field(default_factory=lambda: ["ml-100k", "obd"])
+    public: tuple[str, ...] = ("ml-100k", "obd")
     """public datasets whose load time (from the local cache) is measured"""
     seed: int = 0
     """synthetic world seed"""
+    smoke: bool = False
+    """tiny sizes (checks the script, numbers meaningless)"""
 
 
-SMOKE = Config(
-    out_dir="results/data_throughput_smoke", synthetic_rows=[100_000], catalogues=[1_000], public=[]
-)
+SMOKE = {
+    "out_dir": "results/data_throughput_smoke",
+    "synthetic_rows": (100_000,),
+    "catalogues": (1_000,),
+    "public": (),
+}
 
 
 def measure(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
@@ -88,15 +92,7 @@ def main(config: Config) -> pd.DataFrame:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes for a quick check")
-    parser.add_argument("--out-dir", default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    config = SMOKE if args.smoke else Config()
-    return replace(config, seed=args.seed, out_dir=args.out_dir or config.out_dir)
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.data_throughput", __doc__)
 
 
 if __name__ == "__main__":
