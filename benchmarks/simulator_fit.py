@@ -103,14 +103,15 @@ def load(name: str, config: Config):
 
 def plant_truth(world: SyntheticWorld, side: str) -> Callable[[ClickNet], None]:
     """A ``fit_log_model(prepare=...)`` hook that sets one side's representation to the
-    ground truth's and freezes it: ``"user"``: ``[affinity_scale * taste_u, 0]``;
-    ``"item"``: ``[factor_i, item_bias_i]`` (the true logit's terms, see
-    :mod:`rec_env.data.synthetic`)."""
+    ground truth's and freezes it, the true affinity ``a <taste_u, factor_i>`` split evenly
+    (``a = affinity_scale``): ``"user"``: ``[sqrt(a) taste_u, 0]``; ``"item"``:
+    ``[sqrt(a) factor_i, item_bias_i]`` (see :mod:`rec_env.data.synthetic`)."""
+    scale = np.sqrt(world.config.affinity_scale)
     if side == "user":
-        factor = world.config.affinity_scale * world.user_tastes
+        factor = scale * world.user_tastes
         bias = np.zeros(len(factor))
     else:
-        factor, bias = world.item_factors, world.item_bias
+        factor, bias = scale * world.item_factors, world.item_bias
     truth = torch.from_numpy(np.column_stack([factor, bias]).astype(np.float32))
 
     def prepare(net: ClickNet) -> None:

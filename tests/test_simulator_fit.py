@@ -149,6 +149,12 @@ def _item_width(train, use_popularity: bool) -> int:
     return fit_module._new_net(train, config).item_features.shape[1]
 
 
+def test_improvements_under_min_delta_do_not_count(splits):
+    config = dataclasses.replace(FAST, epochs=10, patience=2, min_delta=10.0)
+    fitted = fit_log_model(splits.train, splits.valid, config, progress=False)
+    assert fitted.info["best_epoch"] == 1 and fitted.info["epochs_run"] == 3
+
+
 def test_item_features_end_with_the_log_exposure_in_train(splits):
     train = splits.train
     shown = np.bincount(train.items[train.mask], minlength=len(train.item_features))
@@ -186,7 +192,8 @@ def test_planted_truth_gives_the_true_probabilities(dataset, splits):
     with torch.no_grad():
         net.bias.fill_(world.intercept)
         net.exam_logit.copy_(torch.from_numpy(world.examination).logit())
-        net.context_map.copy_(-world.config.fatigue * torch.eye(config.dim))
+        scale = world.config.fatigue / world.config.affinity_scale  # factors * sqrt(a)
+        net.context_map.copy_(-scale * torch.eye(config.dim))
         net.click_weight.fill_(world.config.click_shift)
     lists = splits.test
     fitted = logged_proba(LogClickModel(net, config), lists)[lists.mask]
@@ -320,7 +327,7 @@ def test_config_rejects_non_positive_values(field):
         LogClickConfig(**{field: 0})
 
 
-@pytest.mark.parametrize("field", ["weight_decay", "embedding_l2", "average_epochs"])
+@pytest.mark.parametrize("field", ["weight_decay", "embedding_l2", "min_delta", "average_epochs"])
 def test_config_rejects_negative_values(field):
     with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
         LogClickConfig(**{field: -1.0})

@@ -7,7 +7,8 @@ item's log exposure in the training lists (:attr:`LogClickConfig.use_popularity`
 binary cross-entropy plus an L2 prior on the user / item id embeddings
 (:attr:`LogClickConfig.embedding_l2`); Adam; an exponential moving average of the weights
 (:attr:`LogClickConfig.average_epochs`, less minibatch noise); early stopping on the
-validation split's log-loss of the averaged weights (the best epoch's are kept).
+validation split's log-loss of the averaged weights (the best epoch's are kept; a drop under
+:attr:`LogClickConfig.min_delta` is no better).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SPLIT_BY = "request"
 MODEL_VERSION = 3
 """Version of the model form and training recipe, part of the cache key: bump it when a code
 change makes a cached model stale (2: examination x attraction (PBM), weight averaging;
-3: log exposure as an item feature)."""
+3: log exposure as an item feature, early stopping's min_delta)."""
 FIT_THREADS = 1
 """torch threads while fitting: these small batches ran the ml-100k fit in 2 s on one thread
 and over 2 minutes on two threads of a busy 2-core machine (thread oversubscription)."""
@@ -238,7 +239,7 @@ def _fit(
     for epoch in bar:
         _train_epoch(net, optimizer, train_t, rng.permutation(len(train_t)), config, average)
         loss = _valid_log_loss(validated, valid_t, config.batch_size)
-        if loss < best_loss:
+        if loss < best_loss - config.min_delta:
             best_loss, best_state, best_epoch = loss, copy.deepcopy(validated.state_dict()), epoch
         bar.set_postfix(valid_log_loss=f"{loss:.4f}", best_epoch=best_epoch)
         if epoch - best_epoch >= config.patience:

@@ -40,6 +40,9 @@ class LogClickConfig:
     mean BCE + embedding_l2 * (sum of their squared norms) / (training slots)"""
     patience: int = 3
     """stop after this many epochs without a better validation log-loss"""
+    min_delta: float = 1e-4
+    """smallest drop of the validation log-loss (nats) that counts as better (a plateau's
+    last 0.01 % is not worth more epochs)"""
     average_epochs: float = 1.0
     """horizon, in epochs, of the exponential moving average of the weights that is
     validated and kept (Polyak averaging: less minibatch noise); 0 keeps the raw weights"""
@@ -63,7 +66,7 @@ class LogClickConfig:
         for name in ("lr", "init_std"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"LogClickConfig.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("weight_decay", "embedding_l2", "average_epochs"):
+        for name in ("weight_decay", "embedding_l2", "min_delta", "average_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LogClickConfig.{name} must be >= 0, got {getattr(self, name)}")
 
