@@ -65,7 +65,8 @@ class ListContext(Protocol):
 
     def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
         """The model's :meth:`UserModel.click_proba` of ``items [b]`` at the rows' next slot
-        ``position [b]`` given their lists so far: float32 ``[b]`` (a scalar for an int row)."""
+        ``position [b]`` given their lists so far: float32 ``[b]`` (for an int row, a scalar:
+        numpy float32 or a Python float of a float32 value)."""
         ...
 
     def place(

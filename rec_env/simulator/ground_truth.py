@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import add
+
 import numpy as np
 
 from rec_env.arrays import take_columns
@@ -110,8 +113,10 @@ class GroundTruthContext:
         self.n_clicks = np.zeros(n_lists, dtype=np.int64)
         world = model.world
         self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
-        self._exam = world.examination.tolist()
+        self._intercept, self._exam = world.intercept, world.examination.tolist()
+        self._bias = world.item_bias.astype(np.float64)  # float64 items: Python floats
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
+        self._proba = np.zeros(1, dtype=np.float32)
         self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
@@ -140,18 +145,23 @@ class GroundTruthContext:
         self.shown_sum[:, rows] += factors
         self.n_clicks[rows] += clicks
 
-    def _click_proba_one(self, row: int, item: int, position: int) -> np.float32:
-        """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats."""
-        world, weight = self.model.world, self._fatigue / max(position, 1)
-        factors = self.model.factors[:, item].tolist()
-        tastes, shown_sum = self.taste_term[:, row].tolist(), self.shown_sum[:, row].tolist()
-        dot = None
-        for factor, taste, shown in zip(factors, tastes, shown_sum, strict=True):
-            term = factor * (taste - shown * weight)
-            dot = term if dot is None else dot + term
-        logit = (world.intercept + self._shift * int(self.n_clicks[row])) + dot
-        logit += float(world.item_bias[item])
-        exp = self._exp
+    def _click_proba_one(self, row: int, item: int, position: int) -> float:
+        """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats (the
+        float32 result as a Python float)."""
+        weight, factors = self._fatigue / max(position, 1), self.model.factors
+        terms = [
+            factor * (taste - shown * weight)
+            for factor, taste, shown in zip(
+                factors[:, item].tolist(),
+                self.taste_term[:, row].tolist(),
+                self.shown_sum[:, row].tolist(),
+                strict=True,
+            )
+        ]
+        logit = (self._intercept + self._shift * int(self.n_clicks[row])) + reduce(add, terms)
+        logit += self._bias[item]
+        exp, proba = self._exp, self._proba
         exp[0] = -logit
         np.exp(exp, out=exp)  # a 0-d exp could take a scalar libm path that SIMD loops do not
-        return np.float32(self._exam[position] / (1.0 + exp.item()))
+        proba[0] = self._exam[position] / (1.0 + exp.item())  # rounded to float32
+        return proba.item()
