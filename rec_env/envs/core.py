@@ -186,13 +186,14 @@ class FeedCore:
             columns.append(("list_clicks", rows, self.slate_clicks[rows, :k]))
         return [column for column in columns if len(column[1])]
 
-    def row_info(self, result: StepResult) -> dict[str, Any]:
-        """:meth:`step_info` of a :meth:`step_one` result: Python scalars, arrays for lists."""
+    def row_info(self, result: StepResult, info: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`step_info` of a :meth:`step_one` result added to ``info``: Python scalars,
+        arrays for lists."""
         if result.valid:
-            info = {"item_id": int(result.items), "click_proba": float(result.proba)}
+            info["item_id"], info["click_proba"] = int(result.items), float(result.proba)
             info["click"] = bool(result.clicks)
         else:
-            info = {"invalid_action": True}
+            info["invalid_action"] = True
         if result.terminated or result.truncated:
             k = self.config.slate_size
             info["list_items"] = self.slate_items[0, :k].copy()

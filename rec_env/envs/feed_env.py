@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from rec_env.simulator import UserModel
 
 
+_OBSERVATION_KEYS = (
+    "user",
+    "user_features",
+    "position",
+    "slate_items",
+    "slate_clicks",
+    "candidates",
+    "action_mask",
+)
+
+
 class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     """
     ## Description
@@ -169,10 +180,10 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         self.item_features, self.user_features = setup.item_features, setup.user_features
         self.render_mode = render_mode
         self._row = np.zeros(1, dtype=np.int64)
-        self._views = {  # row 0 of the core's observation arrays, 0-d for the scalar keys
-            key: array[0] if array.ndim > 1 else array.reshape(())
-            for key, array in self.core.observed.items()
-        }
+        self._views = tuple(  # row 0 of the core's observation arrays, 0-d for the scalar keys
+            array[0] if array.ndim > 1 else array.reshape(())
+            for array in (self.core.observed[key] for key in _OBSERVATION_KEYS)
+        )
         self._mask = np.ones(config.num_candidates, dtype=bool)
         self._running = False
 
@@ -195,7 +206,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
             raise RuntimeError("step() on a finished episode: call reset() first")
         result = self.core.step_one(index)
         observation = self._observation()
-        info = {"action_mask": self._mask, **self.core.row_info(result)}
+        info = self.core.row_info(result, {"action_mask": self._mask})
         terminated, truncated = bool(result.terminated), bool(result.truncated)
         self._running = not (terminated or truncated)
         return observation, float(result.reward), terminated, truncated, info
@@ -225,12 +236,20 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         return "\n".join(lines) + "\n"
 
     def _observation(self) -> dict[str, np.ndarray]:
-        # copies of row 0; the Discrete keys as numpy scalars (``view[()]`` of a 0-d view)
-        observation = {
-            key: view.copy() if view.ndim else view[()] for key, view in self._views.items()
+        # copies of row 0; the Discrete keys as numpy scalars (``view[()]`` of a 0-d view);
+        # spelled out, key by key: twice as fast as a loop over the keys
+        user, features, position, items, clicks, candidates, mask = self._views
+        mask = mask.copy()
+        self._mask = mask.view(bool)
+        return {
+            "user": user[()],
+            "user_features": features.copy(),
+            "position": position[()],
+            "slate_items": items.copy(),
+            "slate_clicks": clicks.copy(),
+            "candidates": candidates.copy(),
+            "action_mask": mask,
         }
-        self._mask = observation["action_mask"].view(bool)
-        return observation
 
     def _info(self, columns: list[InfoColumn]) -> dict[str, Any]:
         info: dict[str, Any] = {"action_mask": self._mask}
