@@ -111,8 +111,7 @@ class FeedCore:
         self.candidates[sel] = self.parts.recall(logged, uniforms[:, 1 + k :])
         self.click_uniforms[sel, :k] = uniforms[:, 1 : 1 + k]
         self.slate_items[sel] = PAD_ITEM
-        self.slate_clicks[sel] = 0
-        self.slate_proba[sel] = 0.0
+        self.slate_clicks[sel] = 0  # (slate_proba needs none: only slots < position are read)
         self.position[sel] = 0
         self.valid[sel] = True
         self.invalid_count[sel] = 0

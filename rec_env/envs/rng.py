@@ -44,7 +44,7 @@ class EpisodeUniforms:
         """The next episode's uniforms of each stream in ``rows``: ``[len(rows), U]`` float64."""
         episode = self._next[rows]  # [b]
         spent = episode == self.block
-        if spent.any():
+        if np.count_nonzero(spent):  # (C-level; ndarray.any goes through Python)
             for env in rows[spent].tolist():
                 generator = self.generators[env]
                 if generator is None:

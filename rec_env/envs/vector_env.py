@@ -81,7 +81,7 @@ class ListwiseFeedVectorEnv(VectorEnv):
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
-        if not self._autoreset.any():  # the usual step: every sub-env places an item
+        if not np.count_nonzero(self._autoreset):  # the usual step: every sub-env places an item
             result = self.core.step(self._all, actions)
             reward, terminated, truncated = result.reward, result.terminated, result.truncated
             columns = self.core.step_info(result)
