@@ -126,7 +126,8 @@ class FeedCore:
         """
         sel = self._select(rows)
         self._check(rows, actions)
-        choice = rows * self.config.num_candidates + actions  # flat (row, action) cells
+        first = self._flat.first_cell if isinstance(sel, slice) else rows * self._flat.n_cells
+        choice = first + actions  # flat (row, action) cells
         valid = self._flat.valid[choice]
         all_valid = np.count_nonzero(valid) == len(valid)
         if all_valid:
@@ -229,14 +230,16 @@ class FeedCore:
         """
         flat = self._flat
         position = self.position[sel]
-        slot = rows * flat.width + position  # flat (row, position) cells
+        first = flat.first_slot if isinstance(sel, slice) else rows * flat.width
+        slot = first + position  # flat (row, position) cells
         items = flat.candidates[choice]
-        proba = np.asarray(self.user_context.click_proba(sel, items, position), dtype=np.float64)
+        model_proba = self.user_context.click_proba(sel, items, position)  # float32
+        proba = np.asarray(model_proba, dtype=np.float64)
         clicks = flat.click_uniforms[slot] < proba
         self.user_context.place(sel, items, position, clicks)
         flat.slate_items[slot] = items
         flat.slate_clicks[slot] = clicks
-        flat.slate_proba[slot] = proba
+        flat.slate_proba[slot] = model_proba
         flat.valid[choice] = False
         self.position[sel] += 1
         return items, proba, clicks
@@ -291,14 +294,17 @@ class FeedCore:
 
 
 class _FlatViews:
-    """1-D views of a core's ``[B, n]`` arrays that a step indexes by cell."""
+    """1-D views of a core's ``[B, n]`` arrays that a step indexes by cell, and each row's
+    first cell (``row * n``) in the candidate arrays and in the slot arrays."""
 
     def __init__(self, core: FeedCore):
-        self.width = core.slate_items.shape[1]
+        self.n_cells, self.width = core.candidates.shape[1], core.slate_items.shape[1]
+        self.first_cell = np.arange(core.n_envs) * self.n_cells
+        self.first_slot = np.arange(core.n_envs) * self.width
         self.candidates = core.candidates.reshape(-1)
         self.valid = core.valid.reshape(-1)
         self.slate_items = core.slate_items.reshape(-1)
-        self.slate_clicks = core.slate_clicks.reshape(-1)
+        self.slate_clicks = core.slate_clicks.reshape(-1).view(bool)  # bools: no cast on write
         self.slate_proba = core.slate_proba.reshape(-1)
         self.click_uniforms = core.click_uniforms.reshape(-1)
 
