@@ -32,6 +32,8 @@ class GroundTruthModel:
         self.factors = world.item_factors.T.astype(np.float64, order="C")  # [d, n_items]
         tastes = world.config.affinity_scale * world.user_tastes.T.astype(np.float64)
         self.tastes = np.ascontiguousarray(tastes)  # [d, n_users]
+        self.bias = world.item_bias.astype(np.float64)  # [n_items]
+        self.examination = world.examination.astype(np.float64)  # [K]
 
     def click_proba(
         self,
@@ -84,8 +86,8 @@ class GroundTruthModel:
         for term in terms[1:]:
             dot += term
         logit = (world.intercept + world.config.click_shift * n_clicks) + dot
-        logit += world.item_bias[items]
-        return (world.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
+        logit += self.bias[items]
+        return (self.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
 
     def context(self, n_lists: int) -> GroundTruthContext:
         """A :class:`~rec_env.simulator.ListContext` of ``n_lists`` lists."""
@@ -110,11 +112,10 @@ class GroundTruthContext:
         d = model.factors.shape[0]
         self.taste_term = np.zeros((d, n_lists))
         self.shown_sum = np.zeros((d, n_lists))
-        self.n_clicks = np.zeros(n_lists, dtype=np.int64)
+        self.n_clicks = np.zeros(n_lists)  # float64 counts: no casts in the logit
         world = model.world
         self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
-        self._intercept, self._exam = world.intercept, world.examination.tolist()
-        self._bias = world.item_bias.astype(np.float64)  # float64 items: Python floats
+        self._intercept, self._exam = world.intercept, model.examination.tolist()
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._proba = np.zeros(1, dtype=np.float32)
         self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
@@ -158,8 +159,8 @@ class GroundTruthContext:
                 strict=True,
             )
         ]
-        logit = (self._intercept + self._shift * int(self.n_clicks[row])) + reduce(add, terms)
-        logit += self._bias[item]
+        logit = (self._intercept + self._shift * float(self.n_clicks[row])) + reduce(add, terms)
+        logit += float(self.model.bias[item])
         exp, proba = self._exp, self._proba
         exp[0] = -logit
         np.exp(exp, out=exp)  # a 0-d exp could take a scalar libm path that SIMD loops do not
