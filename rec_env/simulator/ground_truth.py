@@ -119,12 +119,14 @@ class GroundTruthContext:
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._proba = np.zeros(1, dtype=np.float32)
         self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+        self._tastes: list[list[float]] | None = None  # taste_term's rows as Python floats
 
     def start(self, rows: Rows, users: np.ndarray) -> None:
         """See :meth:`rec_env.simulator.ListContext.start`."""
         self.taste_term[:, rows] = take_columns(self.model.tastes, users)
         self.shown_sum[:, rows] = 0.0
         self.n_clicks[rows] = 0
+        self._tastes = None
 
     def click_proba(self, rows: Rows, items: np.ndarray, position: np.ndarray) -> np.ndarray:
         """See :meth:`rec_env.simulator.ListContext.click_proba`."""
@@ -150,11 +152,13 @@ class GroundTruthContext:
         """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats (the
         float32 result as a Python float)."""
         weight, factors = self._fatigue / max(position, 1), self.model.factors
+        if self._tastes is None:  # once per start
+            self._tastes = self.taste_term.T.tolist()
         terms = [
             factor * (taste - shown * weight)
             for factor, taste, shown in zip(
                 factors[:, item].tolist(),
-                self.taste_term[:, row].tolist(),
+                self._tastes[row],
                 self.shown_sum[:, row].tolist(),
                 strict=True,
             )
