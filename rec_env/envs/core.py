@@ -148,22 +148,21 @@ class FeedCore:
         one ``int`` row); any other action takes the batched path, whose errors and
         penalties it keeps (its result holds numpy scalars).
         """
-        flat = self._flat
-        if not (0 <= action < self.config.num_candidates and flat.valid[action]):
+        flat = self._flat  # row 0: cell (0, action) is flat cell action, slot (0, p) is p
+        if not (0 <= action < self.config.num_candidates and flat.valid.item(action)):
             return StepResult(*(field[0] for field in self.step(self._row0, np.array([action]))))
-        position = int(self.position[0])  # row 0: slot (0, position) is flat cell position
-        item = int(flat.candidates[action])
+        position, item = self.position.item(0), flat.candidates.item(action)  # Python ints
         proba = float(self.user_context.click_proba(0, item, position))
-        click = bool(flat.click_uniforms[position] < proba)
+        click = flat.click_uniforms.item(position) < proba
         self.user_context.place(0, item, position, click)
         flat.slate_items[position], flat.slate_clicks[position] = item, click
         flat.slate_proba[position] = proba
         flat.valid[action] = False
         self.position[0] = position + 1
-        k = self.config.slate_size
         reward = float(click) if self.config.reward_mode == "click" else proba
-        truncated = bool(self.invalid_count[0] >= k)
-        return StepResult(0, True, item, proba, click, reward, position + 1 == k, truncated)
+        # a running episode has fewer than K invalid actions: a valid one does not truncate it
+        terminated = position + 1 == self.config.slate_size
+        return StepResult(0, True, item, proba, click, reward, terminated, False)
 
     def step_info(self, result: StepResult) -> list[InfoColumn]:
         """Info columns of a step: the placed item, its click probability and click; the

@@ -163,8 +163,8 @@ class GroundTruthContext:
                 strict=True,
             )
         ]
-        logit = (self._intercept + self._shift * float(self.n_clicks[row])) + reduce(add, terms)
-        logit += float(self.model.bias[item])
+        logit = (self._intercept + self._shift * self.n_clicks.item(row)) + reduce(add, terms)
+        logit += self.model.bias.item(item)
         exp, proba = self._exp, self._proba
         exp[0] = -logit
         np.exp(exp, out=exp)  # a 0-d exp could take a scalar libm path that SIMD loops do not
