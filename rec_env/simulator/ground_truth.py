@@ -166,7 +166,6 @@ class GroundTruthContext:
         logit = (self._intercept + self._shift * self.n_clicks.item(row)) + reduce(add, terms)
         logit += self.model.bias.item(item)
         exp, proba = self._exp, self._proba
-        exp[0] = -logit
-        np.exp(exp, out=exp)  # a 0-d exp could take a scalar libm path that SIMD loops do not
-        proba[0] = self._exam[position] / (1.0 + exp.item())  # rounded to float32
+        exp[0] = -logit  # a 0-d exp could take a scalar libm path that SIMD loops do not
+        proba[0] = self._exam[position] / (1.0 + np.exp(exp).item())  # rounded to float32
         return proba.item()
