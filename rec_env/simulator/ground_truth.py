@@ -34,6 +34,8 @@ class GroundTruthModel:
         self.tastes = np.ascontiguousarray(tastes)  # [d, n_users]
         self.bias = world.item_bias.astype(np.float64)  # [n_items]
         self.examination = world.examination.astype(np.float64)  # [K]
+        slots = np.arange(world.config.slate_size + 1)
+        self.fatigue_weight = world.config.fatigue / np.maximum(slots, 1.0)  # [K + 1] by slot
 
     def click_proba(
         self,
@@ -67,7 +69,7 @@ class GroundTruthModel:
     ) -> np.ndarray:
         """``[d, B]`` float64: ``taste_term - shown_sum * (fatigue / max(position, 1))`` of
         ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
-        return taste_term - shown_sum * (self.world.config.fatigue / np.maximum(position, 1.0))
+        return taste_term - shown_sum * self.fatigue_weight[position]
 
     def proba(
         self,
@@ -87,7 +89,9 @@ class GroundTruthModel:
             dot += term
         logit = (world.intercept + world.config.click_shift * n_clicks) + dot
         logit += self.bias[items]
-        return (self.examination[position] / (1.0 + np.exp(-logit))).astype(np.float32)
+        np.exp(np.negative(logit, out=logit), out=logit)
+        logit += 1.0
+        return (self.examination[position] / logit).astype(np.float32)
 
     def context(self, n_lists: int) -> GroundTruthContext:
         """A :class:`~rec_env.simulator.ListContext` of ``n_lists`` lists."""
@@ -114,7 +118,7 @@ class GroundTruthContext:
         self.shown_sum = np.zeros((d, n_lists))
         self.n_clicks = np.zeros(n_lists)  # float64 counts: no casts in the logit
         world = model.world
-        self._fatigue, self._shift = world.config.fatigue, world.config.click_shift
+        self._weights, self._shift = model.fatigue_weight.tolist(), world.config.click_shift
         self._intercept, self._exam = world.intercept, model.examination.tolist()
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._proba = np.zeros(1, dtype=np.float32)
@@ -151,7 +155,7 @@ class GroundTruthContext:
     def _click_proba_one(self, row: int, item: int, position: int) -> float:
         """:meth:`GroundTruthModel.proba` of one list, operation for operation in floats (the
         float32 result as a Python float)."""
-        weight, factors = self._fatigue / max(position, 1), self.model.factors
+        weight, factors = self._weights[position], self.model.factors
         if self._tastes is None:  # once per start
             self._tastes = self.taste_term.T.tolist()
         terms = [
