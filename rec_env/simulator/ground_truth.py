@@ -16,11 +16,11 @@ class GroundTruthModel:
     """Click probabilities of a :class:`~rec_env.data.SyntheticWorld`.
 
     The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
-    with ``direction = taste_term - shown_factor_sum * (fatigue / max(position, 1))``, in float64
-    with the dot product summed dimension by dimension, left to right: an order that one
-    request's :class:`GroundTruthContext` follows with Python floats and B requests with numpy
-    rows, so both give the same floats. Vectors are stored dimension first
-    (``[d, B]``), so that each numpy call runs over B contiguous numbers. (The world's own ``click_proba``, which
+    with ``direction = taste_term - shown_factor_sum * (fatigue / max(position, 1))``, in
+    float64 with the dot product summed dimension by dimension, left to right: an order that
+    one request's :class:`GroundTruthContext` follows with Python floats and B requests with
+    numpy rows, so both give the same floats. Vectors are stored dimension first (``[d, B]``):
+    each numpy call runs over B contiguous numbers. (The world's own ``click_proba``, which
     generated the logs, works in float32: the two agree to about 1e-7.)
 
     :param world: the ground truth returned in ``generate_synthetic(...).extras["world"]``.
