@@ -55,6 +55,7 @@ class ListwiseFeedVectorEnv(VectorEnv):
         self.item_features, self.user_features = setup.item_features, setup.user_features
         self._all = np.arange(num_envs)
         self._autoreset = np.ones(num_envs, dtype=bool)  # before reset(): step() raises
+        self._all_true = np.ones(num_envs, dtype=bool)  # copied: cheaper than np.ones
 
     def reset(
         self,
@@ -117,11 +118,11 @@ class ListwiseFeedVectorEnv(VectorEnv):
         """Gymnasium's vector info layout: ``infos[key][i]`` valid where ``infos["_" + key][i]``."""
         infos: dict[str, Any] = {
             "action_mask": observation["action_mask"].view(bool),
-            "_action_mask": np.ones(self.num_envs, dtype=bool),
+            "_action_mask": self._all_true.copy(),
         }
         for key, rows, values in columns:
             if len(rows) == self.num_envs:  # every sub-env: the values are the entry
-                infos[key], infos["_" + key] = values, np.ones(self.num_envs, dtype=bool)
+                infos[key], infos["_" + key] = values, self._all_true.copy()
                 continue
             infos[key] = np.zeros((self.num_envs, *values.shape[1:]), dtype=values.dtype)
             infos[key][rows] = values
