@@ -174,8 +174,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
             invalid_penalty=invalid_penalty,
             split_seed=split_seed,
         )
-        self.core, config = setup.core, setup.core.config
-        self.config = config
+        self.core, self.config = setup.core, setup.core.config
         self.observation_space, self.action_space = setup.observation_space, setup.action_space
         self.item_features, self.user_features = setup.item_features, setup.user_features
         self.render_mode = render_mode
@@ -184,7 +183,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
             array[0] if array.ndim > 1 else array.reshape(())
             for array in (self.core.observed[key] for key in _OBSERVATION_KEYS)
         )
-        self._mask = np.ones(config.num_candidates, dtype=bool)
+        self._mask = np.ones(self.config.num_candidates, dtype=bool)
         self._running = False
 
     def reset(
