@@ -140,7 +140,11 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     ## Version History
 
-    * v0: Initial version.
+    * v0: Initial version (pre-release: v0 still changes). The synthetic ground truth now
+      scores in float64 (click probabilities within ~1e-7 relative of
+      ``SyntheticWorld.click_proba``, so a seed may very rarely sample another click). The
+      fitted simulators of ml-100k and obd change with
+      ``rec_env.simulator.fit.MODEL_VERSION`` (3: an item exposure feature).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
