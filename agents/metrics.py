@@ -1,4 +1,5 @@
-"""Ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, `evaluate_offline`, `mean_ci95`.
+"""Ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, AUC by slot, `evaluate_offline`,
+`mean_ci95`.
 
 Ties are never broken by input order: AUC and GAUC use mid-ranks (a tied positive/negative
 pair counts 1/2), NDCG averages the discounts of the ranks a tie group spans (the expected
@@ -71,6 +72,22 @@ def gauc(labels: np.ndarray, scores: np.ndarray, users: np.ndarray) -> tuple[flo
     if not kept.any():
         return float("nan"), skipped
     return float(np.average(per_user[kept], weights=impressions[kept])), skipped
+
+
+def auc_by_slot(clicks: np.ndarray, scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``[K]`` AUC of the shown rows of each slot (NaN where a slot has one class or no row).
+
+    A leakage check for list-wise scorers: slot 0 has no in-list context, so a gain that
+    appears only from slot 1 on comes from the earlier slots of the same list.
+
+    :param clicks: ``[N, K]`` 0/1; :param scores: ``[N, K]``; :param mask: ``[N, K]`` bool.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    slots = np.broadcast_to(np.arange(mask.shape[1]), mask.shape)[mask]
+    per_slot, _ = group_auc(np.asarray(clicks)[mask], np.asarray(scores)[mask], slots)
+    out = np.full(mask.shape[1], np.nan)
+    out[np.unique(slots)] = per_slot
+    return out
 
 
 def ndcg_at_k(gains: np.ndarray, scores: np.ndarray, mask: np.ndarray, k: int) -> float:

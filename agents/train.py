@@ -24,11 +24,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agents.checkpoint import checkpoint_step
+from agents.checkpoint import CHECKPOINT_NAME, checkpoint_step, load_checkpoint
 from agents.config import add_arguments, overrides
 from agents.ddqn import DDQNConfig
 from agents.logger import ScalarLogger
 from agents.metrics import evaluate_offline
+from agents.offline import BEST_NAME
 from agents.online import TEST_EVAL_SEED, evaluate_in_env
 from agents.run import (
     NETWORK_AGENTS,
@@ -36,9 +37,11 @@ from agents.run import (
     Run,
     TrainConfig,
     load_config,
+    make_network,
     new_run_dir,
     save_config,
 )
+from agents.serving import QAgent
 from rec_env.data import LogDataset, LoggedLists, Splits, load_dataset, split_lists
 
 METRICS_NAME = "metrics.json"
@@ -57,6 +60,24 @@ def load_splits(config: TrainConfig) -> tuple[LogDataset, Splits]:
     dataset = load_dataset(config.dataset, **config.dataset_kwargs)
     lists = LoggedLists.from_dataset(dataset)
     return dataset, split_lists(lists, by=config.split, seed=config.split_seed)
+
+
+def load_agent(folder: str | Path) -> QAgent:
+    """The trained network of a run folder as a ranker (eval mode): the selected best-validation
+    network (``best.pt``) if the finished run ended with it, else the last checkpoint's."""
+    folder = Path(folder)
+    config = load_config(folder)
+    if config.agent not in NETWORK_AGENTS:
+        raise ValueError(f"{folder}: agent {config.agent!r} has no network to load")
+    metrics_path = folder / METRICS_NAME
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    if "selected_step" in metrics:
+        state = load_checkpoint(folder / BEST_NAME)["network"]
+    else:
+        state = load_checkpoint(folder / CHECKPOINT_NAME)["learner"]["network"]
+    network = make_network(config, load_splits(config)[1].train)
+    network.load_state_dict(state)
+    return QAgent(network.eval())
 
 
 def trainer(mode: str):

@@ -27,6 +27,15 @@ def test_offline_agents_smoke(tmp_path):
     assert ((table["auc"] > 0) & (table["auc"] < 1)).all()
     assert table.loc[table["method"] == "student", "params"].item() > 0
 
+    trained = table.loc[table["method"].isin(["student", "teacher"]), "run_dir"].tolist()
+    out = tmp_path / "by_slot"
+    command = [sys.executable, "-m", "benchmarks.auc_by_slot", "--out-dir", str(out), "--runs"]
+    subprocess.run([*command, *trained], check=True, capture_output=True)
+    by_slot = pd.read_csv(out / "table.csv")
+    assert len(by_slot) == 2 * 10 and set(by_slot["method"]) == {"student", "teacher"}
+    assert by_slot["auc"].between(0, 1).all()  # every slot of the tiny test split has clicks
+    assert (out / "summary.md").stat().st_size > 0
+
 
 @pytest.mark.slow
 def test_efficiency_smoke(tmp_path):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.metrics import auc, evaluate_offline, gauc, group_auc, ndcg_at_k
+from agents.metrics import auc, auc_by_slot, evaluate_offline, gauc, group_auc, ndcg_at_k
 from rec_env.data import LoggedLists
 
 LOG3 = 1.0 / math.log2(3.0)  # discount of rank 1
@@ -114,3 +114,13 @@ def test_evaluate_offline_uses_shown_slots_only():
 def test_evaluate_offline_rejects_wrong_shape():
     with pytest.raises(ValueError, match="shape"):
         evaluate_offline(lambda lists: np.zeros((3, 2)), _hand_lists())
+
+
+def test_auc_by_slot_hand_computed():
+    clicks = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
+    scores = np.array([[0.9, 0.2, 0.5], [0.1, 0.3, 0.4], [0.5, 0.1, 0.0]])
+    mask = np.array([[True, True, True], [True, True, True], [True, True, False]])
+    # slot 0: positives 0.9, 0.5 vs negative 0.1 -> 1.0; slot 1: positives 0.3, 0.1 vs 0.2
+    # -> 0.5; slot 2: only negatives -> NaN
+    np.testing.assert_allclose(auc_by_slot(clicks, scores, mask), [1.0, 0.5, np.nan])
+    assert np.isnan(auc_by_slot(clicks, scores, mask & [True, False, True])[1])

@@ -13,9 +13,10 @@ from agents_testing import TINY_DATA, TINY_ONLINE
 from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from agents.config import field_docs
 from agents.ddqn import DDQNConfig
+from agents.metrics import evaluate_offline
 from agents.offline_data import LoggedTransitions
 from agents.run import TrainConfig, load_config
-from agents.train import main, parse_args, run
+from agents.train import load_agent, load_splits, main, parse_args, run
 
 
 def tiny_config(tmp_path, **changes) -> TrainConfig:
@@ -171,3 +172,14 @@ def test_select_best_ends_with_the_network_of_the_best_validation_auc(tmp_path):
     last = run(replace(config, select_best=False))
     assert "selected_step" not in last.metrics
     assert last.metrics["valid"]["auc"] == pytest.approx(logged[-1][1], abs=1e-6)
+
+
+@pytest.mark.parametrize("select_best", [True, False])
+def test_load_agent_gives_back_the_network_the_run_was_scored_with(tmp_path, select_best):
+    config = tiny_config(tmp_path, eval_every=1, select_best=select_best)
+    result = run(config)
+    agent = load_agent(result.dir)
+    test = load_splits(config)[1].test
+    assert evaluate_offline(agent, test) == result.metrics["test"]
+    with pytest.raises(ValueError, match="no network"):
+        load_agent(run(replace(config, agent="popularity")).dir)

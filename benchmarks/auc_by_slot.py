@@ -1,0 +1,81 @@
+"""Leakage check: test AUC per slot of trained offline runs, for all users and for users unseen
+in training.
+
+Slot 0 has no in-list context, so a model whose AUC rises only from slot 1 on draws the rise
+from the earlier slots of the same list (their items and clicks), which it may read; labels of
+slot t or later would lift slot 0 too. Reads finished ``agents.train`` run folders, e.g. those
+of ``benchmarks.offline_agents``:
+
+    python -m benchmarks.auc_by_slot --runs runs/offline_agents/ml-100k__teacher__0__* ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from agents.metrics import auc_by_slot
+from agents.run import load_config
+from agents.train import load_agent, load_splits
+from benchmarks.common import markdown_table, parse_config, write_results
+
+
+@dataclass
+class Config:
+    runs: tuple[str, ...] = ()
+    """finished offline run folders"""
+    out_dir: str = "results/auc_by_slot"
+    """where table.csv, summary.md, config.json and command.txt go"""
+
+
+def run_rows(folder: str) -> list[dict]:
+    """One row per slot of a run's test split: AUC over every user and over unseen users."""
+    config = load_config(folder)
+    splits = load_splits(config)[1]
+    test = splits.test
+    scores = load_agent(folder).score_logged(test)
+    unseen = ~np.isin(test.user_ids, splits.train.user_ids)
+    everyone = auc_by_slot(test.clicks, scores, test.mask)
+    new_users = auc_by_slot(test.clicks, scores, test.mask & unseen[:, None])
+    return [
+        {
+            "dataset": config.dataset,
+            "split": config.split,
+            "method": config.agent,
+            "seed": config.seed,
+            "slot": slot,
+            "auc": everyone[slot],
+            "auc_unseen_users": new_users[slot],
+            "unseen_user_share": float(unseen.mean()),
+            "run_dir": folder,
+        }
+        for slot in range(test.mask.shape[1])
+    ]
+
+
+def main(config: Config) -> pd.DataFrame:
+    if not config.runs:
+        raise ValueError("no run folders given: pass --runs FOLDER [FOLDER ...]")
+    table = pd.DataFrame([row for folder in config.runs for row in run_rows(folder)])
+    wide = table.pivot_table(
+        index=["dataset", "split", "method", "seed"], columns="slot", values="auc"
+    ).reset_index()
+    wide.columns = [c if isinstance(c, str) else f"slot_{c}" for c in wide.columns]
+    summary = (
+        "# Test AUC by slot (leakage check)\n\nSlot 0 sees no in-list context; later slots "
+        "read the items and clicks of the slots before them. table.csv also has the AUC over "
+        "users unseen in training.\n\n" + markdown_table(wide.round(4)) + "\n"
+    )
+    write_results(config.out_dir, table, summary, config)
+    print(summary)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, {}, argv, "python -m benchmarks.auc_by_slot", __doc__)
+
+
+if __name__ == "__main__":
+    main(parse_args())
