@@ -62,9 +62,12 @@ def load_splits(config: TrainConfig) -> tuple[LogDataset, Splits]:
     return dataset, split_lists(lists, by=config.split, seed=config.split_seed)
 
 
-def load_agent(folder: str | Path) -> QAgent:
+def load_agent(folder: str | Path, splits: Splits | None = None) -> QAgent:
     """The trained network of a run folder as a ranker (eval mode): the selected best-validation
-    network (``best.pt``) if the finished run ended with it, else the last checkpoint's."""
+    network (``best.pt``) if the finished run ended with it, else the last checkpoint's.
+
+    :param splits: the run's splits, if the caller has loaded them (else loaded here).
+    """
     folder = Path(folder)
     config = load_config(folder)
     if config.agent not in NETWORK_AGENTS:
@@ -75,7 +78,9 @@ def load_agent(folder: str | Path) -> QAgent:
         state = load_checkpoint(folder / BEST_NAME)["network"]
     else:
         state = load_checkpoint(folder / CHECKPOINT_NAME)["learner"]["network"]
-    network = make_network(config, load_splits(config)[1].train)
+    if splits is None:
+        splits = load_splits(config)[1]
+    network = make_network(config, splits.train)
     network.load_state_dict(state)
     return QAgent(network.eval())
 

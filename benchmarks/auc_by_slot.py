@@ -35,7 +35,7 @@ def run_rows(folder: str) -> list[dict]:
     config = load_config(folder)
     splits = load_splits(config)[1]
     test = splits.test
-    scores = load_agent(folder).score_logged(test)
+    scores = load_agent(folder, splits).score_logged(test)
     unseen = ~np.isin(test.user_ids, splits.train.user_ids)
     everyone = auc_by_slot(test.clicks, scores, test.mask)
     new_users = auc_by_slot(test.clicks, scores, test.mask & unseen[:, None])

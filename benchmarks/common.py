@@ -77,8 +77,8 @@ def merge_rows(
 def parse_config(cls: type, smoke: dict[str, Any], argv: list[str] | None, prog: str, doc: str):
     """A benchmark's dataclass config from the command line, one ``--flag`` per field.
 
-    ``cls`` has a ``smoke: bool`` field; ``--smoke`` starts from the ``smoke`` overrides (tiny
-    sizes), and flags given beside it still win.
+    If ``cls`` has a ``smoke: bool`` field, ``--smoke`` starts from the ``smoke`` overrides
+    (tiny sizes), and flags given beside it still win.
     """
     parser = argparse.ArgumentParser(
         prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
