@@ -26,6 +26,9 @@ class LearnerConfig:
     """Adam learning rate"""
     factor_learning_rate: float = 3e-3
     """Adam learning rate of the per-id MF biases and factors (each row is in few batches)"""
+    factor_weight_decay: float = 0.0
+    """decoupled (AdamW) weight decay of the MF tables, every row every step: the L2 prior of
+    a full-batch MF fit, which shrinks rarely seen users and items most"""
     max_grad_norm: float = 5.0
     """gradients are clipped to this global L2 norm"""
     batch_size: int = 256
@@ -113,7 +116,12 @@ class Learner:
         factors = {id(p) for p in network.factor_parameters()}
         groups = [
             {"params": [p for p in network.parameters() if id(p) not in factors]},
-            {"params": network.factor_parameters(), "lr": config.factor_learning_rate},
+            {
+                "params": network.factor_parameters(),
+                "lr": config.factor_learning_rate,
+                "weight_decay": config.factor_weight_decay,
+                "decoupled_weight_decay": True,
+            },
         ]
         self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
         self.n_updates = 0

@@ -23,9 +23,9 @@ from agents.qnetwork import QNetwork
 from agents.run import (
     BASELINES,
     Run,
+    initial_network,
     make_baseline,
     make_learner,
-    make_network,
     seed_everything,
 )
 from agents.serving import QAgent
@@ -71,8 +71,8 @@ def train_offline(run: Run):
     generator = seed_everything(config)
     train, valid = run.splits.train, run.splits.valid
     if config.agent in BASELINES:
-        return make_baseline(config, train)
-    network = make_network(config, train)
+        return make_baseline(config, run.splits)
+    network = initial_network(run)
     learner = make_learner(config, network)
     sampler = LoggedTransitions(train, config.learner.target, config.learner.n_recall, generator)
     best = BestNetwork(run.dir)

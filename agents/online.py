@@ -29,9 +29,9 @@ from agents.replay import EpisodeCollector, EpisodeReplay
 from agents.run import (
     BASELINES,
     Run,
+    initial_network,
     make_baseline,
     make_learner,
-    make_network,
     seed_everything,
 )
 from agents.serving import QAgent
@@ -81,11 +81,11 @@ def restore(run: Run, learner: Learner, replay: EpisodeReplay, generator) -> dic
 
 
 def untrained_agent(run: Run):
-    """The baselines of online mode: popularity (train clicks), random, oracle (the env's
-    own user model: the ground truth on synthetic data)."""
+    """The baselines of online mode: mf and popularity (fitted on the train lists), random,
+    oracle (the env's own user model: the ground truth on synthetic data)."""
     if run.config.agent == "oracle":
         return OracleAgent(make_user_model(run.dataset, seed=run.config.split_seed))
-    return make_baseline(run.config, run.splits.train)
+    return make_baseline(run.config, run.splits)
 
 
 def train_online(run: Run):
@@ -102,7 +102,7 @@ def train_online(run: Run):
 
         return train_ppo(run)
     generator = seed_everything(config)
-    network = make_network(config, run.splits.train)
+    network = initial_network(run)
     learner = make_learner(config, network)
     agent = QAgent(network)
     env = make_vector_env(run, "train", online.num_envs)

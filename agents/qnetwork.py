@@ -14,10 +14,11 @@ Slot t of a list is a token sequence ``[start, item_0, ..., item_{t-1}]``::
 The last three terms are a logistic matrix factorisation (MF) of user u and item a: per-item
 and per-user biases and F-dimensional factors (``factor_dim``). They are not in the DRL-Rec
 paper; they play the part of DeepFM's FM component. An MLP over concatenated embeddings
-learns a dot product slowly (Rendle et al., 2020); on ml-100k these terms lift the teacher's
-held-out AUC from 0.72 to 0.77 (results/offline_agents; logistic MF alone: 0.78). The user's
-factors ride in the state, so ``q(state, items)`` stays a function of the state and the
-candidates.
+learns a dot product slowly (Rendle et al., 2020). On ml-100k these terms lift the teacher's
+held-out AUC from 0.72 to 0.77, and to 0.785 when they start from a fitted logistic MF
+(:meth:`set_factors`, ``TrainConfig.mf_warm_start``; the MF alone scores 0.778, see
+results/offline_agents). The user's factors ride in the state, so ``q(state, items)`` stays a
+function of the state and the candidates.
 
 The start token carries learned item-side fields, so slot 0 has a state too. Token j + 1
 holds item j, so the output at token t has seen exactly slots < t: running the sequence
@@ -165,6 +166,28 @@ class QNetwork(nn.Module):
     def factor_parameters(self) -> list[nn.Parameter]:
         """The per-id MF tables (biases and factors), for their own learning rate."""
         return [self.item_bias.weight, self.item_factor.weight, self.user_factor.weight]
+
+    @torch.no_grad()
+    def set_factors(self, user_table, item_table, scale: float = 1.0) -> None:
+        """Overwrite the MF tables, e.g. with a fitted :class:`agents.mf.MFAgent`'s.
+
+        :param user_table: ``[n_users, F + 1]`` rows ``[p_u; b_u]``.
+        :param item_table: ``[n_items, F + 1]`` rows ``[q_a; b_a]``.
+        :param scale: multiplies the MF term: biases by ``scale``, factors by its square root.
+        """
+        users = torch.as_tensor(user_table, dtype=torch.float32)
+        items = torch.as_tensor(item_table, dtype=torch.float32)
+        for name, table, embedding in (
+            ("user", users, self.user_factor),
+            ("item", items, self.item_factor),
+        ):
+            want = (embedding.num_embeddings, self.config.factor_dim + 1)
+            if tuple(table.shape) != want:
+                raise ValueError(f"{name}_table has shape {tuple(table.shape)}, expected {want}")
+        root = scale**0.5
+        self.user_factor.weight.copy_(torch.cat([root * users[:, :-1], scale * users[:, -1:]], 1))
+        self.item_factor.weight.copy_(root * items[:, :-1])
+        self.item_bias.weight.copy_(scale * items[:, -1:])
 
     @property
     def hint_dim(self) -> int:

@@ -19,13 +19,16 @@ from agents.config import from_dict
 from agents.ddqn import DDQN, DDQNConfig
 from agents.learner import Learner
 from agents.logger import ScalarLogger
+from agents.mf import MFAgent, fit_mf
 from agents.offline_data import item_popularity
 from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.supervised import SupervisedLearner
 from rec_env.data import LogDataset, LoggedLists, Splits
 
-AgentName = Literal["teacher", "student", "supervised", "popularity", "random", "oracle", "ppo"]
-BASELINES = ("popularity", "random")
+AgentName = Literal[
+    "teacher", "student", "supervised", "mf", "popularity", "random", "oracle", "ppo"
+]
+BASELINES = ("mf", "popularity", "random")
 ONLINE_ONLY = ("oracle", "ppo")
 """Agents that exist only in the environment (the oracle needs its user model)."""
 NETWORK_AGENTS = ("teacher", "student", "supervised")
@@ -83,8 +86,8 @@ class TrainConfig:
     """One training run; saved as ``config.json`` in the run folder."""
 
     agent: AgentName = "teacher"
-    """teacher / student (DDQN), supervised (BCE click model), popularity, random; online
-    only: oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
+    """teacher / student (DDQN), supervised (BCE click model), mf (logistic matrix
+    factorisation, L2 picked on the validation lists), popularity, random; online only: oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
     dataset: str = "synthetic"
     """synthetic, ml-100k, obd, or a .csv / .parquet log"""
     mode: Literal["offline", "online"] = "offline"
@@ -106,6 +109,9 @@ class TrainConfig:
     select_best: bool = True
     """offline: end with the network of the best validation AUC seen at an evaluation
     (early stopping) instead of the last one"""
+    mf_warm_start: bool = False
+    """start the network's MF tables from a logistic MF fitted on the train lists
+    (agents.mf.fit_mf, L2 picked on the validation lists) instead of at random"""
     checkpoint_every: int = 500
     """steps between checkpoints (one is also written at the end)"""
     log_every: int = 50
@@ -193,16 +199,33 @@ def make_network(config: TrainConfig, lists: LoggedLists) -> QNetwork:
     return QNetwork(network_config, lists.item_features, lists.user_features)
 
 
+def initial_network(run: Run) -> QNetwork:
+    """The network a trainer starts from: fresh, then MF warm-started if the config asks
+    (not when resuming: the checkpoint replaces every weight)."""
+    config = run.config
+    network = make_network(config, run.splits.train)
+    if config.mf_warm_start and not run.resume:
+        mf = fit_mf(run.splits.train, run.splits.valid, network.config.factor_dim, seed=config.seed)
+        # The supervised Q is a click logit, as the MF's; DDQN's Q is in clicks, where a logit
+        # x is about 1/2 + x/4 near 0 (the sigmoid's slope at 0).
+        scale = 1.0 if config.agent == "supervised" else 0.25
+        network.set_factors(mf.user_table, mf.item_table, scale)
+    return network
+
+
 def make_learner(config: TrainConfig, network: QNetwork) -> Learner:
     if config.agent == "supervised":
         return SupervisedLearner(network, config.learner)
     return DDQN(network, config.learner)
 
 
-def make_baseline(config: TrainConfig, train: LoggedLists) -> PopularityAgent | RandomAgent:
-    """Popularity = train click counts; random = uniform scores seeded by the run."""
+def make_baseline(config: TrainConfig, splits: Splits) -> MFAgent | PopularityAgent | RandomAgent:
+    """MF fitted on the train lists (L2 by valid AUC); popularity = train click counts;
+    random = uniform scores seeded by the run."""
+    if config.agent == "mf":
+        return fit_mf(splits.train, splits.valid, seed=config.seed)
     if config.agent == "popularity":
-        return PopularityAgent(item_popularity(train, "clicks"))
+        return PopularityAgent(item_popularity(splits.train, "clicks"))
     return RandomAgent(config.seed)
 
 

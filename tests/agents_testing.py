@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import torch
 
 from agents.batch import ListBatch
+from agents.ddqn import DDQNConfig
 from agents.qnetwork import QNetwork, QNetworkConfig
-from agents.run import OnlineConfig
+from agents.run import OnlineConfig, TrainConfig
 from rec_env.data import LoggedLists, load_dataset
 
 # Tiny models gain nothing from threads, and on a shared CPU extra threads cost 100x.
@@ -41,3 +43,20 @@ def tiny_network(seed: int = 0, config: QNetworkConfig = TINY) -> QNetwork:
 
 def tiny_batch(rows: int = 8) -> ListBatch:
     return ListBatch.from_lists(tiny_lists()).index(slice(0, rows))
+
+
+def tiny_config(tmp_path, **changes) -> TrainConfig:
+    """A seconds-long run on the tiny world, written under ``tmp_path``."""
+    config = TrainConfig(
+        dataset="synthetic",
+        dataset_kwargs=dict(TINY_DATA),
+        steps=6,
+        width=0.25,
+        eval_every=3,
+        checkpoint_every=2,
+        log_every=1,
+        out=str(tmp_path),
+        learner=DDQNConfig(batch_size=16, n_recall=4),
+        online=TINY_ONLINE,
+    )
+    return replace(config, **changes)

@@ -21,7 +21,7 @@ def _run(module: str, tmp_path, *extra: str) -> pd.DataFrame:
 def test_offline_agents_smoke(tmp_path):
     table = _run("benchmarks.offline_agents", tmp_path, "--runs-dir", str(tmp_path / "runs"))
     assert list(table["method"]) == [
-        "oracle", "random", "popularity", "supervised", "student", "teacher"
+        "oracle", "random", "popularity", "mf", "supervised", "student", "teacher"
     ]  # fmt: skip
     assert table.drop(columns="run_dir").notna().all().all()
     assert ((table["auc"] > 0) & (table["auc"] < 1)).all()
@@ -40,10 +40,10 @@ def test_offline_agents_smoke(tmp_path):
 @pytest.mark.slow
 def test_efficiency_smoke(tmp_path):
     table = _run("benchmarks.efficiency", tmp_path)
-    assert set(table["method"]) == {"teacher", "student"}
+    assert set(table["method"]) == {"teacher", "student", "minimal"}
     assert set(table["backend"]) == {"eager", "exported"} and table.notna().all().all()
     params = table.groupby("method")["params"].first()
-    assert params["student"] <= 0.5 * params["teacher"]
+    assert params["minimal"] < params["student"] <= 0.5 * params["teacher"]
     assert (table["latency_ms"] > 0).all() and (table["train_lists_per_s"] > 0).all()
 
 

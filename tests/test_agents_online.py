@@ -7,7 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from agents_testing import TINY, TINY_DATA, TINY_ONLINE, tiny_lists
+from agents_testing import TINY, TINY_DATA, tiny_config, tiny_lists
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
 from agents.baselines import PopularityAgent, RandomAgent
@@ -271,21 +271,9 @@ def test_flat_features_of_a_batch_match_the_wrapper(dataset):
 
 
 def online_config(tmp_path, **changes) -> TrainConfig:
-    config = TrainConfig(
-        agent="student",
-        mode="online",
-        dataset="synthetic",
-        dataset_kwargs=dict(TINY_DATA),
-        steps=30,
-        width=0.25,
-        eval_every=20,
-        checkpoint_every=10,
-        log_every=5,
-        out=str(tmp_path),
-        learner=DDQNConfig(batch_size=8),
-        online=TINY_ONLINE,
-    )
-    return replace(config, **changes)
+    online = {"agent": "student", "mode": "online", "steps": 30, "eval_every": 20}
+    logging = {"checkpoint_every": 10, "log_every": 5, "learner": DDQNConfig(batch_size=8)}
+    return tiny_config(tmp_path, **{**online, **logging, **changes})
 
 
 def _state(folder) -> dict[str, torch.Tensor]:

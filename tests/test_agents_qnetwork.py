@@ -167,3 +167,22 @@ def test_learner_gives_mf_tables_their_own_learning_rate():
     }
     n_params = sum(p.numel() for g in groups for p in g["params"])
     assert n_params == learner.network.n_params()
+
+
+@pytest.mark.parametrize("decay", [0.0, 2.0])
+def test_factor_weight_decay_shrinks_every_mf_row_and_nothing_else(decay):
+    from agents.ddqn import DDQN, DDQNConfig
+    from agents.offline_data import LoggedTransitions
+
+    config = DDQNConfig(factor_learning_rate=0.05, factor_weight_decay=decay)
+    learner = DDQN(tiny_network(), config)
+    net = learner.network
+    batch = LoggedTransitions(tiny_lists(), "logged", 0, torch.Generator()).sample(4)
+    unseen = torch.ones(net.item_factor.num_embeddings, dtype=torch.bool)
+    unseen[batch.lists.items.flatten()] = False
+    unseen[batch.next_items.flatten()] = False
+    before = net.item_factor.weight[unseen].clone()
+    id_embedding = net.fields.item_id.weight[unseen].clone()  # not an MF table
+    learner.update(batch)  # unseen rows get a zero gradient: only a decay moves them
+    torch.testing.assert_close(net.item_factor.weight[unseen], before * (1 - 0.05 * decay))
+    assert torch.equal(net.fields.item_id.weight[unseen], id_embedding)

@@ -8,31 +8,15 @@ from dataclasses import replace
 
 import pytest
 import torch
-from agents_testing import TINY_DATA, TINY_ONLINE
+from agents_testing import TINY_DATA, tiny_config
 
 from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from agents.config import field_docs
 from agents.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.offline_data import LoggedTransitions
-from agents.run import TrainConfig, load_config
+from agents.run import load_config
 from agents.train import load_agent, load_splits, main, parse_args, run
-
-
-def tiny_config(tmp_path, **changes) -> TrainConfig:
-    config = TrainConfig(
-        dataset="synthetic",
-        dataset_kwargs=dict(TINY_DATA),
-        steps=6,
-        width=0.25,
-        eval_every=3,
-        checkpoint_every=2,
-        log_every=1,
-        out=str(tmp_path),
-        learner=DDQNConfig(batch_size=16, n_recall=4),
-        online=TINY_ONLINE,
-    )
-    return replace(config, **changes)
 
 
 def _tensors(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -129,7 +113,7 @@ def test_run_folder_layout_and_config_round_trip(tmp_path):
     assert any(p.name.startswith("events.out.tfevents") for p in result.dir.iterdir())
 
 
-@pytest.mark.parametrize("agent", ["popularity", "random"])
+@pytest.mark.parametrize("agent", ["mf", "popularity", "random"])
 def test_baselines_evaluate_without_training(tmp_path, agent):
     result = run(tiny_config(tmp_path, agent=agent))
     assert 0.0 <= result.metrics["test"]["auc"] <= 1.0 and "params" not in result.metrics

@@ -76,4 +76,3 @@ def flat_features(observation: dict[str, Any], item_features: np.ndarray) -> np.
         observation["action_mask"],
     )
     return np.concatenate(parts, axis=-1, dtype=np.float32)
-

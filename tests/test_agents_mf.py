@@ -1,0 +1,75 @@
+"""The logistic MF baseline: fit, L2 selection on validation, and its ranker interface."""
+
+import numpy as np
+import pytest
+import torch
+from agents_testing import TINY, tiny_config, tiny_lists, tiny_network
+
+from agents.logger import ScalarLogger
+from agents.metrics import auc
+from agents.mf import fit_mf, fit_one
+from agents.run import Run, initial_network
+from agents.train import load_splits
+from rec_env.data import split_lists
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return split_lists(tiny_lists(), by="request", seed=0)
+
+
+def _valid_auc(agent, lists) -> float:
+    return auc(lists.clicks[lists.mask], agent.score_logged(lists)[lists.mask])
+
+
+def test_fit_learns_the_training_clicks_and_shrinks_with_l2(splits):
+    weak, strong = (fit_one(splits.train, dim=4, l2=l2, seed=0) for l2 in (1e-5, 1e-1))
+    train = splits.train
+    assert _valid_auc(weak, train) > 0.75  # a flexible fit separates its own clicks
+    assert np.abs(strong.user_table).max() < np.abs(weak.user_table).max()
+    assert _valid_auc(strong, train) < _valid_auc(weak, train)
+
+
+def test_fit_mf_keeps_the_penalty_of_best_validation_auc(splits):
+    grid = (1e-5, 1e-3, 1e-1)
+    scores = {l2: _valid_auc(fit_one(splits.train, 4, l2, seed=0), splits.valid) for l2 in grid}
+    chosen = fit_mf(splits.train, splits.valid, dim=4, l2_grid=grid, seed=0)
+    assert chosen.l2 == max(scores, key=scores.get)
+    again = fit_mf(splits.train, splits.valid, dim=4, l2_grid=grid, seed=0)
+    assert np.array_equal(chosen.item_table, again.item_table)  # seeded
+
+
+def test_recommend_and_act_rank_by_the_logit(splits):
+    agent = fit_one(splits.train, dim=4, l2=1e-3, seed=0)
+    candidates = np.arange(20, 40)
+    logits = agent.scores(np.array([3]), candidates[None])[0]
+    assert agent.recommend(3, candidates, k=5) == candidates[np.argsort(-logits)[:5]].tolist()
+    valid = np.ones((1, 20), dtype=bool)
+    valid[0, np.argmax(logits)] = False  # the best is already placed
+    observation = {
+        "user": np.array([3]),
+        "candidates": candidates[None],
+        "action_mask": valid.astype(np.int8),
+    }
+    assert agent.act(observation)[0] == np.argsort(-logits)[1]
+
+
+@pytest.mark.parametrize(("agent", "scale"), [("supervised", 1.0), ("teacher", 0.25)])
+def test_warm_start_puts_the_fitted_mf_into_the_network_at_the_q_scale(tmp_path, agent, scale):
+    config = tiny_config(tmp_path, agent=agent, mf_warm_start=True)
+    dataset, splits = load_splits(config)
+    network = initial_network(Run(config, tmp_path, dataset, splits, ScalarLogger(tmp_path)))
+    mf = fit_mf(splits.train, splits.valid, dim=network.config.factor_dim, seed=config.seed)
+    users, items = np.array([1, 2, 3]), np.array([[4, 5], [6, 7], [8, 9]])
+    with torch.no_grad():
+        state = network.user_factor(torch.as_tensor(users))  # [p_u; b_u]
+        projection, item_bias, item_factor = network.candidates(torch.as_tensor(items))
+        match = (state[:, None, :-1] * item_factor).sum(-1) + item_bias + state[:, -1:]
+    np.testing.assert_allclose(match.numpy(), scale * mf.scores(users, items), rtol=1e-4, atol=1e-5)
+
+
+def test_set_factors_rejects_a_table_of_the_wrong_width():
+    network = tiny_network()
+    n_users, n_items = len(tiny_lists().user_features), len(tiny_lists().item_features)
+    with pytest.raises(ValueError, match="item_table has shape"):
+        network.set_factors(np.zeros((n_users, TINY.factor_dim + 1)), np.zeros((n_items, 2)))
