@@ -47,7 +47,9 @@ class Config:
     """parent of the training runs' folders"""
     datasets: tuple[str, ...] = ("synthetic", "ml-100k")
     """datasets whose simulators the agents train and are scored in"""
-    agents: tuple[str, ...] = ("random", "popularity", "oracle", "ppo", "student", "teacher")
+    agents: tuple[str, ...] = (
+        "random", "popularity", "mf", "oracle", "ppo", "student", "teacher"
+    )  # fmt: skip
     """agents, as agents.train names them"""
     seeds: tuple[int, ...] = (0, 1, 2)
     """training seeds (the split seed and the evaluation seeds stay fixed)"""
@@ -152,6 +154,9 @@ def ordering_checks(table: pd.DataFrame) -> str:
                     f"- {dataset}: {agent} {m[agent]:.3f} > popularity {m['popularity']:.3f} > "
                     f"random {m['random']:.3f}: {'holds' if holds else 'does NOT hold'}"
                 )
+                if "mf" in m.index:
+                    beats = "beats" if m[agent] > m["mf"] else "does NOT beat"
+                    lines.append(f"- {dataset}: {agent} {beats} mf ({m['mf']:.3f})")
     return "\n".join(lines) + "\n"
 
 
@@ -197,7 +202,9 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
         f"{config.online.exploration_start:g} -> {config.online.exploration_end:g} over "
         f"{config.online.exploration_steps} steps, replay of {config.online.buffer_lists} lists. "
         f"MaskablePPO (sb3-contrib defaults, FlatFeatures): the same "
-        f"{config.steps * config.online.num_envs:,} env slots. oracle: greedy on the env's own "
+        f"{config.steps * config.online.num_envs:,} env slots. mf: logistic MF fitted on the "
+        "log's train split (L2 by validation AUC), greedy on its logit, no list context. "
+        "oracle: greedy on the env's own "
         "click model (the ground truth on synthetic; on ml-100k the fitted simulator itself).\n\n"
         f"Scores: {config.online.eval_lists} test requests, the same for every agent (fixed "
         "seeds: same users, candidates and click uniforms), greedy actions. clicks_per_list = "

@@ -50,7 +50,8 @@ def test_efficiency_smoke(tmp_path):
 def test_online_agents_smoke_and_merge(tmp_path):
     runs = ["--runs-dir", str(tmp_path / "runs")]
     table = _run("benchmarks.online_agents", tmp_path, *runs)
-    assert list(table["method"]) == ["random", "popularity", "oracle", "ppo", "student", "teacher"]
+    methods = ["random", "popularity", "mf", "oracle", "ppo", "student", "teacher"]
+    assert list(table["method"]) == methods
     assert table[["clicks_per_list", "expected_clicks_per_list"]].notna().all().all()
     assert (table["ctr"].between(0, 1)).all()
     assert (tmp_path / "results" / "curves.png").stat().st_size > 0
