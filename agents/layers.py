@@ -11,6 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+KeysValues = tuple[Tensor, Tensor]
+"""attention keys and values of the tokens so far, each ``[N, heads, T, D / heads]``"""
+
 
 class SelfAttention(nn.Module):
     """Multi-head self-attention over ``[N, T, D]`` with an optional ``[N, 1, T, T]`` bool mask."""
@@ -24,11 +27,31 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(dim, dim)
 
     def forward(self, x: Tensor, allowed: Tensor | None = None) -> Tensor:
+        q, k, v = self._heads(x)
+        return self._attend(q, k, v, allowed)
+
+    def extend(self, x: Tensor, past: KeysValues | None) -> tuple[Tensor, KeysValues]:
+        """Attention of new tokens ``x [N, T, D]`` over ``past`` keys/values and themselves.
+
+        For one new token this is the last row of :meth:`forward` under a causal mask: the
+        earlier tokens' keys and values do not change when a token is appended.
+        :return: ``(output [N, T, D], keys and values [N, heads, T_past + T, D / heads])``.
+        """
+        q, k, v = self._heads(x)
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        return self._attend(q, k, v, None), (k, v)
+
+    def _heads(self, x: Tensor) -> Tensor:
+        """``[N, T, D] -> [3, N, heads, T, D / heads]``: queries, keys, values."""
         n, t, d = x.shape
-        q, k, v = self.qkv(x).view(n, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        return self.qkv(x).view(n, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+
+    def _attend(self, q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | None) -> Tensor:
+        n, heads, t, head_dim = q.shape
         p = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=p)
-        return self.out(y.transpose(1, 2).reshape(n, t, d))
+        return self.out(y.transpose(1, 2).reshape(n, t, heads * head_dim))
 
 
 class CausalBlock(nn.Module):
@@ -47,6 +70,13 @@ class CausalBlock(nn.Module):
         """:param x: ``[B, T, D]``; :param allowed: ``[B, 1, T, T]`` bool."""
         x = x + self.drop(self.attention(self.norm1(x), allowed))
         return x + self.drop(self.feed_forward(self.norm2(x)))
+
+    def extend(self, x: Tensor, past: KeysValues | None) -> tuple[Tensor, KeysValues]:
+        """One appended token ``x [B, 1, D]`` given the earlier tokens' attention keys/values:
+        equals the last row of :meth:`forward` over all of them (every token valid)."""
+        attended, keys_values = self.attention.extend(self.norm1(x), past)
+        x = x + self.drop(attended)
+        return x + self.drop(self.feed_forward(self.norm2(x))), keys_values
 
 
 def causal_mask(valid: Tensor) -> Tensor:

@@ -27,7 +27,8 @@ class GreedyRanker(nn.Module):
 
     Slot t's state reads the t items already chosen. Work is shared across slots: the
     candidates' half of the Q MLP is computed once, and each chosen item's token once, when it
-    is placed (tokens are per item; only the causal Transformer and GRU rerun per slot).
+    is placed; it alone then runs through the Transformer and one GRU step
+    (:meth:`QNetwork.extend`).
     Needs at least k valid candidates per request.
 
     :param network: the Q-network (use it in eval mode).
@@ -49,13 +50,11 @@ class GreedyRanker(nn.Module):
         """
         net = self.network
         items_half = net.candidates(candidates)  # state-independent part of Q, once
-        tokens = net.start_token(user_ids)  # [B, 1, D]; one token appended per chosen item
+        state, cache = net.extend(net.start_token(user_ids), user_ids)  # slot 0, [B, H]
         clicks = torch.full((user_ids.shape[0], 1), self.assumed_click, device=candidates.device)
         chosen: list[Tensor] = []
         values: list[Tensor] = []
         for t in range(self.k):
-            valid_tokens = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
-            state = net.contextualize(tokens, valid_tokens, user_ids)[:, t]  # [B, H]
             q, _ = net.score(state, items_half)  # [B, C]
             q = q.masked_fill(~valid, float("-inf"))
             best = q.argmax(dim=1, keepdim=True)
@@ -64,7 +63,8 @@ class GreedyRanker(nn.Module):
             chosen.append(item.squeeze(1))
             values.append(q.gather(1, best).squeeze(1))
             if t + 1 < self.k:
-                tokens = torch.cat([tokens, net.tokens(user_ids, item, clicks, first_slot=t)], 1)
+                token = net.tokens(user_ids, item, clicks, first_slot=t)  # [B, 1, D]
+                state, cache = net.extend(token, user_ids, cache)
         return torch.stack(chosen, 1), torch.stack(values, 1)
 
 
