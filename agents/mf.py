@@ -100,7 +100,7 @@ def fit_mf(
     l2_grid: tuple[float, ...] = L2_GRID,
     seed: int = 0,
 ) -> MFAgent:
-    """The model of best validation AUC over ``l2_grid`` (ties: the smaller penalty).
+    """The model of best validation AUC over ``l2_grid`` (ties: the earlier penalty).
 
     :param dim: F, the width of the user and item factors.
     """

@@ -87,7 +87,8 @@ class TrainConfig:
 
     agent: AgentName = "teacher"
     """teacher / student (DDQN), supervised (BCE click model), mf (logistic matrix
-    factorisation, L2 picked on the validation lists), popularity, random; online only: oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
+    factorisation, L2 picked on the validation lists), popularity, random; online only:
+    oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
     dataset: str = "synthetic"
     """synthetic, ml-100k, obd, or a .csv / .parquet log"""
     mode: Literal["offline", "online"] = "offline"

@@ -6,8 +6,8 @@
    reported with the reason and skipped, never silently.
 2. Train DDQN teacher and student and MaskablePPO online in ``ListwiseFeed-v0`` on the
    synthetic world, for ``agent_steps`` steps, and score them with the popularity, logistic
-   MF, random and oracle agents on the same test requests (:mod:`benchmarks.online_agents`, one seed):
-   ``{out_dir}/online_agents/`` (table, summary, learning curves).
+   MF, random and oracle agents on the same test requests (:mod:`benchmarks.online_agents`,
+   one seed): ``{out_dir}/online_agents/`` (table, summary, learning curves).
 
     python -m benchmarks.demo [--out-dir results/demo] [--datasets synthetic ml-100k obd]
                               [--agent-steps 1000]

@@ -18,21 +18,21 @@ def splits():
     return split_lists(tiny_lists(), by="request", seed=0)
 
 
-def _valid_auc(agent, lists) -> float:
+def _auc(agent, lists) -> float:
     return auc(lists.clicks[lists.mask], agent.score_logged(lists)[lists.mask])
 
 
 def test_fit_learns_the_training_clicks_and_shrinks_with_l2(splits):
     weak, strong = (fit_one(splits.train, dim=4, l2=l2, seed=0) for l2 in (1e-5, 1e-1))
     train = splits.train
-    assert _valid_auc(weak, train) > 0.75  # a flexible fit separates its own clicks
+    assert _auc(weak, train) > 0.75  # a flexible fit separates its own clicks
     assert np.abs(strong.user_table).max() < np.abs(weak.user_table).max()
-    assert _valid_auc(strong, train) < _valid_auc(weak, train)
+    assert _auc(strong, train) < _auc(weak, train)
 
 
 def test_fit_mf_keeps_the_penalty_of_best_validation_auc(splits):
     grid = (1e-5, 1e-3, 1e-1)
-    scores = {l2: _valid_auc(fit_one(splits.train, 4, l2, seed=0), splits.valid) for l2 in grid}
+    scores = {l2: _auc(fit_one(splits.train, 4, l2, seed=0), splits.valid) for l2 in grid}
     chosen = fit_mf(splits.train, splits.valid, dim=4, l2_grid=grid, seed=0)
     assert chosen.l2 == max(scores, key=scores.get)
     again = fit_mf(splits.train, splits.valid, dim=4, l2_grid=grid, seed=0)
@@ -62,9 +62,9 @@ def test_warm_start_puts_the_fitted_mf_into_the_network_at_the_q_scale(tmp_path,
     mf = fit_mf(splits.train, splits.valid, dim=network.config.factor_dim, seed=config.seed)
     users, items = np.array([1, 2, 3]), np.array([[4, 5], [6, 7], [8, 9]])
     with torch.no_grad():
-        state = network.user_factor(torch.as_tensor(users))  # [p_u; b_u]
-        projection, item_bias, item_factor = network.candidates(torch.as_tensor(items))
-        match = (state[:, None, :-1] * item_factor).sum(-1) + item_bias + state[:, -1:]
+        user_row = network.user_factor(torch.as_tensor(users))  # [p_u; b_u]
+        _, item_bias, item_factor = network.candidates(torch.as_tensor(items))
+        match = (user_row[:, None, :-1] * item_factor).sum(-1) + item_bias + user_row[:, -1:]
     np.testing.assert_allclose(match.numpy(), scale * mf.scores(users, items), rtol=1e-4, atol=1e-5)
 
 
