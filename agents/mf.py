@@ -104,10 +104,13 @@ def fit_mf(
 
     :param dim: F, the width of the user and item factors.
     """
+    shown = valid.clicks[valid.mask]
+    if shown.min() == shown.max():
+        raise ValueError("the validation lists' clicks are all 0 or all 1: no AUC to pick L2 by")
     best, best_auc = None, float("-inf")
     for l2 in l2_grid:
         agent = fit_one(train, dim, l2, seed)
-        score = auc(valid.clicks[valid.mask], agent.score_logged(valid)[valid.mask])
+        score = auc(shown, agent.score_logged(valid)[valid.mask])
         if score > best_auc:
             best, best_auc = agent, score
     return best

@@ -1,5 +1,7 @@
 """The logistic MF baseline: fit, L2 selection on validation, and its ranker interface."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -37,6 +39,13 @@ def test_fit_mf_keeps_the_penalty_of_best_validation_auc(splits):
     assert chosen.l2 == max(scores, key=scores.get)
     again = fit_mf(splits.train, splits.valid, dim=4, l2_grid=grid, seed=0)
     assert np.array_equal(chosen.item_table, again.item_table)  # seeded
+
+
+def test_fit_mf_rejects_validation_lists_without_both_classes(splits):
+    valid = splits.valid
+    no_clicks = replace(valid, clicks=np.zeros_like(valid.clicks))
+    with pytest.raises(ValueError, match="all 0 or all 1"):
+        fit_mf(splits.train, no_clicks, dim=4, l2_grid=(1e-3,))
 
 
 def test_recommend_and_act_rank_by_the_logit(splits):
