@@ -136,34 +136,11 @@ class SyntheticWorld:
         :param n_clicks: ``[B]`` clicks so far in the list.
         :return: probabilities with the shape of ``items``, float32.
         """
-        direction = self.direction(self.taste_term(users), shown_factor_sum, n_shown)
-        return self.proba_given(items, position, direction, self.base_logit(n_clicks))
-
-    # The pieces of ``click_proba``, for callers that carry some of them from slot to slot
-    # (:class:`~rec_env.simulator.GroundTruthContext`); each also takes one request's
-    # values without the ``B`` axis (numpy scalars and ``[d]`` rows), with the same floats.
-
-    def taste_term(self, users: np.ndarray) -> np.ndarray:
-        """``[B, d]`` float32: ``affinity_scale * taste_u``, the list-independent direction."""
-        return self.config.affinity_scale * take_rows(self.user_tastes, users)
-
-    def direction(
-        self, taste_term: np.ndarray, shown_factor_sum: np.ndarray, n_shown: np.ndarray
-    ) -> np.ndarray:
-        """``[B, d]`` float32: ``taste_term - fatigue * mean_{j in S} factor_j``, so that
-        ``<factor_i, direction>`` is both the affinity and the fatigue term of the logit."""
+        taste_term = self.config.affinity_scale * take_rows(self.user_tastes, users)  # [B, d]
         n_shown = np.maximum(n_shown, 1, dtype=np.float32)[..., None]
-        return taste_term - self.config.fatigue * (shown_factor_sum / n_shown)
-
-    def base_logit(self, n_clicks: np.ndarray) -> np.ndarray:
-        """``[B]`` float64: the item-independent logit, ``intercept + click_shift * n_c``."""
-        return self.intercept + self.config.click_shift * n_clicks
-
-    def proba_given(
-        self, items: np.ndarray, position: np.ndarray, direction: np.ndarray, base: np.ndarray
-    ) -> np.ndarray:
-        """Click probability of ``items`` (``[B]`` or ``[B, M]``) at ``position [B]`` given a
-        request's ``direction [B, d]`` and ``base [B]`` logit; float32, the shape of ``items``."""
+        # <factor_i, direction> is both the affinity and the fatigue term of the logit
+        direction = taste_term - self.config.fatigue * (shown_factor_sum / n_shown)  # [B, d]
+        base = self.intercept + self.config.click_shift * n_clicks  # [B] float64
         exam = self.examination[position]  # [B]
         factors = take_rows(self.item_factors, items)  # [B, d] or [B, M, d]
         if items.ndim == 2:

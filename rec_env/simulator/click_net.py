@@ -15,9 +15,9 @@ every item's click probability down by the same factor (as in PBM and cascade mo
 ``[p_u, b_u] = E_user[u] + A_user x_u`` and ``[q_i, b_i] = E_item[i] + A_item x_i``: an id
 embedding plus a linear map of the (standardised) feature vector ``x``, so items and users
 with few logs lean on their features (when fitted on logs, an item's ``x`` ends with its log
-exposure in the training lists: :func:`~rec_env.simulator.fit.item_feature_table`). The context similarity is bilinear (``W`` learned,
-``d x d``) because factors are only identified up to a linear map; ``W = -fatigue * I``
-recovers a plain dot-product fatigue penalty.
+exposure in the training lists: :func:`~rec_env.simulator.fit.item_feature_table`). The
+context similarity is bilinear (``W`` learned, ``d x d``) because factors are only identified
+up to a linear map; ``W = -fatigue * I`` recovers a plain dot-product fatigue penalty.
 """
 
 from __future__ import annotations
