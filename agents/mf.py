@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from agents.metrics import auc
 from agents.policies import Observation, masked_argmax, valid_mask
@@ -99,18 +100,22 @@ def fit_mf(
     dim: int = 8,
     l2_grid: tuple[float, ...] = L2_GRID,
     seed: int = 0,
+    progress: bool = True,
 ) -> MFAgent:
     """The model of best validation AUC over ``l2_grid`` (ties: the earlier penalty).
 
     :param dim: F, the width of the user and item factors.
+    :param progress: show a tqdm bar over the grid with the best validation AUC so far.
     """
     shown = valid.clicks[valid.mask]
     if shown.min() == shown.max():
         raise ValueError("the validation lists' clicks are all 0 or all 1: no AUC to pick L2 by")
     best, best_auc = None, float("-inf")
-    for l2 in l2_grid:
+    bar = tqdm(l2_grid, desc="mf L2 grid", disable=not progress)
+    for l2 in bar:
         agent = fit_one(train, dim, l2, seed)
         score = auc(shown, agent.score_logged(valid)[valid.mask])
         if score > best_auc:
             best, best_auc = agent, score
+        bar.set_postfix(best_l2=best.l2, valid_auc=f"{best_auc:.4f}")
     return best
