@@ -8,22 +8,33 @@
 Acting and scoring online: every agent has ``act(observation) -> actions`` for a
 ``ListwiseFeed-v0`` vector env (:mod:`agents.policies`), scored by :func:`evaluate_online`.
 
+Package map: ``agents.nn`` (layers, QNetwork), ``agents.learners`` (DDQN, supervised),
+``agents.baselines`` (popularity, random, logistic MF, MaskablePPO), ``agents.data`` (batches,
+logged transitions, replay), ``agents.training`` (the loop, registry, checkpoints, runs),
+``agents.policies``, ``agents.metrics``, ``agents.evaluation`` (online), ``agents.serving``.
+
 Training from the command line: ``python -m agents.train --help``.
 """
 
 from agents.baselines import PopularityAgent, RandomAgent
-from agents.batch import ListBatch, TDBatch
-from agents.ddqn import DDQN, DDQNConfig, double_dqn_target
-from agents.learner import Learner, LearnerConfig, LearnerOutput, polyak_update
+from agents.data.batch import ListBatch, TDBatch
+from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
+from agents.evaluation import OnlineEvaluation, evaluate_online
+from agents.learners.base import Learner, LearnerConfig, LearnerOutput, polyak_update
+from agents.learners.ddqn import DDQN, DDQNConfig, double_dqn_target
+from agents.learners.supervised import SupervisedLearner
 from agents.metrics import auc, evaluate_offline, gauc, mean_ci95, ndcg_at_k
-from agents.online_eval import OnlineEvaluation, evaluate_online
+from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.policies import OracleAgent, Policy, epsilon_greedy, masked_argmax
-from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
-from agents.replay import EpisodeCollector, EpisodeReplay, Episodes
 from agents.serving import GreedyRanker, QAgent, export_ranker, load_ranker
-from agents.supervised import SupervisedLearner
+from agents.training import AgentSpec, Hook, Trainable, fit, register
 
 __all__ = [
+    "AgentSpec",
+    "Hook",
+    "Trainable",
+    "fit",
+    "register",
     "DDQN",
     "STUDENT",
     "TEACHER",

@@ -1,9 +1,11 @@
 """Ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, AUC by slot, `evaluate_offline`,
 `mean_ci95`.
 
-Ties are never broken by input order: AUC and GAUC use mid-ranks (a tied positive/negative
-pair counts 1/2), NDCG averages the discounts of the ranks a tie group spans (the expected
-DCG under a random tie-break, as ``sklearn.metrics.ndcg_score(ignore_ties=False)``).
+``auc`` and ``group_auc`` are :mod:`rec_env.simulator.metrics`'s (re-exported here); GAUC and
+AUC by slot are built on ``group_auc``. Ties are never broken by input order: AUC and GAUC
+use mid-ranks (a tied positive/negative pair counts 1/2), NDCG averages the discounts of the
+ranks a tie group spans (the expected DCG under a random tie-break, as
+``sklearn.metrics.ndcg_score(ignore_ties=False)``). An AUC over one class is NaN.
 """
 
 from __future__ import annotations
@@ -13,51 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rec_env.data import LoggedLists
-
-
-def _group_midranks(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """1-based rank of each score within its group, ascending, ties given their mean rank."""
-    order = np.lexsort((scores, groups))
-    g, s = groups[order], scores[order]
-    index = np.arange(len(s))
-    new_group = np.r_[True, g[1:] != g[:-1]]
-    new_tie = new_group | np.r_[True, s[1:] != s[:-1]]
-    group_start = np.maximum.accumulate(np.where(new_group, index, 0))
-    tie_start = np.maximum.accumulate(np.where(new_tie, index, 0))
-    tie_id = np.cumsum(new_tie) - 1
-    tie_size = np.bincount(tie_id)[tie_id]
-    ranks = np.empty(len(s), dtype=np.float64)
-    ranks[order] = tie_start - group_start + (tie_size + 1) / 2.0
-    return ranks
-
-
-def group_auc(
-    labels: np.ndarray, scores: np.ndarray, groups: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """AUC of every group (Mann-Whitney with mid-ranks).
-
-    :param labels: ``[n]`` 0/1; :param scores: ``[n]`` float; :param groups: ``[n]`` int ids.
-    :return: ``(auc [G], size [G])`` over the sorted unique groups; ``auc`` is NaN for a group
-        whose labels are all 0 or all 1.
-    """
-    labels = np.asarray(labels, dtype=np.float64).ravel()
-    scores = np.asarray(scores, dtype=np.float64).ravel()
-    _, group = np.unique(np.asarray(groups).ravel(), return_inverse=True)
-    ranks = _group_midranks(scores, group)
-    size = np.bincount(group).astype(np.float64)
-    positives = np.bincount(group, weights=labels, minlength=len(size))
-    negatives = size - positives
-    rank_sum = np.bincount(group, weights=ranks * labels, minlength=len(size))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
-    auc[(positives == 0) | (negatives == 0)] = np.nan
-    return auc, size
-
-
-def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve of ``scores`` for 0/1 ``labels``; NaN if only one class."""
-    labels = np.asarray(labels).ravel()
-    return float(group_auc(labels, scores, np.zeros(len(labels), dtype=np.int64))[0][0])
+from rec_env.simulator.metrics import auc, group_auc
 
 
 def gauc(labels: np.ndarray, scores: np.ndarray, users: np.ndarray) -> tuple[float, int]:

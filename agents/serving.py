@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from agents.batch import ListBatch
-from agents.learner import eval_mode
+from agents.data.batch import ListBatch
+from agents.learners.base import eval_mode
+from agents.nn.qnetwork import QNetwork
 from agents.policies import Observation, masked_argmax, valid_mask
-from agents.qnetwork import QNetwork
 from rec_env.data import LoggedLists
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from agents.metrics import auc_by_slot
-from agents.run import load_config
-from agents.train import load_agent, load_splits
+from agents.train import load_agent
+from agents.training.config import load_config, load_scenario
 from benchmarks.common import markdown_table, parse_config, write_results
 
 
@@ -33,9 +33,10 @@ class Config:
 def run_rows(folder: str) -> list[dict]:
     """One row per slot of a run's test split: AUC over every user and over unseen users."""
     config = load_config(folder)
-    splits = load_splits(config)[1]
+    scenario = load_scenario(config)
+    splits = scenario.splits
     test = splits.test
-    scores = load_agent(folder, splits).score_logged(test)
+    scores = load_agent(folder, scenario=scenario).score_logged(test)
     unseen = ~np.isin(test.user_ids, splits.train.user_ids)
     everyone = auc_by_slot(test.clicks, scores, test.mask)
     new_users = auc_by_slot(test.clicks, scores, test.mask & unseen[:, None])

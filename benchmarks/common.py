@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from agents.config import add_arguments, overrides
+from agents.training.flags import add_arguments, overrides
 
 
 def write_results(out_dir: str | Path, table: pd.DataFrame, summary: str, config) -> Path:

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from agents.run import OnlineConfig
+from agents.training.config import OnlineConfig
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, write_results
-from rec_env.data import DATASETS, DatasetFetchError, load_dataset
+from rec_env.data import DATASETS, DatasetFetchError, is_synthetic, load_dataset
 from rec_env.data.stats import dataset_stats
 
 
@@ -69,7 +69,7 @@ def main(config: Config) -> pd.DataFrame:
     for name in config.datasets:
         try:
             dataset = (
-                load_dataset(name, seed=config.seed) if name == "synthetic" else load_dataset(name)
+                load_dataset(name, seed=config.seed) if is_synthetic(name) else load_dataset(name)
             )
         except DatasetFetchError as error:
             print(f"SKIPPED {name}: {error}")

@@ -14,16 +14,16 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
 
-from agents.ddqn import DDQN, DDQNConfig
-from agents.offline_data import LoggedTransitions
-from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
+from agents.data.logged import LoggedTransitions
+from agents.learners.ddqn import DDQN, DDQNConfig
+from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker, export_ranker, load_ranker
 from benchmarks.common import markdown_table, parse_config, write_results
 from rec_env.data import LoggedLists, load_dataset
@@ -40,8 +40,6 @@ class Config:
     """where table.csv, summary.md, config.json and command.txt go"""
     dataset: str = "synthetic"
     """dataset whose catalogue sizes the embedding tables"""
-    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
-    """extra load_dataset arguments"""
     n_candidates: int = 100
     """C, candidates scored per slot"""
     slate_size: int = 10
@@ -64,7 +62,7 @@ class Config:
 
 SMOKE = {
     "out_dir": "results/efficiency_smoke",
-    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
+    "dataset": "synthetic-tiny",
     "n_candidates": 12,
     "slate_size": 3,
     "batch_sizes": (1, 4),
@@ -176,7 +174,7 @@ def ratios(table: pd.DataFrame) -> pd.DataFrame:
 
 def main(config: Config) -> pd.DataFrame:
     torch.set_num_threads(1)
-    dataset = load_dataset(config.dataset, **config.dataset_kwargs)
+    dataset = load_dataset(config.dataset)
     lists = LoggedLists.from_dataset(dataset)
     networks = {method: build(preset, lists, config) for method, preset in METHODS.items()}
     update_ms = train_ms(networks, lists, config)

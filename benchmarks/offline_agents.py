@@ -9,19 +9,19 @@ of the logged test slots given the logged prefix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from agents.ddqn import DDQNConfig
+from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
-from agents.run import TrainConfig
-from agents.train import load_splits, run
+from agents.train import run
+from agents.training.config import TrainConfig
 from benchmarks.common import markdown_table, merge_rows, parse_config, write_results
-from rec_env.data import load_dataset
+from rec_env.data import is_synthetic
+from rec_env.scenario import Scenario
 
 METRICS = ("auc", "gauc", "ndcg_at_10")
 REFERENCES = """\
@@ -52,19 +52,17 @@ class Config:
     """steps between validation evaluations (each may become the selected network)"""
     select_best: bool = True
     """end each run with its network of best validation AUC (early stopping)"""
-    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
-    """extra load_dataset arguments (synthetic only)"""
     merge: bool = False
     """add to the rows already in out_dir/table.csv (same dataset, split, method, seed replaced)"""
     smoke: bool = False
     """a tiny synthetic world and 3 steps (checks the script, numbers meaningless)"""
-    learner_overrides: dict[str, dict[str, Any]] = field(
+    learner_by_dataset: dict[str, DDQNConfig] = field(
         default_factory=lambda: {
-            "synthetic": {"learning_rate": 1e-3},
-            "ml-100k": {"learning_rate": 3e-4, "factor_weight_decay": 1.0, "target": "logged"},
+            "synthetic": DDQNConfig(learning_rate=1e-3),
+            "ml-100k": DDQNConfig(learning_rate=3e-4, factor_weight_decay=1.0, target="logged"),
         }
     )
-    """learner fields replaced per dataset, chosen on validation AUC (ml-100k teacher, seed 0,
+    """learner settings per dataset (others get `learner`), chosen on validation AUC (ml-100k teacher, seed 0,
     random MF tables): the small ml-100k log overfits within a few hundred steps at lr 1e-3;
     MF tables decayed at 1.0 (0.7735, vs 0.7717 at 0.1 and 0.7640 at 3.0) and the logged next
     item as a' (0.7781, vs 0.7735 with the double target and 0.7730 logged without decay)"""
@@ -72,17 +70,16 @@ class Config:
     """datasets whose networks start from the `mf` baseline's fit (ml-100k seed 0: teacher
     valid AUC 0.788 vs 0.778 from random MF tables; on synthetic MF is far below the network)"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
-    """learner settings of every trained agent"""
+    """learner settings of the datasets not in learner_by_dataset"""
 
 
 SMOKE = {
     "out_dir": "results/offline_agents_smoke",
     "runs_dir": "runs/offline_agents_smoke",
-    "datasets": ("synthetic",),
+    "datasets": ("synthetic-tiny",),
     "splits": ("request",),
     "steps": 3,
     "eval_every": 3,
-    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
     "learner": DDQNConfig(batch_size=16, n_recall=4),
 }
 
@@ -98,9 +95,8 @@ def train_config(config: Config, dataset: str, split: str, agent: str, seed: int
         eval_every=config.eval_every,
         select_best=config.select_best,
         checkpoint_every=config.steps,
-        dataset_kwargs=config.dataset_kwargs if dataset == "synthetic" else {},
         mf_warm_start=dataset in config.mf_warm_start,
-        learner=replace(config.learner, **config.learner_overrides.get(dataset, {})),
+        learner=config.learner_by_dataset.get(dataset, config.learner),
     )
 
 
@@ -120,22 +116,28 @@ def one_row(config: Config, dataset: str, split: str, agent: str, seed: int) -> 
     }
 
 
-def oracle_row(config: Config, split: str) -> dict:
+def oracle_row(name: str, split: str) -> dict:
     """Synthetic only: the metrics of the true click probabilities (the ceiling of any model)."""
-    dataset = load_dataset("synthetic", **config.dataset_kwargs)
+    scenario = Scenario.build(name, split)
+    dataset = scenario.dataset
     log = dataset.log
     requests, row = np.unique(log["request_id"].to_numpy(), return_inverse=True)
     proba = np.zeros((len(requests), dataset.slate_size))
     proba[row, log["position"].to_numpy()] = log["proba"].to_numpy()
-    train_config = TrainConfig(
-        dataset="synthetic", split=split, dataset_kwargs=config.dataset_kwargs
-    )
-    test = load_splits(train_config)[1].test
     metrics = evaluate_offline(
-        lambda lists: proba[np.searchsorted(requests, lists.request_ids)], test
+        lambda lists: proba[np.searchsorted(requests, lists.request_ids)], scenario.splits.test
     )
-    row = {"dataset": "synthetic", "split": split, "method": "oracle", "seed": 0, **metrics}
+    row = {"dataset": name, "split": split, "method": "oracle", "seed": 0, **metrics}
     return {**row, "params": 0, "train_s": 0.0, "run_dir": ""}
+
+
+def learner_changes(config: Config) -> dict[str, dict]:
+    """Per dataset, the learner fields that differ from the default `learner`."""
+    default = asdict(config.learner)
+    return {
+        dataset: {k: v for k, v in asdict(learner).items() if v != default[k]}
+        for dataset, learner in config.learner_by_dataset.items()
+    }
 
 
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
@@ -152,8 +154,8 @@ def main(config: Config) -> pd.DataFrame:
     rows = []
     for dataset in config.datasets:
         for split in config.splits:
-            if dataset == "synthetic":
-                rows.append(oracle_row(config, split))
+            if is_synthetic(dataset):
+                rows.append(oracle_row(dataset, split))
             for seed in config.seeds:
                 for agent in config.agents:
                     rows.append(one_row(config, dataset, split, agent, seed))
@@ -171,7 +173,7 @@ def main(config: Config) -> pd.DataFrame:
         f"{config.learner.batch_size} lists per trained agent, Adam lr "
         f"{config.learner.learning_rate:g} (MF tables {config.learner.factor_learning_rate:g}), "
         f"DDQN target `{config.learner.target}`, gamma {config.learner.gamma:g}, 1 CPU thread; "
-        f"per dataset {config.learner_overrides}; MF warm start on {config.mf_warm_start}. "
+        f"per dataset {learner_changes(config)}; MF warm start on {config.mf_warm_start}. "
         + (
             f"Each run ends with its network of best validation AUC, checked every "
             f"{config.eval_every} steps (early stopping).\n\n"

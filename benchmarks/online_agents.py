@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -23,15 +22,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from agents.ddqn import DDQNConfig  # noqa: E402
-from agents.run import OnlineConfig, TrainConfig  # noqa: E402
+from agents.learners.ddqn import DDQNConfig  # noqa: E402
 from agents.train import run  # noqa: E402
+from agents.training.config import OnlineConfig, TrainConfig  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     markdown_table,
     merge_rows,
     parse_config,
     write_results,
 )
+from rec_env.envs import FeedConfig  # noqa: E402
 
 KEYS = ["dataset", "method", "seed"]
 ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list", "ctr")
@@ -61,8 +61,6 @@ class Config:
     """keep the rows of out_dir/table.csv that this run does not redo"""
     smoke: bool = False
     """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
-    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
-    """extra load_dataset arguments (synthetic only)"""
     learner: DDQNConfig = field(
         default_factory=lambda: DDQNConfig(
             learning_rate=1e-3, factor_learning_rate=3e-4, batch_size=64
@@ -75,20 +73,19 @@ class Config:
 
 
 SMOKE = {
-    "datasets": ("synthetic",),
+    "datasets": ("synthetic-tiny",),
     "seeds": (0,),
     "steps": 20,
     "eval_every": 10,
     "out_dir": "results/online_agents_smoke",
     "runs_dir": "runs/online_agents_smoke",
-    "dataset_kwargs": {"n_users": 100, "n_items": 150, "n_requests": 500, "progress": False},
     "learner": DDQNConfig(batch_size=8),
     "online": OnlineConfig(
         num_envs=4,
         learning_starts=8,
         eval_lists=20,
         eval_envs=10,
-        env_kwargs={"num_candidates": 20},
+        env=FeedConfig(num_candidates=20),
     ),
 }
 
@@ -103,7 +100,6 @@ def train_config(config: Config, dataset: str, agent: str, seed: int) -> TrainCo
         out=config.runs_dir,
         eval_every=config.eval_every,
         checkpoint_every=config.steps,
-        dataset_kwargs=config.dataset_kwargs if dataset == "synthetic" else {},
         learner=config.learner,
         online=config.online,
     )
@@ -212,7 +208,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
         "variance); mean +- std over training seeds; eval_ci95 = mean 95% CI half-width of "
         "one evaluation; test_auc = AUC of the agent's Q on the logged test slots.\n\n"
         + markdown_table(aggregate(table))
-        + "\nOrdering expected by the issue (trained DDQN > popularity > random):\n\n"
+        + "\nSanity check (trained DDQN > popularity > random):\n\n"
         + ordering_checks(table)
         + "\nCurves: curves.png (expected clicks per list on validation requests).\n"
     )

@@ -28,8 +28,9 @@ import pandas as pd
 import torch
 
 from benchmarks.common import markdown_table, write_results
-from rec_env.data import DATASETS, LoggedLists, load_dataset, split_lists
+from rec_env.data import DATASETS, load_dataset
 from rec_env.data.synthetic import SyntheticWorld
+from rec_env.scenario import Scenario
 from rec_env.simulator import (
     FitReport,
     LogClickConfig,
@@ -38,7 +39,6 @@ from rec_env.simulator import (
     plot_reliability,
 )
 from rec_env.simulator.click_net import ClickNet
-from rec_env.simulator.fit import SPLIT_BY
 
 MODELS = {
     "full": {},
@@ -126,15 +126,16 @@ def plant_truth(world: SyntheticWorld, side: str) -> Callable[[ClickNet], None]:
 
 
 def fit_and_score(
-    label: str, model_config: LogClickConfig, dataset, lists, splits, prepare=None
+    label: str, model_config: LogClickConfig, scenario: Scenario, prepare=None
 ) -> tuple[dict, FitReport]:
-    """Fit one variant on ``splits.train`` and score it on the test split: its table row."""
+    """Fit one variant on the scenario's train lists and score it on its test lists: its row."""
+    splits = scenario.splits
     start = time.perf_counter()
     model = fit_log_model(splits.train, splits.valid, model_config, prepare=prepare)
     fit_s = time.perf_counter() - start
-    report = fit_report(model, dataset, lists, split_seed=model_config.seed)
+    report = fit_report(model, scenario)
     print(
-        f"{dataset.name} {label}: auc {report.auc:.4f}, log-loss {report.log_loss:.4f}, "
+        f"{scenario.name} {label}: auc {report.auc:.4f}, log-loss {report.log_loss:.4f}, "
         f"ece {report.ece:.4f} ({fit_s:.0f} s)"
     )
     fit_info = {"best_epoch": model.info["best_epoch"], "fit_s": fit_s}
@@ -145,13 +146,13 @@ def run_dataset(name: str, config: Config) -> list[dict]:
     """Fit every variant on one dataset; one result row per model (+ the ground truth and,
     on synthetic, the oracle fits)."""
     dataset = load(name, config)
-    lists = LoggedLists.from_dataset(dataset)
-    splits = split_lists(lists, by=SPLIT_BY, seed=config.seed)
-    train_rate = float(splits.train.clicks[splits.train.mask].mean())
-    constant = fit_report(ConstantModel(train_rate, lists.slate_size), dataset, lists, config.seed)
+    scenario = Scenario.from_dataset(dataset, split="request", split_seed=config.seed)
+    train = scenario.splits.train
+    train_rate = float(train.clicks[train.mask].mean())
+    constant = fit_report(ConstantModel(train_rate, train.slate_size), scenario)
     rows = [{"model": "constant", **constant.metrics()}]
     curves = {}
-    fit = partial(fit_and_score, dataset=dataset, lists=lists, splits=splits)
+    fit = partial(fit_and_score, scenario=scenario)
     for model_name in config.models:
         model_config = replace(config.model, seed=config.seed, **MODELS[model_name])
         row, report = fit(model_name, model_config)

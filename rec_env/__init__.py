@@ -11,3 +11,14 @@ register(
     entry_point="rec_env.envs.feed_env:ListwiseFeedEnv",
     vector_entry_point="rec_env.envs.vector_env:ListwiseFeedVectorEnv",
 )
+
+
+def __getattr__(name: str):
+    if name == "Scenario":  # loaded on first use: it imports the data and simulator packages
+        from rec_env.scenario import Scenario
+
+        return Scenario
+    raise AttributeError(f"module 'rec_env' has no attribute {name!r}")
+
+
+__all__ = ["Scenario"]

@@ -5,19 +5,19 @@ import torch
 import torch.nn.functional as F
 from agents_testing import tiny_batch, tiny_lists, tiny_network
 
-from agents.batch import ListBatch
-from agents.ddqn import DDQN, DDQNConfig, double_dqn_target
-from agents.learner import eval_mode, polyak_update
-from agents.offline_data import (
+from agents.data.batch import ListBatch
+from agents.data.logged import (
     LoggedTransitions,
     PopularityRecall,
     double_next,
-    item_popularity,
     logged_next,
     td_batch,
     terminal_slots,
 )
-from agents.supervised import SupervisedLearner
+from agents.learners.base import eval_mode, polyak_update
+from agents.learners.ddqn import DDQN, DDQNConfig, double_dqn_target
+from agents.learners.supervised import SupervisedLearner
+from rec_env.data import item_counts
 
 GAMMA = 0.4
 
@@ -169,10 +169,10 @@ def test_sampler_and_recall_are_seeded():
     ]
     assert torch.equal(draws[0].next_items, draws[1].next_items)
     assert draws[0].next_items.shape == (16, 10, 18)
-    counts = item_popularity(lists, "impressions")
+    counts = item_counts(lists, "impressions")
     recall = PopularityRecall(counts, torch.Generator().manual_seed(0)).sample(50, 20)
     assert (counts[recall.numpy()] > 0).all()
-    assert item_popularity(lists, "clicks").sum() == lists.clicks.sum()
+    assert item_counts(lists, "clicks").sum() == lists.clicks.sum()
     with pytest.raises(ValueError, match="target"):
         LoggedTransitions(lists, "max", 8, torch.Generator())
 

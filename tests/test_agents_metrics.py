@@ -7,6 +7,7 @@ import pytest
 
 from agents.metrics import auc, auc_by_slot, evaluate_offline, gauc, group_auc, ndcg_at_k
 from rec_env.data import LoggedLists
+from rec_env.simulator import metrics as rec_env_metrics
 
 LOG3 = 1.0 / math.log2(3.0)  # discount of rank 1
 
@@ -25,8 +26,28 @@ def test_auc_hand_computed(labels, scores, expected):
     assert auc(np.array(labels), np.array(scores)) == pytest.approx(expected)
 
 
-def test_auc_one_class_is_nan():
-    assert math.isnan(auc(np.ones(4), np.arange(4.0)))
+def test_agents_auc_is_the_rec_env_auc():
+    assert auc is rec_env_metrics.auc and group_auc is rec_env_metrics.group_auc
+
+
+@pytest.mark.parametrize("labels", [np.ones(4), np.zeros(4), np.ones((2, 2))])
+def test_auc_one_class_is_nan(labels):
+    assert math.isnan(auc(labels, np.arange(4.0)))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: auc(np.zeros(0), np.zeros(0)), "empty"),
+        (lambda: auc(np.r_[0, 1], np.r_[0.2]), "differ in size"),
+        (lambda: auc(np.r_[0, 2], np.r_[0.2, 0.3]), "0 or 1"),
+        (lambda: auc(np.r_[0, 1], np.r_[0.2, np.nan]), "finite"),
+        (lambda: group_auc(np.r_[0, 1], np.r_[0.2, 0.3], np.r_[0]), "groups"),
+    ],
+)
+def test_auc_rejects_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -124,3 +145,4 @@ def test_auc_by_slot_hand_computed():
     # -> 0.5; slot 2: only negatives -> NaN
     np.testing.assert_allclose(auc_by_slot(clicks, scores, mask), [1.0, 0.5, np.nan])
     assert np.isnan(auc_by_slot(clicks, scores, mask & [True, False, True])[1])
+    assert np.isnan(auc_by_slot(clicks, scores, np.zeros_like(mask))).all()  # no shown row

@@ -7,11 +7,12 @@ import pytest
 import torch
 from agents_testing import TINY, tiny_config, tiny_lists, tiny_network
 
-from agents.logger import ScalarLogger
+from agents.baselines.mf import fit_mf, fit_one
 from agents.metrics import auc
-from agents.mf import fit_mf, fit_one
-from agents.run import Run, initial_network
-from agents.train import load_splits
+from agents.nn.qnetwork import TEACHER
+from agents.training.config import Run, load_scenario
+from agents.training.logger import ScalarLogger
+from agents.training.networks import make_network
 from rec_env.data import split_lists
 
 
@@ -66,8 +67,9 @@ def test_recommend_and_act_rank_by_the_logit(splits):
 @pytest.mark.parametrize(("agent", "scale"), [("supervised", 1.0), ("teacher", 0.25)])
 def test_warm_start_puts_the_fitted_mf_into_the_network_at_the_q_scale(tmp_path, agent, scale):
     config = tiny_config(tmp_path, agent=agent, mf_warm_start=True)
-    dataset, splits = load_splits(config)
-    network = initial_network(Run(config, tmp_path, dataset, splits, ScalarLogger(tmp_path)))
+    run = Run(config, tmp_path, load_scenario(config), ScalarLogger(tmp_path))
+    network = make_network(run, TEACHER, mf_scale=scale)
+    splits = run.splits
     mf = fit_mf(splits.train, splits.valid, dim=network.config.factor_dim, seed=config.seed)
     users, items = np.array([1, 2, 3]), np.array([[4, 5], [6, 7], [8, 9]])
     with torch.no_grad():

@@ -7,31 +7,27 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from agents_testing import TINY, TINY_DATA, tiny_config, tiny_lists
+from agents_testing import TINY, tiny_config, tiny_lists
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
 from agents.baselines import PopularityAgent, RandomAgent
-from agents.batch import ListBatch
-from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from agents.ddqn import DDQN, DDQNConfig
+from agents.data.batch import ListBatch
+from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
+from agents.evaluation import evaluate_online
+from agents.learners.ddqn import DDQN, DDQNConfig
 from agents.metrics import mean_ci95
-from agents.online_eval import evaluate_online
+from agents.nn.qnetwork import QNetwork
 from agents.policies import OracleAgent, epsilon_greedy, masked_argmax, random_valid_actions
-from agents.qnetwork import QNetwork
-from agents.replay import EpisodeCollector, EpisodeReplay, Episodes
-from agents.run import OnlineConfig, TrainConfig, load_config
 from agents.serving import QAgent
 from agents.train import parse_args, run
-from rec_env.data import PAD_ITEM, load_dataset
+from agents.training.checkpoint import load_checkpoint
+from agents.training.config import OnlineConfig, TrainConfig, load_config
+from agents.training.loop import CHECKPOINT_NAME
+from rec_env.data import PAD_ITEM
 from rec_env.envs import FlatFeatures, flat_features
 from rec_env.simulator import GroundTruthModel
 
 N_ENVS, C = 6, 20
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset("synthetic", **TINY_DATA)
 
 
 def make_vec(dataset, num_envs=N_ENVS, **kwargs):
@@ -76,8 +72,8 @@ def test_epsilon_greedy_explores_at_rate_epsilon(epsilon):
     assert changed == pytest.approx(epsilon * 8 / 9, abs=0.03)
 
 
-def test_list_batch_from_observation_masks_empty_slots(dataset):
-    env = make_vec(dataset)
+def test_list_batch_from_observation_masks_empty_slots(tiny_dataset):
+    env = make_vec(tiny_dataset)
     observation, _ = env.reset(seed=0)
     observation, *_ = env.step(np.arange(N_ENVS))
     batch = ListBatch.from_observation(observation)
@@ -90,9 +86,9 @@ def test_list_batch_from_observation_masks_empty_slots(dataset):
     )
 
 
-def test_q_agent_acts_greedily_over_valid_candidates(dataset):
+def test_q_agent_acts_greedily_over_valid_candidates(tiny_dataset):
     agent = q_agent()
-    env = make_vec(dataset)
+    env = make_vec(tiny_dataset)
     observation, _ = env.reset(seed=0)
     for _ in range(3):
         q = agent.q_values(observation).numpy()
@@ -105,8 +101,8 @@ def test_q_agent_acts_greedily_over_valid_candidates(dataset):
         observation, *_ = env.step(actions)
 
 
-def test_collector_keeps_whole_episodes_and_drops_autoreset_steps(dataset):
-    env = make_vec(dataset)
+def test_collector_keeps_whole_episodes_and_drops_autoreset_steps(tiny_dataset):
+    env = make_vec(tiny_dataset)
     collector = EpisodeCollector(N_ENVS, 10)
     agent, generator = RandomAgent(seed=0), torch.Generator().manual_seed(0)
     observation, _ = env.reset(seed=0)
@@ -210,8 +206,8 @@ class RecordingPolicy:
         return self.inner.act(observation)
 
 
-def test_online_evaluation_uses_the_same_lists_for_every_policy(dataset):
-    env = make_vec(dataset, num_envs=5)
+def test_online_evaluation_uses_the_same_lists_for_every_policy(tiny_dataset):
+    env = make_vec(tiny_dataset, num_envs=5)
     first, second = RecordingPolicy(0), RecordingPolicy(1)
     a = evaluate_online(first, env, n_lists=12, seed=7).summary()
     b = evaluate_online(second, env, n_lists=12, seed=7).summary()
@@ -220,8 +216,8 @@ def test_online_evaluation_uses_the_same_lists_for_every_policy(dataset):
     assert evaluate_online(RecordingPolicy(0), env, n_lists=12, seed=7).summary() == a
 
 
-def test_oracle_beats_popularity_beats_random(dataset):
-    env = make_vec(dataset, num_envs=50)
+def test_oracle_beats_popularity_beats_random(tiny_dataset):
+    env = make_vec(tiny_dataset, num_envs=50)
     lists = tiny_lists()
     popularity = np.bincount(
         lists.items[lists.mask], weights=lists.clicks[lists.mask], minlength=150
@@ -229,7 +225,7 @@ def test_oracle_beats_popularity_beats_random(dataset):
     scores = {
         name: evaluate_online(agent, env, n_lists=400, seed=0).summary()["expected_clicks_per_list"]
         for name, agent in {
-            "oracle": OracleAgent(GroundTruthModel(dataset.extras["world"])),
+            "oracle": OracleAgent(GroundTruthModel(tiny_dataset.extras["world"])),
             "popularity": PopularityAgent(popularity),
             "random": RandomAgent(0),
         }.items()
@@ -237,9 +233,9 @@ def test_oracle_beats_popularity_beats_random(dataset):
     assert scores["oracle"] > scores["popularity"] > scores["random"], scores
 
 
-def test_paired_evaluations_give_a_tighter_interval_than_separate_ones(dataset):
-    env = make_vec(dataset, num_envs=50)
-    oracle = evaluate_online(OracleAgent(GroundTruthModel(dataset.extras["world"])), env, 400, 0)
+def test_paired_evaluations_give_a_tighter_interval_than_separate_ones(tiny_dataset):
+    env = make_vec(tiny_dataset, num_envs=50)
+    oracle = evaluate_online(OracleAgent(GroundTruthModel(tiny_dataset.extras["world"])), env, 400, 0)
     noisy = evaluate_online(RandomAgent(0), env, 400, 0)
     paired = mean_ci95(oracle.clicks - noisy.clicks)
     separate = np.hypot(
@@ -250,17 +246,17 @@ def test_paired_evaluations_give_a_tighter_interval_than_separate_ones(dataset):
     assert oracle.summary()["ctr"] == pytest.approx(oracle.clicks.mean() / 10)
 
 
-def test_oracle_pads_a_shorter_slate_to_the_models_width(dataset):
-    env = make_vec(dataset, slate_size=4)
+def test_oracle_pads_a_shorter_slate_to_the_models_width(tiny_dataset):
+    env = make_vec(tiny_dataset, slate_size=4)
     observation, _ = env.reset(seed=0)
     assert observation["slate_items"].shape == (N_ENVS, 4)
-    actions = OracleAgent(GroundTruthModel(dataset.extras["world"])).act(observation)
+    actions = OracleAgent(GroundTruthModel(tiny_dataset.extras["world"])).act(observation)
     assert observation["action_mask"][np.arange(N_ENVS), actions].all()
 
 
-def test_flat_features_of_a_batch_match_the_wrapper(dataset):
-    single = FlatFeatures(gym.make("ListwiseFeed-v0", dataset=dataset, num_candidates=C))
-    env = make_vec(dataset, num_envs=3)
+def test_flat_features_of_a_batch_match_the_wrapper(tiny_dataset):
+    single = FlatFeatures(gym.make("ListwiseFeed-v0", dataset=tiny_dataset, num_candidates=C))
+    env = make_vec(tiny_dataset, num_envs=3)
     observation, _ = env.reset(seed=5)
     observation, *_ = env.step(np.array([1, 2, 3]))
     batch = flat_features(observation, env.unwrapped.item_features)
@@ -278,8 +274,9 @@ def online_config(tmp_path, **changes) -> TrainConfig:
 
 def _state(folder) -> dict[str, torch.Tensor]:
     state = load_checkpoint(folder / CHECKPOINT_NAME)
-    tensors = {f"network.{k}": v for k, v in state["learner"]["network"].items()}
-    tensors.update({f"replay.{k}": v for k, v in state["replay"].items() if torch.is_tensor(v)})
+    tensors = {f"network.{k}": v for k, v in state["trainable"]["network"].items()}
+    replay = state["sampler"]["replay"]
+    tensors.update({f"replay.{k}": v for k, v in replay.items() if torch.is_tensor(v)})
     return tensors
 
 
@@ -301,7 +298,7 @@ def test_online_run_is_seeded_and_logs_curves(tmp_path):
     assert not _same_state(first.dir, run(replace(config, seed=1)).dir)
     checkpoint = load_checkpoint(first.dir / CHECKPOINT_NAME)
     # 5 rounds of 4 lists: updates start at the end of round 2 (8 lists), 10 per round after
-    assert checkpoint["step"] == 31 and checkpoint["replay"]["users"].shape == (20,)
+    assert checkpoint["step"] == 31 and checkpoint["sampler"]["replay"]["users"].shape == (20,)
     expected_tags = {"charts/epsilon", "charts/clicks_per_list", "eval/valid_clicks_per_list"}
     assert expected_tags | {"losses/loss"} <= _tags(first.dir)
     assert {"clicks_per_list", "clicks_per_list_ci95", "ctr"} <= set(first.metrics["online"])
@@ -337,7 +334,7 @@ def test_maskable_ppo_run_saves_its_model_and_acts_in_the_vector_env(tmp_path):
 
 
 def test_online_only_agents_refuse_offline_mode():
-    with pytest.raises(ValueError, match="online only"):
+    with pytest.raises(ValueError, match=r"exists in mode\(s\) \('online',\), not 'offline'"):
         TrainConfig(agent="oracle", mode="offline")
 
 
@@ -364,9 +361,9 @@ def test_cli_online_flags():
             "ppo",
             "--num-envs",
             "8",
-            "--env-kwargs",
-            '{"num_candidates": 30}',
+            "--num-candidates",
+            "30",
         ]
     )
     assert (config.mode, config.agent, config.online.num_envs) == ("online", "ppo", 8)
-    assert config.online.env_kwargs == {"num_candidates": 30}
+    assert config.online.env.num_candidates == 30

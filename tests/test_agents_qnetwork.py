@@ -6,8 +6,8 @@ import pytest
 import torch
 from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
 
-from agents.batch import ListBatch
-from agents.qnetwork import STUDENT, TEACHER, QNetwork
+from agents.data.batch import ListBatch
+from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork
 
 WIDTHS = ("embed_dim", "model_dim", "head_dims", "factor_dim")
 
@@ -157,7 +157,7 @@ def test_q_is_the_mlp_plus_item_bias_plus_mf_match_and_user_bias():
 
 
 def test_learner_gives_mf_tables_their_own_learning_rate():
-    from agents.ddqn import DDQN, DDQNConfig
+    from agents.learners.ddqn import DDQN, DDQNConfig
 
     learner = DDQN(tiny_network(), DDQNConfig(learning_rate=1e-4, factor_learning_rate=5e-3))
     groups = learner.optimizer.param_groups
@@ -171,8 +171,8 @@ def test_learner_gives_mf_tables_their_own_learning_rate():
 
 @pytest.mark.parametrize("decay", [0.0, 2.0])
 def test_factor_weight_decay_shrinks_every_mf_row_and_nothing_else(decay):
-    from agents.ddqn import DDQN, DDQNConfig
-    from agents.offline_data import LoggedTransitions
+    from agents.data.logged import LoggedTransitions
+    from agents.learners.ddqn import DDQN, DDQNConfig
 
     config = DDQNConfig(factor_learning_rate=0.05, factor_weight_decay=decay)
     learner = DDQN(tiny_network(), config)

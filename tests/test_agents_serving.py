@@ -9,8 +9,8 @@ import torch
 from agents_testing import tiny_lists, tiny_network
 
 from agents.baselines import PopularityAgent, RandomAgent
-from agents.batch import ListBatch
-from agents.qnetwork import STUDENT, QNetwork
+from agents.data.batch import ListBatch
+from agents.nn.qnetwork import STUDENT, QNetwork
 from agents.serving import GreedyRanker, QAgent, export_ranker
 
 

@@ -8,15 +8,16 @@ from dataclasses import replace
 
 import pytest
 import torch
-from agents_testing import TINY_DATA, tiny_config
+from agents_testing import tiny_config
 
-from agents.checkpoint import CHECKPOINT_NAME, load_checkpoint
-from agents.config import field_docs
-from agents.ddqn import DDQNConfig
+from agents.data.logged import LoggedTransitions
+from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
-from agents.offline_data import LoggedTransitions
-from agents.run import load_config
-from agents.train import load_agent, load_splits, main, parse_args, run
+from agents.train import load_agent, main, parse_args, run
+from agents.training.checkpoint import load_checkpoint
+from agents.training.config import load_config, load_scenario
+from agents.training.flags import field_docs
+from agents.training.loop import CHECKPOINT_NAME
 
 
 def _tensors(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -59,7 +60,9 @@ def test_resume_with_a_larger_budget_equals_uninterrupted_run(tmp_path):
     straight = run(config)
     first_leg = run(replace(config, steps=3))  # checkpoint at 2 and at the end, 3
     checkpoint = load_checkpoint(first_leg.dir / CHECKPOINT_NAME)
-    assert checkpoint["step"] == 3 and set(checkpoint["rng"]) == {"torch", "generator"}
+    assert checkpoint["step"] == 3
+    assert {"trainable", "sampler", "torch_rng", "hooks"} <= set(checkpoint)
+    assert set(checkpoint["sampler"]) == {"generator"}
     resumed = run(replace(config, steps=6), resume_dir=first_leg.dir)
     assert resumed.metrics["resumed_from"] == 3
     _assert_same_state(straight.dir, resumed.dir)
@@ -93,7 +96,7 @@ def test_resume_after_a_crash_equals_uninterrupted_run(tmp_path, monkeypatch):
 def test_checkpoint_is_weights_only_and_atomic(tmp_path):
     result = run(tiny_config(tmp_path, steps=2))
     state = torch.load(result.dir / CHECKPOINT_NAME, weights_only=True)
-    assert {"network", "target_network", "optimizer", "n_updates"} <= set(state["learner"])
+    assert {"network", "target_network", "optimizer", "n_updates"} <= set(state["trainable"])
     assert sorted(p.name for p in result.dir.iterdir() if p.name.startswith(CHECKPOINT_NAME)) == [
         CHECKPOINT_NAME
     ]  # no temporary file left behind
@@ -102,10 +105,11 @@ def test_checkpoint_is_weights_only_and_atomic(tmp_path):
 def test_run_folder_layout_and_config_round_trip(tmp_path):
     config = tiny_config(tmp_path, agent="student", seed=2)
     result = run(config)
-    assert result.dir.name.startswith("synthetic__student__2__")
+    assert result.dir.name.startswith("synthetic-tiny__student__2__")
     assert load_config(result.dir) == config
     saved = json.loads((result.dir / "config.json").read_text())
-    assert saved["network"]["embed_dim"] == 2 and saved["train"]["learner"]["gamma"] == 0.4
+    assert saved["networks"]["network"]["embed_dim"] == 2
+    assert saved["train"]["learner"]["gamma"] == 0.4
     metrics = json.loads((result.dir / "metrics.json").read_text())
     assert set(metrics["test"]) == {"auc", "gauc", "ndcg_at_10", "n_users_skipped"}
     tags = {row[1] for row in _scalars(result.dir)[1:]}
@@ -134,7 +138,7 @@ def test_cli_flags_and_help():
 
 
 def test_cli_subprocess_smoke_and_resume(tmp_path, capsys):
-    tiny = ["--dataset", "synthetic", "--dataset-kwargs", json.dumps(TINY_DATA), "--width", "0.25"]
+    tiny = ["--dataset", "synthetic-tiny", "--width", "0.25", "--num-candidates", "20"]
     command = [sys.executable, "-m", "agents.train", *tiny, "--agent", "student", "--steps", "2"]
     options = ["--batch-size", "8", "--eval-every", "1", "--seed", "0", "--out", str(tmp_path)]
     first = subprocess.run([*command, *options], check=True, capture_output=True, text=True)
@@ -163,7 +167,7 @@ def test_load_agent_gives_back_the_network_the_run_was_scored_with(tmp_path, sel
     config = tiny_config(tmp_path, eval_every=1, select_best=select_best)
     result = run(config)
     agent = load_agent(result.dir)
-    test = load_splits(config)[1].test
+    test = load_scenario(config).splits.test
     assert evaluate_offline(agent, test) == result.metrics["test"]
     with pytest.raises(ValueError, match="no network"):
         load_agent(run(replace(config, agent="popularity")).dir)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from gymnasium.utils.env_checker import check_env
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
+from rec_env import Scenario
 from rec_env.data import PAD_ITEM, LoggedLists, load_dataset, split_rows
 from rec_env.data.dataset import dataset_from_log
 from rec_env.envs import FlatFeatures, ListwiseFeedEnv
@@ -33,11 +33,6 @@ class FakeUserModel:
         base = ((candidates * 7 + users.reshape(-1, *[1] * (candidates.ndim - 1))) % 10) / 12.0
         decay = 0.9 ** (position + clicks.sum(axis=1)).reshape(-1, *[1] * (candidates.ndim - 1))
         return (0.05 + base * decay).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset("synthetic", n_users=200, n_items=300, n_requests=2000, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +111,11 @@ def test_gymnasium_check_env_passes_without_warnings(dataset, config):
 )
 def test_sb3_check_env_passes_raw_and_flat(dataset, config):
     """SB3's checker steps unmasked random actions: plain SB3 needs penalty mode."""
+    env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sb3_check_env(make(dataset, **config).unwrapped)
-        sb3_check_env(FlatFeatures(make(dataset, **config)))
+        env_checker.check_env(make(dataset, **config).unwrapped)
+        env_checker.check_env(FlatFeatures(make(dataset, **config)))
 
 
 def test_default_make_works_and_registration_is_flat():
@@ -128,9 +124,9 @@ def test_default_make_works_and_registration_is_flat():
     assert spec.vector_entry_point == "rec_env.envs.vector_env:ListwiseFeedVectorEnv"
     env = gym.make(ENV_ID)
     obs, _ = env.reset(seed=0)
-    assert env.unwrapped.core.parts.dataset.name == "synthetic"
+    assert env.unwrapped.core.parts.scenario.name == "synthetic"
     assert obs["slate_items"].shape == (10,) and obs["candidates"].shape == (100,)
-    assert gym.make(ENV_ID).unwrapped.core.parts.dataset is env.unwrapped.core.parts.dataset
+    assert gym.make(ENV_ID).unwrapped.core.parts.scenario is env.unwrapped.core.parts.scenario
 
 
 def test_importing_rec_env_does_not_import_torch():
@@ -343,19 +339,23 @@ def test_log_without_ground_truth_uses_injected_model(log_dataset):
     assert env.unwrapped.item_features.shape == (25, 1)
 
 
-def test_log_without_ground_truth_defaults_to_make_user_model(log_dataset, monkeypatch):
-    import rec_env.simulator
-
+def test_log_without_ground_truth_defaults_to_a_fitted_user_model(log_dataset, monkeypatch):
     made = []
 
-    def fake_make_user_model(dataset, seed=0, **overrides):
-        made.append((dataset, seed))
-        return FakeUserModel(dataset.slate_size)
+    def fake_fit(scenario, **overrides):
+        made.append((scenario.dataset, scenario.split, scenario.split_seed))
+        return FakeUserModel(scenario.dataset.slate_size)
 
-    monkeypatch.setattr(rec_env.simulator, "make_user_model", fake_make_user_model)
+    monkeypatch.setattr(Scenario, "fitted_user_model", fake_fit)
     env = ListwiseFeedEnv(dataset=log_dataset, num_candidates=10, split_seed=3)
-    assert made == [(log_dataset, 3)]
+    assert made == [(log_dataset, "request", 3)]
     assert isinstance(env.core.parts.user_model, FakeUserModel)
+
+
+def test_scenario_excludes_dataset_split_arguments(dataset):
+    scenario = Scenario.from_dataset(dataset, split_seed=4)
+    with pytest.raises(ValueError, match="scenario= or dataset=, split_seed="):
+        make(dataset, scenario=scenario, split_seed=4)
 
 
 def test_flat_features_layout(dataset):

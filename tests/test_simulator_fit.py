@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from rec_env.data import PAD_ITEM, LoggedLists, load_dataset, split_lists
+from rec_env import Scenario
+from rec_env.data import PAD_ITEM, load_dataset
 from rec_env.simulator import (
     GroundTruthModel,
     LogClickConfig,
@@ -19,7 +20,6 @@ from rec_env.simulator import (
     fit_or_load,
     fit_report,
     logged_proba,
-    make_user_model,
     plot_reliability,
 )
 from rec_env.simulator import fit as fit_module
@@ -30,23 +30,19 @@ FAST = LogClickConfig(dim=4, epochs=4, batch_size=64)
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These tiny batches run several times faster on one thread than on two busy cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def dataset():
     return load_dataset("synthetic", **TINY)
 
 
 @pytest.fixture(scope="module")
-def splits(dataset):
-    return split_lists(LoggedLists.from_dataset(dataset), seed=0)
+def scenario(dataset):
+    return Scenario.from_dataset(dataset, split="request", split_seed=0)
+
+
+@pytest.fixture(scope="module")
+def splits(scenario):
+    return scenario.splits
 
 
 @pytest.fixture(scope="module")
@@ -236,8 +232,8 @@ def test_weight_average_horizon_and_switch(splits):
     assert float(average.module.bias.detach()) == pytest.approx(before + 2.0, abs=1e-3)
 
 
-def test_fitted_model_beats_a_constant_predictor(model, dataset):
-    report = fit_report(model, dataset)
+def test_fitted_model_beats_a_constant_predictor(model, scenario):
+    report = fit_report(model, scenario)
     constant = auc(np.r_[0, 1], np.r_[0.5, 0.5])
     assert constant == 0.5
     assert report.auc > constant + 0.1
@@ -246,7 +242,7 @@ def test_fitted_model_beats_a_constant_predictor(model, dataset):
 
 
 def test_report_without_ground_truth_leaves_true_metrics_empty(model, dataset):
-    report = fit_report(model, dataclasses.replace(dataset, extras={}))
+    report = fit_report(model, Scenario.from_dataset(dataclasses.replace(dataset, extras={})))
     assert report.true_auc is None and report.true_curve is None
     assert np.isnan(report.metrics()["true_mae"])
 
@@ -269,10 +265,10 @@ def test_save_load_round_trip(model, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["model.pt"]  # no temp file left
 
 
-def test_fit_or_load_caches_under_rec_env_data(dataset, tmp_path, monkeypatch):
+def test_fit_or_load_caches_under_rec_env_data(dataset, scenario, tmp_path, monkeypatch):
     monkeypatch.setenv("REC_ENV_DATA", str(tmp_path))
     config = dataclasses.replace(FAST, epochs=1)
-    first = fit_or_load(dataset, config, progress=False)
+    first = fit_or_load(scenario, config, progress=False)
     cached = list((tmp_path / "models").glob("synthetic-*.pt"))
     assert len(cached) == 1 and first.info["fingerprint"] == dataset.fingerprint()
 
@@ -280,18 +276,23 @@ def test_fit_or_load_caches_under_rec_env_data(dataset, tmp_path, monkeypatch):
         raise AssertionError("fit_or_load refitted a cached model")
 
     monkeypatch.setattr(fit_module, "fit_log_model", no_refit)
-    second = fit_or_load(dataset, config, progress=False)
+    second = fit_or_load(scenario, config, progress=False)
     request = {"candidates": np.arange(16) % first.n_items, **_requests(first)}
     np.testing.assert_array_equal(second.click_proba(**request), first.click_proba(**request))
-    with pytest.raises(AssertionError, match="refitted"):  # another split seed is another model
-        fit_or_load(dataset, config, split_seed=1, progress=False)
+    for split, seed in (("request", 1), ("time", 0)):  # another split is another model
+        with pytest.raises(AssertionError, match="refitted"):
+            fit_or_load(Scenario.from_dataset(dataset, split, seed), config, progress=False)
 
 
-def test_make_user_model(dataset, tmp_path):
-    assert isinstance(make_user_model(dataset), GroundTruthModel)
-    fitted = make_user_model(dataset, fitted=True, cache_dir=tmp_path, progress=False, epochs=1)
-    assert isinstance(fitted, LogClickModel) and fitted.config.epochs == 1
-    assert len(list(tmp_path.glob("*.pt"))) == 1
+def test_scenario_user_model_choice(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("REC_ENV_DATA", str(tmp_path))
+    assert isinstance(Scenario.from_dataset(dataset).user_model, GroundTruthModel)
+    fitted = Scenario.from_dataset(dataset, user_model="fitted", progress=False)
+    assert isinstance(fitted.user_model, LogClickModel) and fitted.user_model.config.seed == 0
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 1
+    no_truth = Scenario.from_dataset(dataclasses.replace(dataset, extras={}), user_model="ground_truth")
+    with pytest.raises(ValueError, match="no ground truth"):
+        _ = no_truth.user_model
 
 
 @pytest.mark.parametrize(
@@ -334,9 +335,9 @@ def test_config_rejects_negative_values(field):
 
 
 def test_cache_key_changes_with_the_model_version(monkeypatch, tmp_path):
-    before = fit_module.cache_path("synthetic", "abc", FAST, 0, tmp_path)
+    before = fit_module.cache_path("synthetic", "abc", FAST, ("request", 0), tmp_path)
     monkeypatch.setattr(fit_module, "MODEL_VERSION", fit_module.MODEL_VERSION + 1)
-    assert fit_module.cache_path("synthetic", "abc", FAST, 0, tmp_path) != before
+    assert fit_module.cache_path("synthetic", "abc", FAST, ("request", 0), tmp_path) != before
 
 
 @pytest.mark.parametrize(
@@ -381,20 +382,19 @@ def test_ece_hand_computed(labels, proba, expected):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: auc(np.r_[1, 1], np.r_[0.2, 0.3]), "both clicks and non-clicks"),
         (lambda: auc(np.r_[0, 1], np.r_[0.2]), "differ in size"),
         (lambda: auc(np.r_[0, 2], np.r_[0.2, 0.3]), "0 or 1"),
         (lambda: log_loss(np.r_[0, 1], np.r_[0.2, 1.3]), r"\[0, 1\]"),
         (lambda: expected_calibration_error(np.r_[0, 1], np.r_[0.2, np.nan]), "finite"),
     ],
 )
-def test_metrics_reject_bad_input(call, message):
+def test_metrics_reject_bad_input(call, message):  # one class is no error: auc gives NaN
     with pytest.raises(ValueError, match=message):
         call()
 
 
-def test_reliability_plot_writes_png(model, dataset, tmp_path):
-    report = fit_report(model, dataset)
+def test_reliability_plot_writes_png(model, scenario, tmp_path):
+    report = fit_report(model, scenario)
     path = plot_reliability({"fitted": report.curve, "true": report.true_curve}, tmp_path / "r.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

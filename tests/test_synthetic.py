@@ -54,6 +54,20 @@ def test_in_list_effects_change_click_probabilities():
     assert plain.log["proba"].to_numpy().std() != tired.log["proba"].to_numpy().std()
 
 
+def test_the_environments_ground_truth_gives_the_logged_probabilities_bit_for_bit():
+    dataset = generate(n_requests=500)
+    log = dataset.log.sort_values(["request_id", "position"])
+    users = log["user_id"].to_numpy()[::10]
+    items, clicks, logged = (
+        log[c].to_numpy().reshape(-1, 10) for c in ("item_id", "click", "proba")
+    )
+    model = GroundTruthModel(dataset.extras["world"])
+    for slot in range(10):
+        position = np.full(len(users), slot)
+        proba = model.click_proba(users, items, clicks, items[:, slot], position)
+        np.testing.assert_array_equal(proba, logged[:, slot])
+
+
 def test_lists_hold_distinct_items_even_with_a_skewed_small_catalogue():
     log = generate(n_items=25, popularity_exponent=2.0, n_requests=500).log
     assert not log.duplicated(["request_id", "item_id"]).any()

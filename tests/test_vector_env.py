@@ -9,16 +9,10 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import batch_space
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
-from rec_env.data import load_dataset
 from rec_env.envs import ListwiseFeedVectorEnv
 
 ENV_ID = "ListwiseFeed-v0"
 N, K, C = 5, 10, 30
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset("synthetic", n_users=200, n_items=300, n_requests=2000, progress=False)
 
 
 def make_pair(dataset, **kwargs):

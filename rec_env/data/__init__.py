@@ -7,14 +7,16 @@
 (1000, 10)
 """
 
+from rec_env.data.catalogue import Catalogue, item_counts
 from rec_env.data.dataset import LogDataset, LogFileError, load_log
 from rec_env.data.fetch import DatasetFetchError, cache_dir
 from rec_env.data.lists import PAD_ITEM, LoggedLists, Splits, split_lists, split_rows
-from rec_env.data.registry import DATASETS, load_dataset
+from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS, is_synthetic, load_dataset
 from rec_env.data.schema import REQUIRED_COLUMNS, LogValidationError, validate_log
 from rec_env.data.synthetic import SyntheticConfig, SyntheticWorld, generate_synthetic
 
 __all__ = [
+    "Catalogue",
     "DATASETS",
     "PAD_ITEM",
     "REQUIRED_COLUMNS",
@@ -24,10 +26,13 @@ __all__ = [
     "LogValidationError",
     "LoggedLists",
     "Splits",
+    "SYNTHETIC_PRESETS",
     "SyntheticConfig",
     "SyntheticWorld",
     "cache_dir",
     "generate_synthetic",
+    "is_synthetic",
+    "item_counts",
     "load_dataset",
     "load_log",
     "split_lists",

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rec_env.files import atomic_write
+
 URL_TIMEOUT_S = 30
 PIP_TIMEOUT_S = 600
 
@@ -59,10 +61,8 @@ def _write_verified(data: bytes, target: Path, expected: str, origin: str) -> No
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise DatasetFetchError(f"{origin}: sha256 {actual} != expected {expected}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, target)
+    with atomic_write(target) as tmp:
+        tmp.write_bytes(data)
 
 
 def _is_valid(path: Path, expected: str) -> bool:

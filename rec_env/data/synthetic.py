@@ -13,7 +13,9 @@ The true click model of user ``u`` for item ``i`` at slot ``k``, after the items
 ``fatigue`` term penalises items similar to those already shown, ``click_shift``
 changes the appetite after each click, and ``item_bias`` grows with the
 item's popularity (Zipf). ``intercept`` is calibrated so that the logged lists
-have the configured mean click rate.
+have the configured mean click rate. :class:`TrueClickModel` computes ``p`` in float64, the
+one definition behind both the logs (:func:`simulate_clicks`) and the environments
+(:class:`~rec_env.simulator.GroundTruthModel` is a ``TrueClickModel``).
 
 Logs come from a noisy ranker: per request it draws ``candidates_per_slot * K``
 items by popularity, scores them by true affinity plus Gumbel noise of scale
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from rec_env.arrays import take_rows
+from rec_env.arrays import take_columns
 from rec_env.data.dataset import LogDataset
 from rec_env.data.schema import validate_log
 
@@ -117,40 +119,6 @@ class SyntheticWorld:
     examination: np.ndarray
     intercept: float
 
-    def click_proba(
-        self,
-        users: np.ndarray,
-        items: np.ndarray,
-        position: np.ndarray,
-        shown_factor_sum: np.ndarray,
-        n_shown: np.ndarray,
-        n_clicks: np.ndarray,
-    ) -> np.ndarray:
-        """True click probability, batched over requests (and optionally over candidates).
-
-        :param users: ``[B]`` user ids.
-        :param items: ``[B]`` or ``[B, M]`` candidate item ids.
-        :param position: ``[B]`` slot index of the candidates.
-        :param shown_factor_sum: ``[B, d]`` sum of the factors of the items already shown.
-        :param n_shown: ``[B]`` number of items already shown.
-        :param n_clicks: ``[B]`` clicks so far in the list.
-        :return: probabilities with the shape of ``items``, float32.
-        """
-        taste_term = self.config.affinity_scale * take_rows(self.user_tastes, users)  # [B, d]
-        n_shown = np.maximum(n_shown, 1, dtype=np.float32)[..., None]
-        # <factor_i, direction> is both the affinity and the fatigue term of the logit
-        direction = taste_term - self.config.fatigue * (shown_factor_sum / n_shown)  # [B, d]
-        base = self.intercept + self.config.click_shift * n_clicks  # [B] float64
-        exam = self.examination[position]  # [B]
-        factors = take_rows(self.item_factors, items)  # [B, d] or [B, M, d]
-        if items.ndim == 2:
-            dot = np.matmul(factors, direction[:, :, None])[:, :, 0]
-            base, exam = base[:, None], exam[:, None]
-        else:
-            dot = np.einsum("...d,...d->...", factors, direction)
-        logit = base + dot + self.item_bias[items]
-        return np.asarray(exam / (1.0 + np.exp(-logit)), dtype=np.float32)
-
     def features(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Observable feature tables: ``(items, users)`` with one-hot ``i_group_*`` / ``u_group_*``."""
         eye = np.eye(self.config.n_groups, dtype=np.float32)
@@ -159,6 +127,64 @@ class SyntheticWorld:
         users = pd.DataFrame(eye[self.user_groups], columns=[f"u_group_{g}" for g in names])
         items.index.name, users.index.name = "item_id", "user_id"
         return items, users
+
+
+class TrueClickModel:
+    """The click model of a :class:`SyntheticWorld` in float64, the one definition of it.
+
+    The item at slot ``position`` of a list is clicked with probability
+    ``examination[position] * sigmoid(logit)``, where, for the list's user ``u``, the factor
+    sum ``shown_sum`` of the items in its earlier slots and its ``n_clicks`` clicks so far::
+
+        direction = affinity_scale * taste_u - shown_sum * (fatigue / max(position, 1))
+        logit = (intercept + click_shift * n_clicks) + <factor_i, direction> + bias_i
+
+    the dot product summed dimension by dimension, left to right: an order that one list's
+    Python floats can follow too (:class:`~rec_env.simulator.GroundTruthContext` does, so
+    it gives the same floats). Vectors are stored dimension first (``[d, B]``): each numpy
+    call runs over B contiguous numbers.
+
+    :param world: the ground truth; its float32 tables are widened to float64.
+    """
+
+    def __init__(self, world: SyntheticWorld):
+        self.world = world
+        self.factors = world.item_factors.T.astype(np.float64, order="C")  # [d, n_items]
+        tastes = world.config.affinity_scale * world.user_tastes.T.astype(np.float64)
+        self.tastes = np.ascontiguousarray(tastes)  # [d, n_users], the taste terms
+        self.bias = world.item_bias.astype(np.float64)  # [n_items]
+        self.examination = world.examination.astype(np.float64)  # [K]
+        slots = np.arange(world.config.slate_size + 1)
+        self.fatigue_weight = world.config.fatigue / np.maximum(slots, 1.0)  # [K + 1] by slot
+        self.intercept, self.click_shift = world.intercept, world.config.click_shift
+
+    def direction(
+        self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
+    ) -> np.ndarray:
+        """``[d, B]`` float64: ``taste_term - shown_sum * (fatigue / max(position, 1))`` of
+        ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
+        return taste_term - shown_sum * self.fatigue_weight[position]
+
+    def proba(
+        self,
+        items: np.ndarray,
+        factors: np.ndarray,
+        position: np.ndarray,
+        direction: np.ndarray,
+        n_clicks: np.ndarray,
+    ) -> np.ndarray:
+        """float32 click probabilities of ``items [...]`` (their ``factors [d, ...]``) given the
+        lists' ``direction [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast
+        against ``items``)."""
+        terms = factors * direction  # [d, ...]
+        dot = terms[0]
+        for term in terms[1:]:
+            dot += term
+        logit = (self.intercept + self.click_shift * n_clicks) + dot
+        logit += self.bias[items]
+        np.exp(np.negative(logit, out=logit), out=logit)
+        logit += 1.0
+        return (self.examination[position] / logit).astype(np.float32)
 
 
 def make_world(config: SyntheticConfig, intercept: float = 0.0) -> SyntheticWorld:
@@ -239,22 +265,26 @@ def log_lists(world: SyntheticWorld, n: int, rng: np.random.Generator) -> tuple[
 def simulate_clicks(
     world: SyntheticWorld, users: np.ndarray, items: np.ndarray, uniforms: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Click the lists slot by slot under the true model.
+    """Click the lists slot by slot under the :class:`TrueClickModel`.
 
     :param users: ``[n]``; :param items: ``[n, K]``; :param uniforms: ``[n, K]`` in [0, 1).
-    :return: ``(clicks [n, K] int8, probabilities [n, K] float32)``.
+    :return: ``(clicks [n, K] int8, probabilities [n, K] float32)``; slot k is clicked if
+        its uniform is below its probability.
     """
+    model = TrueClickModel(world)
     n, k = items.shape
-    shown = np.zeros((n, world.config.latent_dim), dtype=np.float32)
-    n_clicks = np.zeros(n, dtype=np.float32)
+    taste_term = take_columns(model.tastes, users)  # [d, n]
+    shown_sum = np.zeros_like(taste_term)
+    n_clicks = np.zeros(n)  # float64 counts, as the environments keep them
     clicks = np.empty((n, k), dtype=np.int8)
     proba = np.empty((n, k), dtype=np.float32)
     for slot in range(k):
         position = np.full(n, slot)
-        p = world.click_proba(users, items[:, slot], position, shown, np.full(n, slot), n_clicks)
-        clicks[:, slot] = uniforms[:, slot] < p
-        proba[:, slot] = p
-        shown += world.item_factors[items[:, slot]]
+        factors = take_columns(model.factors, items[:, slot])  # [d, n]
+        direction = model.direction(taste_term, shown_sum, position)
+        proba[:, slot] = model.proba(items[:, slot], factors, position, direction, n_clicks)
+        clicks[:, slot] = uniforms[:, slot] < proba[:, slot]
+        shown_sum += factors
         n_clicks += clicks[:, slot]
     return clicks, proba
 

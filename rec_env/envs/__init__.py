@@ -6,7 +6,7 @@
 >>> envs = gym.make_vec("ListwiseFeed-v0", num_envs=8, vectorization_mode="vector_entry_point")
 """
 
-from rec_env.envs.catalogue import Catalogue
+from rec_env.data import Catalogue
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.feed_env import ListwiseFeedEnv
 from rec_env.envs.recall import (

@@ -1,26 +1,25 @@
-"""Wiring: a dataset (name or instance), settings and an optional user model -> an env's parts.
+"""Wiring: a scenario (or a dataset to build one from), settings and an optional user model ->
+an env's parts.
 
-Named datasets, their fixed-shape lists and their default user models are cached in-process,
-so repeated ``gym.make("ListwiseFeed-v0")`` calls load and prepare them once.
+Named datasets are built into a :class:`~rec_env.Scenario` once per process (its cache), so
+repeated ``gym.make("ListwiseFeed-v0")`` calls load and prepare them once.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from rec_env import simulator
-from rec_env.data import LogDataset, LoggedLists, load_dataset
-from rec_env.envs.catalogue import Catalogue
+from rec_env.data import Catalogue, LogDataset
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.core import FeedCore
 from rec_env.envs.recall import Recall, make_recall
 from rec_env.envs.spaces import observation_space
 from rec_env.envs.users import RequestSampler
+from rec_env.scenario import Scenario, SplitKind
 from rec_env.simulator import UserModel
 
 
@@ -28,7 +27,7 @@ from rec_env.simulator import UserModel
 class FeedParts:
     """The parts an environment wires together (RecSim style: each one swappable)."""
 
-    dataset: LogDataset
+    scenario: Scenario
     sampler: RequestSampler
     catalogue: Catalogue
     recall: Recall
@@ -55,14 +54,17 @@ class FeedSetup:
 
 def setup_feed(
     n_envs: int,
-    dataset: str | LogDataset = "synthetic",
-    slate_size: int | None = None,
+    dataset: str | LogDataset | None = None,
+    split: SplitKind | None = None,
+    split_seed: int | None = None,
+    scenario: Scenario | None = None,
     user_model: UserModel | None = None,
     **settings: Any,
 ) -> FeedSetup:
     """The parts (:func:`build_parts`, same arguments), a core of ``n_envs`` rows around them,
     the spaces of one request and the feature tables."""
-    config, parts = build_parts(dataset, slate_size, user_model, **settings)
+    scenario = resolve_scenario(scenario, dataset, split, split_seed)
+    config, parts = build_parts(scenario, FeedConfig(**settings), user_model)
     return FeedSetup(
         FeedCore(config, parts, n_envs),
         observation_space(parts.catalogue, config),
@@ -72,36 +74,41 @@ def setup_feed(
     )
 
 
-def build_parts(
-    dataset: str | LogDataset,
-    slate_size: int | None = None,
-    user_model: UserModel | None = None,
-    **settings: Any,
-) -> tuple[FeedConfig, FeedParts]:
-    """Load ``dataset``, validate the settings and build the parts.
+def resolve_scenario(
+    scenario: Scenario | None,
+    dataset: str | LogDataset | None,
+    split: SplitKind | None,
+    split_seed: int | None,
+) -> Scenario:
+    """``scenario``, or the one :meth:`Scenario.build` makes of ``dataset`` (default
+    ``"synthetic"``), ``split`` (``"request"``) and ``split_seed`` (0); not both."""
+    if scenario is None:
+        return Scenario.build(dataset or "synthetic", split or "request", split_seed or 0)
+    given = {"dataset": dataset, "split": split, "split_seed": split_seed}
+    clashing = [name for name, value in given.items() if value is not None]
+    if clashing:
+        named = ", ".join(f"{name}=" for name in clashing)
+        raise ValueError(f"pass scenario= or {named}, not both")
+    return scenario
 
-    :param dataset: ``"synthetic"``, ``"ml-100k"``, ``"obd"`` (or any name
-        :func:`rec_env.data.load_dataset` takes), or a :class:`LogDataset`.
-    :param slate_size: K; ``None`` means the dataset's.
-    :param user_model: the click model; ``None`` means
-        :func:`rec_env.simulator.make_user_model` (ground truth for synthetic data, else a
-        model fitted on the training split).
-    :param settings: the other :class:`FeedConfig` fields.
+
+def build_parts(
+    scenario: Scenario, config: FeedConfig, user_model: UserModel | None = None
+) -> tuple[FeedConfig, FeedParts]:
+    """Validate the settings against the scenario and build the parts.
+
+    :param config: the settings; ``slate_size=None`` becomes the dataset's K.
+    :param user_model: the click model; ``None`` means ``scenario.user_model`` (the ground
+        truth of a synthetic world, else a model fitted on the scenario's training lists).
     """
-    data, lists = _prepared(dataset) if isinstance(dataset, str) else _prepare(dataset)
-    config = FeedConfig(slate_size=slate_size or data.slate_size, **settings)
-    if user_model is None:
-        user_model = (
-            _named_user_model(dataset, config.split_seed)
-            if isinstance(dataset, str)
-            else simulator.make_user_model(data, seed=config.split_seed)
-        )
-    _check_sizes(config, data, user_model)
-    sampler = RequestSampler.from_split(lists, config.user_split, config.split_seed)
-    train = RequestSampler.from_split(lists, "train", config.split_seed).rows
-    catalogue = Catalogue.from_lists(lists, train)
-    recall = make_recall(config.recall, catalogue, config.num_candidates, lists.slate_size)
-    return config, FeedParts(data, sampler, catalogue, recall, user_model)
+    if config.slate_size is None:
+        config = replace(config, slate_size=scenario.dataset.slate_size)
+    user_model = user_model if user_model is not None else scenario.user_model
+    _check_sizes(config, scenario.dataset, user_model)
+    sampler = RequestSampler(scenario.lists, scenario.request_rows(config.user_split))
+    catalogue = scenario.catalogue
+    recall = make_recall(config.recall, catalogue, config.num_candidates, scenario.lists.slate_size)
+    return config, FeedParts(scenario, sampler, catalogue, recall, user_model)
 
 
 def _check_sizes(config: FeedConfig, data: LogDataset, user_model: UserModel) -> None:
@@ -110,23 +117,13 @@ def _check_sizes(config: FeedConfig, data: LogDataset, user_model: UserModel) ->
             f"num_candidates ({config.num_candidates}) exceeds the catalogue of "
             f"{data.name!r} ({data.n_items} items)"
         )
+    if config.num_candidates < config.slate_size:
+        raise ValueError(
+            f"num_candidates ({config.num_candidates}) must be >= slate_size "
+            f"({config.slate_size}) to fill a list with distinct items"
+        )
     if config.slate_size > user_model.slate_size:
         raise ValueError(
             f"slate_size ({config.slate_size}) exceeds the {user_model.slate_size} slots the "
             "user model was built for"
         )
-
-
-def _prepare(dataset: LogDataset) -> tuple[LogDataset, LoggedLists]:
-    return dataset, LoggedLists.from_dataset(dataset)
-
-
-@functools.lru_cache(maxsize=4)
-def _prepared(name: str) -> tuple[LogDataset, LoggedLists]:
-    kwargs = {"progress": False} if name == "synthetic" else {}
-    return _prepare(load_dataset(name, **kwargs))
-
-
-@functools.lru_cache(maxsize=4)
-def _named_user_model(name: str, split_seed: int) -> UserModel:
-    return simulator.make_user_model(_prepared(name)[0], seed=split_seed)

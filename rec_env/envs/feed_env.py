@@ -13,7 +13,7 @@ from rec_env.envs.build import setup_feed
 from rec_env.envs.config import InvalidAction, RewardMode
 from rec_env.envs.core import InfoColumn
 from rec_env.envs.recall import Recall, RecallName
-from rec_env.envs.users import UserSplit
+from rec_env.scenario import RequestSplit, Scenario, SplitKind
 
 if TYPE_CHECKING:
     from rec_env.simulator import UserModel
@@ -77,9 +77,9 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     ## Starting State
 
-    A request is drawn uniformly from the `user_split` requests of
-    `split_rows(LoggedLists.from_dataset(dataset), by="request", seed=split_seed)`, the split
-    the fitted user model trains on (so users come in proportion to their activity).
+    A request is drawn uniformly from the `user_split` requests of the scenario's split
+    (`rec_env.Scenario`: one dataset, one train / valid / test split, one user model), the
+    split the fitted user model trains on (so users come in proportion to their activity).
     Candidates (`recall`), always in ascending id order:
 
     * `"popular"`: the C items shown most in the training split (ties by id), every request;
@@ -102,6 +102,9 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     | Parameter         | Type                | Default       | Description                        |
     |-------------------|---------------------|---------------|------------------------------------|
     | `dataset`         | `str`, `LogDataset` | `"synthetic"` | name (`"ml-100k"`, `"obd"`) or log |
+    | `split`           | `str`               | `"request"`   | `"request"` or `"time"`            |
+    | `split_seed`      | `int`               | `0`           | seed of a request split            |
+    | `scenario`        | `Scenario`, `None`  | `None`        | replaces the three rows above      |
     | `slate_size`      | `int` or `None`     | `None`        | K; `None`: the dataset's (10/10/3) |
     | `num_candidates`  | `int`               | `100`         | C, at most the number of items     |
     | `recall`          | `str` or `Recall`   | `"popular"`   | see Starting State                 |
@@ -109,8 +112,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     | `reward_mode`     | `str`               | `"click"`     | `"click"` or `"expected"`          |
     | `invalid_action`  | `str`               | `"raise"`     | `"raise"` or `"penalty"`           |
     | `invalid_penalty` | `float`             | `-1.0`        | reward of a masked action          |
-    | `split_seed`      | `int`               | `0`           | seed of the request split          |
-    | `user_model`      | `UserModel`, `None` | `None`        | `None`: ground truth or fitted     |
+    | `user_model`      | `UserModel`, `None` | `None`        | `None`: the scenario's             |
     | `render_mode`     | `str` or `None`     | `None`        | `"ansi"`: the list with its probas |
 
     Randomness: all of it comes from `self.np_random` (seeded by `reset(seed=...)`): each
@@ -144,22 +146,27 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
       scores in float64 (click probabilities within ~1e-7 relative of
       ``SyntheticWorld.click_proba``, so a seed may very rarely sample another click). The
       fitted simulators of ml-100k and obd change with
-      ``rec_env.simulator.fit.MODEL_VERSION`` (3: an item exposure feature).
+      ``rec_env.simulator.fit.MODEL_VERSION`` (3: an item exposure feature). Requests,
+      catalogue statistics and the fitted user model come from one ``rec_env.Scenario``
+      (``scenario=``, or ``dataset``/``split``/``split_seed``); ``split="time"`` is new (before,
+      the env always used a request split).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,
-        dataset: str | LogDataset = "synthetic",
+        dataset: str | LogDataset | None = None,
         slate_size: int | None = None,
         num_candidates: int = 100,
         recall: RecallName | Recall = "popular",
-        user_split: UserSplit = "train",
+        user_split: RequestSplit = "train",
         reward_mode: RewardMode = "click",
         invalid_action: InvalidAction = "raise",
         invalid_penalty: float = -1.0,
-        split_seed: int = 0,
+        split: SplitKind | None = None,
+        split_seed: int | None = None,
+        scenario: Scenario | None = None,
         user_model: UserModel | None = None,
         render_mode: str | None = None,
     ):
@@ -168,15 +175,17 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         setup = setup_feed(
             1,
             dataset,
-            slate_size,
+            split,
+            split_seed,
+            scenario,
             user_model,
+            slate_size=slate_size,
             num_candidates=num_candidates,
             recall=recall,
             user_split=user_split,
             reward_mode=reward_mode,
             invalid_action=invalid_action,
             invalid_penalty=invalid_penalty,
-            split_seed=split_seed,
         )
         self.core, self.config = setup.core, setup.core.config
         self.observation_space, self.action_space = setup.observation_space, setup.action_space

@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from rec_env.envs.catalogue import Catalogue
+from rec_env.data import Catalogue
 
 RecallName = Literal["popular", "random", "logged+popular"]
 RECALLS = ("popular", "random", "logged+popular")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
-from rec_env.data import PAD_ITEM
-from rec_env.envs.catalogue import Catalogue
+from rec_env.data import PAD_ITEM, Catalogue
 from rec_env.envs.config import FeedConfig
 
 

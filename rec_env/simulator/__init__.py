@@ -14,7 +14,6 @@ from rec_env.simulator.base import (
     placed_mask,
 )
 from rec_env.simulator.ground_truth import GroundTruthContext, GroundTruthModel
-from rec_env.simulator.select import make_user_model
 
 _LAZY = {
     "fit_log_model": "rec_env.simulator.fit",
@@ -41,7 +40,6 @@ __all__ = [
     "StatelessContext",
     "UserModel",
     "list_context",
-    "make_user_model",
     "placed_mask",
     *_LAZY,
 ]

@@ -20,20 +20,23 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from rec_env.data.dataset import LogDataset
+from rec_env.arrays import standardise
+from rec_env.data.catalogue import item_counts
 from rec_env.data.fetch import cache_dir as data_cache_dir
-from rec_env.data.lists import LoggedLists, split_lists
+from rec_env.data.lists import LoggedLists
 from rec_env.simulator.click_net import ClickNet
 from rec_env.simulator.log_model import LogClickConfig, LogClickModel, build_net
 
-SPLIT_BY = "request"
-"""How :func:`fit_or_load` splits a dataset (``split_lists(..., by=SPLIT_BY, seed=split_seed)``)."""
+if TYPE_CHECKING:
+    from rec_env.scenario import Scenario
+
 MODEL_VERSION = 3
 """Version of the model form and training recipe, part of the cache key: bump it when a code
 change makes a cached model stale (2: examination x attraction (PBM), weight averaging;
@@ -111,13 +114,6 @@ def log1mexp(log_p: torch.Tensor) -> torch.Tensor:
     )
 
 
-def standardise(features: np.ndarray) -> torch.Tensor:
-    """``[n, F]`` columns to zero mean, unit variance (constant columns only centred)."""
-    std = features.std(axis=0)
-    scaled = (features - features.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    return torch.from_numpy(scaled.astype(np.float32))
-
-
 def _valid_log_loss(net: ClickNet, valid: ListTensors, batch_size: int) -> float:
     """Log-loss over all shown validation slots, evaluated in chunks of ``batch_size`` lists."""
     total, count = 0.0, 0.0
@@ -135,14 +131,13 @@ def item_feature_table(train: LoggedLists, use_popularity: bool) -> np.ndarray:
     dataset's, then (``use_popularity``) ``log(1 + the item's shown slots in train)``."""
     if not use_popularity:
         return train.item_features
-    shown = np.bincount(train.items[train.mask], minlength=len(train.item_features))
-    return np.column_stack([train.item_features, np.log1p(shown)])
+    return np.column_stack([train.item_features, np.log1p(item_counts(train))])
 
 
 def _new_net(train: LoggedLists, config: LogClickConfig) -> ClickNet:
     """A fresh net on ``train``'s standardised features, its bias at the training click rate."""
     items = item_feature_table(train, config.use_popularity)
-    features = standardise(items), standardise(train.user_features)
+    features = (torch.from_numpy(standardise(t)) for t in (items, train.user_features))
     net = build_net(config, *features, train.slate_size)
     rate = float(np.clip(train.clicks[train.mask].mean(), 1e-4, 1 - 1e-4))
     with torch.no_grad():
@@ -250,18 +245,23 @@ def _fit(
 
 
 def cache_path(
-    name: str, fingerprint: str, config: LogClickConfig, split_seed: int, folder: Path | None = None
+    name: str,
+    fingerprint: str,
+    config: LogClickConfig,
+    split: tuple[str, int],
+    folder: Path | None = None,
 ) -> Path:
     """``<folder>/<name>-<key>.pt``, ``key`` a hash of the dataset fingerprint, config, split
     and :data:`MODEL_VERSION`.
 
     :param name: the dataset's name; :param fingerprint: its :meth:`LogDataset.fingerprint`.
+    :param split: ``(kind, seed)`` of the train / valid / test split the model is fitted on.
     :param folder: defaults to ``rec_env.data.cache_dir() / "models"``.
     """
     recipe = {
         "dataset": fingerprint,
         "config": asdict(config),
-        "split": [SPLIT_BY, split_seed],
+        "split": list(split),
         "model_version": MODEL_VERSION,
     }
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
@@ -270,25 +270,28 @@ def cache_path(
 
 
 def fit_or_load(
-    dataset: LogDataset,
+    scenario: Scenario,
     config: LogClickConfig,
     cache_dir: str | Path | None = None,
-    split_seed: int = 0,
     progress: bool = True,
 ) -> LogClickModel:
-    """The model fitted on ``dataset``'s training split, from the disk cache when present.
+    """The model fitted on ``scenario``'s training lists (early stopping on its validation
+    lists), from the disk cache when present.
 
     :param cache_dir: folder of cached models; defaults to ``rec_env.data.cache_dir() / "models"``.
-    :param split_seed: seed of the train / valid / test split (``split_lists(by="request")``).
     :param progress: show the training progress bar (when it fits).
     """
+    dataset = scenario.dataset
     fingerprint = dataset.fingerprint()
+    split = (scenario.split, scenario.split_seed)
     folder = Path(cache_dir) if cache_dir is not None else None
-    path = cache_path(dataset.name, fingerprint, config, split_seed, folder)
+    path = cache_path(dataset.name, fingerprint, config, split, folder)
     if path.is_file():
         return LogClickModel.load(path)
-    splits = split_lists(LoggedLists.from_dataset(dataset), by=SPLIT_BY, seed=split_seed)
+    splits = scenario.splits
     model = fit_log_model(splits.train, splits.valid, config, progress=progress)
-    model.info.update(dataset=dataset.name, fingerprint=fingerprint, split_seed=split_seed)
+    model.info.update(
+        dataset=dataset.name, fingerprint=fingerprint, split=split[0], split_seed=split[1]
+    )
     model.save(path)
     return model

@@ -8,34 +8,22 @@ from operator import add
 import numpy as np
 
 from rec_env.arrays import take_columns
-from rec_env.data.synthetic import SyntheticWorld
+from rec_env.data.synthetic import SyntheticWorld, TrueClickModel
 from rec_env.simulator.base import Rows, placed_mask
 
 
-class GroundTruthModel:
-    """Click probabilities of a :class:`~rec_env.data.SyntheticWorld`.
-
-    The world's logit, ``intercept + click_shift * n_clicks + <factor_i, direction> + bias_i``
-    with ``direction = taste_term - shown_factor_sum * (fatigue / max(position, 1))``, in
-    float64 with the dot product summed dimension by dimension, left to right: an order that
-    one request's :class:`GroundTruthContext` follows with Python floats and B requests with
-    numpy rows, so both give the same floats. Vectors are stored dimension first (``[d, B]``):
-    each numpy call runs over B contiguous numbers. (The world's own ``click_proba``, which
-    generated the logs, works in float32: the two agree to about 1e-7.)
+class GroundTruthModel(TrueClickModel):
+    """Click probabilities of a :class:`~rec_env.data.SyntheticWorld`: its
+    :class:`~rec_env.data.synthetic.TrueClickModel` (the float64 model that generated the
+    logs, so a logged list gets its logged ``proba``) behind the
+    :class:`~rec_env.simulator.UserModel` interface, with a :class:`GroundTruthContext`.
 
     :param world: the ground truth returned in ``generate_synthetic(...).extras["world"]``.
     """
 
     def __init__(self, world: SyntheticWorld):
-        self.world = world
+        super().__init__(world)
         self.slate_size = world.config.slate_size
-        self.factors = world.item_factors.T.astype(np.float64, order="C")  # [d, n_items]
-        tastes = world.config.affinity_scale * world.user_tastes.T.astype(np.float64)
-        self.tastes = np.ascontiguousarray(tastes)  # [d, n_users]
-        self.bias = world.item_bias.astype(np.float64)  # [n_items]
-        self.examination = world.examination.astype(np.float64)  # [K]
-        slots = np.arange(world.config.slate_size + 1)
-        self.fatigue_weight = world.config.fatigue / np.maximum(slots, 1.0)  # [K + 1] by slot
 
     def click_proba(
         self,
@@ -64,35 +52,6 @@ class GroundTruthModel:
         factors = take_columns(self.factors, candidates)
         return self.proba(candidates, factors, position, direction, n_clicks)
 
-    def direction(
-        self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
-    ) -> np.ndarray:
-        """``[d, B]`` float64: ``taste_term - shown_sum * (fatigue / max(position, 1))`` of
-        ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
-        return taste_term - shown_sum * self.fatigue_weight[position]
-
-    def proba(
-        self,
-        items: np.ndarray,
-        factors: np.ndarray,
-        position: np.ndarray,
-        direction: np.ndarray,
-        n_clicks: np.ndarray,
-    ) -> np.ndarray:
-        """float32 click probabilities of ``items [...]`` (their ``factors [d, ...]``) given the
-        lists' ``direction [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast
-        against ``items``)."""
-        world = self.world
-        terms = factors * direction  # [d, ...]
-        dot = terms[0]
-        for term in terms[1:]:
-            dot += term
-        logit = (world.intercept + world.config.click_shift * n_clicks) + dot
-        logit += self.bias[items]
-        np.exp(np.negative(logit, out=logit), out=logit)
-        logit += 1.0
-        return (self.examination[position] / logit).astype(np.float32)
-
     def context(self, n_lists: int) -> GroundTruthContext:
         """A :class:`~rec_env.simulator.ListContext` of ``n_lists`` lists."""
         return GroundTruthContext(self, n_lists)
@@ -117,9 +76,8 @@ class GroundTruthContext:
         self.taste_term = np.zeros((d, n_lists))
         self.shown_sum = np.zeros((d, n_lists))
         self.n_clicks = np.zeros(n_lists)  # float64 counts: no casts in the logit
-        world = model.world
-        self._weights, self._shift = model.fatigue_weight.tolist(), world.config.click_shift
-        self._intercept, self._exam = world.intercept, model.examination.tolist()
+        self._weights, self._shift = model.fatigue_weight.tolist(), model.click_shift
+        self._intercept, self._exam = model.intercept, model.examination.tolist()
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._proba = np.zeros(1, dtype=np.float32)
         self._scored: tuple[np.ndarray | None, np.ndarray | None] = (None, None)

@@ -7,8 +7,6 @@ training (:func:`~rec_env.simulator.fit_log_model`) and the on-disk cache
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import numpy as np
 import torch
 
 from rec_env.data.lists import PAD_ITEM
+from rec_env.files import atomic_write
 from rec_env.simulator.base import placed_mask
 from rec_env.simulator.click_net import ClickNet
 
@@ -163,19 +162,12 @@ class LogClickModel:
         _check_range("slate_clicks (slots < position)", np.where(placed, slate_clicks, 0), 0, 2)
 
     def save(self, path: str | Path) -> Path:
-        """Write weights, config and info to ``path`` atomically (temp file + ``os.replace``)."""
+        """Write weights, config and info to ``path`` with :func:`~rec_env.files.atomic_write`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         info = {**self.info, "slate_size": self.slate_size}
         payload = {"config": asdict(self.config), "info": info, "state": self.net.state_dict()}
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as tmp:
+            torch.save(payload, tmp)
         return path
 
     @classmethod

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rec_env.data.dataset import LogDataset
-from rec_env.data.lists import LoggedLists, split_rows
+from rec_env.data.lists import LoggedLists
 from rec_env.simulator.base import UserModel
-from rec_env.simulator.fit import SPLIT_BY
 from rec_env.simulator.ground_truth import GroundTruthModel
 from rec_env.simulator.metrics import ReliabilityCurve, auc, log_loss, reliability_curve
+
+if TYPE_CHECKING:
+    from rec_env.scenario import Scenario
 
 N_BINS = 10
 
@@ -74,24 +76,15 @@ class FitReport:
         return {name: np.nan if value is None else value for name, value in values.items()}
 
 
-def fit_report(
-    model: UserModel,
-    dataset: LogDataset,
-    lists: LoggedLists | None = None,
-    split_seed: int = 0,
-    n_bins: int = N_BINS,
-) -> FitReport:
-    """AUC, log-loss and calibration of ``model`` on the test split of ``dataset``.
+def fit_report(model: UserModel, scenario: Scenario, n_bins: int = N_BINS) -> FitReport:
+    """AUC, log-loss and calibration of ``model`` on the scenario's test lists.
 
-    The split is the one :func:`~rec_env.simulator.fit_or_load` trains on
-    (``split_rows(lists, by="request", seed=split_seed)``). On synthetic data (a dataset
-    with ``extras["world"]``) the ground truth is scored on the same rows too.
+    On synthetic data (a dataset with ``extras["world"]``) the ground truth is scored on the
+    same rows too.
 
-    :param lists: ``LoggedLists.from_dataset(dataset)``, if already built.
     :param n_bins: equal-width bins of the calibration error.
     """
-    lists = lists if lists is not None else LoggedLists.from_dataset(dataset)
-    test = lists.subset(split_rows(lists, by=SPLIT_BY, seed=split_seed)[2])
+    dataset, test = scenario.dataset, scenario.splits.test
     labels = test.clicks[test.mask]
     proba = logged_proba(model, test)[test.mask]
     report = {

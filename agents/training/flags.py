@@ -16,6 +16,7 @@ import dataclasses
 import inspect
 import json
 import textwrap
+import types
 import typing
 from typing import Any, Literal
 
@@ -34,8 +35,19 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
+def optional_of(kind: Any) -> Any:
+    """``X`` for ``X | None`` (``Optional[X]``), else ``kind`` itself."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [arg for arg in args if arg is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return kind
+
+
 def _argument(kind: Any) -> dict[str, Any]:
     """argparse keywords (type, choices, nargs) for a field's resolved type."""
+    kind = optional_of(kind)
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is Literal:
         return {"type": type(args[0]), "choices": list(args)}
@@ -48,12 +60,21 @@ def _argument(kind: Any) -> dict[str, Any]:
     return {"type": kind}
 
 
+def _has_flag(kind: Any) -> bool:
+    """False for types that a flag cannot spell: dataclasses, ``Any``, dicts of dataclasses."""
+    if dataclasses.is_dataclass(kind) or kind is Any:
+        return False
+    args = typing.get_args(kind)
+    return not (typing.get_origin(kind) is dict and args and dataclasses.is_dataclass(args[1]))
+
+
 def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
     """One ``--field-name`` flag per field of ``cls`` (default ``None`` = keep the config's)."""
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for field in dataclasses.fields(cls):
-        if field.name in skip or dataclasses.is_dataclass(hints[field.name]):
+        kind = optional_of(hints[field.name])
+        if field.name in skip or not _has_flag(kind):
             continue
         default = field.default
         if field.default_factory is not dataclasses.MISSING:
@@ -84,8 +105,8 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
     for field in dataclasses.fields(cls):
         if field.name not in data:
             continue
-        kind, value = hints[field.name], data[field.name]
-        if dataclasses.is_dataclass(kind):
+        kind, value = optional_of(hints[field.name]), data[field.name]
+        if dataclasses.is_dataclass(kind) and isinstance(value, dict):
             value = from_dict(kind, value)
         elif typing.get_origin(kind) is tuple:
             value = tuple(value)

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
-from agents.batch import ListBatch
-from agents.layers import CausalBlock, FieldInteraction, KeysValues, QHead, causal_mask
+from agents.data.batch import ListBatch
+from agents.nn.layers import CausalBlock, FieldInteraction, KeysValues, QHead, causal_mask
+from rec_env.arrays import standardise
 
 ITEM_FIELDS = 4  # item id, item features, click, position
 USER_FIELDS = 2  # user id, user features
@@ -101,21 +101,13 @@ class ContextCache:
     length: int
 
 
-def _standardized(table: np.ndarray) -> Tensor:
-    """``[n, F]`` float32 with every column at mean 0, std 1 (constant columns become 0)."""
-    table = np.asarray(table, dtype=np.float32)
-    std = table.std(axis=0)
-    scaled = (table - table.mean(axis=0)) / np.where(std > 1e-6, std, 1.0)
-    return torch.as_tensor(scaled, dtype=torch.float32)
-
-
 class FieldEmbedding(nn.Module):
     """Field embeddings ``[..., E]`` of items, users, clicks and positions (feature tables inside)."""
 
     def __init__(self, embed_dim: int, max_slots: int, item_features, user_features) -> None:
         super().__init__()
-        self.register_buffer("item_features", _standardized(item_features))
-        self.register_buffer("user_features", _standardized(user_features))
+        self.register_buffer("item_features", torch.from_numpy(standardise(item_features)))
+        self.register_buffer("user_features", torch.from_numpy(standardise(user_features)))
         self.item_id = nn.Embedding(self.item_features.shape[0], embed_dim)
         self.item_feature = nn.Linear(self.item_features.shape[1], embed_dim)
         self.user_id = nn.Embedding(self.user_features.shape[0], embed_dim)
@@ -183,7 +175,7 @@ class QNetwork(nn.Module):
 
     @torch.no_grad()
     def set_factors(self, user_table, item_table, scale: float = 1.0) -> None:
-        """Overwrite the MF tables, e.g. with a fitted :class:`agents.mf.MFAgent`'s.
+        """Overwrite the MF tables, e.g. with a fitted :class:`agents.baselines.mf.MFAgent`'s.
 
         :param user_table: ``[n_users, F + 1]`` rows ``[p_u; b_u]``.
         :param item_table: ``[n_items, F + 1]`` rows ``[q_a; b_a]``.

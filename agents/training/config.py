@@ -1,38 +1,28 @@
-"""What a training run is: its config, its folder, its data split, its logger, and the agent factory.
+"""What a training run is: its config, its folder, its scenario (data, split, user model) and
+its logger.
 
-Trainers (``agents.offline``, ``agents.online``) receive a :class:`Run` and return the
-trained ranker; :mod:`agents.train` creates the run and evaluates what comes back.
+:mod:`agents.train` builds a :class:`Run` from a :class:`TrainConfig`; the registry
+(:mod:`agents.training.registry`) builds the agent from it; the loop trains it.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
-from agents.baselines import PopularityAgent, RandomAgent
-from agents.config import from_dict
-from agents.ddqn import DDQN, DDQNConfig
-from agents.learner import Learner
-from agents.logger import ScalarLogger
-from agents.mf import MFAgent, fit_mf
-from agents.offline_data import item_popularity
-from agents.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
-from agents.supervised import SupervisedLearner
-from rec_env.data import LogDataset, LoggedLists, Splits
+from agents.learners.ddqn import DDQNConfig
+from agents.training.flags import from_dict
+from agents.training.logger import ScalarLogger
+from agents.training.registry import AgentSpec, spec_of
+from rec_env.data import Splits, SyntheticConfig, is_synthetic
+from rec_env.envs import FeedConfig
+from rec_env.scenario import Scenario
 
-AgentName = Literal[
-    "teacher", "student", "supervised", "mf", "popularity", "random", "oracle", "ppo"
-]
-BASELINES = ("mf", "popularity", "random")
-ONLINE_ONLY = ("oracle", "ppo")
-"""Agents that exist only in the environment (the oracle needs its user model)."""
-NETWORK_AGENTS = ("teacher", "student", "supervised")
-PRESETS = {"teacher": TEACHER, "student": STUDENT, "supervised": TEACHER}
 CONFIG_NAME = "config.json"
 
 
@@ -56,8 +46,8 @@ class OnlineConfig:
     """lists per online evaluation (valid requests during training, test requests at the end)"""
     eval_envs: int = 100
     """sub-envs of the evaluation env (fixed, so every agent sees the same lists)"""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    """extra ListwiseFeed-v0 arguments, e.g. {"num_candidates": 50}"""
+    env: FeedConfig = field(default_factory=FeedConfig)
+    """ListwiseFeed-v0 settings (C, recall, reward mode...); user_split is set per use"""
 
     def __post_init__(self) -> None:
         positive = ("num_envs", "buffer_lists", "learning_starts", "eval_envs")
@@ -85,12 +75,13 @@ class OnlineConfig:
 class TrainConfig:
     """One training run; saved as ``config.json`` in the run folder."""
 
-    agent: AgentName = "teacher"
-    """teacher / student (DDQN), supervised (BCE click model), mf (logistic matrix
-    factorisation, L2 picked on the validation lists), popularity, random; online only:
-    oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
+    agent: str = "teacher"
+    """a registered agent: teacher / student (DDQN), supervised (BCE click model), mf
+    (logistic matrix factorisation, L2 picked on the validation lists), popularity, random;
+    online only: oracle (ranks by the env's user model), ppo (sb3-contrib MaskablePPO)"""
     dataset: str = "synthetic"
-    """synthetic, ml-100k, obd, or a .csv / .parquet log"""
+    """synthetic (or another synthetic preset, e.g. synthetic-tiny), ml-100k, obd, or a .csv /
+    .parquet log"""
     mode: Literal["offline", "online"] = "offline"
     """offline: from logged lists; online: in the environment"""
     seed: int = 0
@@ -98,7 +89,8 @@ class TrainConfig:
     steps: int = 3000
     """gradient steps"""
     split: Literal["request", "time"] = "request"
-    """train / valid / test split of the lists (80 / 10 / 10)"""
+    """train / valid / test split of the lists (80 / 10 / 10), shared by the agent's data,
+    the environment's requests and the fitted user model"""
     split_seed: int = 0
     """seed of a by-request split (fixed across training seeds, as the simulator's)"""
     out: str = "runs"
@@ -112,29 +104,47 @@ class TrainConfig:
     (early stopping) instead of the last one"""
     mf_warm_start: bool = False
     """start the network's MF tables from a logistic MF fitted on the train lists
-    (agents.mf.fit_mf, L2 picked on the validation lists) instead of at random"""
+    (agents.baselines.mf.fit_mf, L2 picked on the validation lists) instead of at random"""
     checkpoint_every: int = 500
     """steps between checkpoints (one is also written at the end)"""
     log_every: int = 50
     """steps between logged training scalars"""
     threads: int = 1
     """torch CPU threads (results are reproducible for a fixed value)"""
-    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
-    """extra load_dataset keyword arguments, e.g. a tiny synthetic world"""
+    synthetic: SyntheticConfig | None = None
+    """the world of a synthetic dataset (None: the named preset's)"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
     """optimisation and TD settings (supervised uses the optimisation part)"""
     online: OnlineConfig = field(default_factory=OnlineConfig)
     """environment, exploration and replay settings of online training and evaluation"""
+    options: Any = None
+    """the agent's own settings: an instance of its registry entry's ``options`` dataclass"""
 
     def __post_init__(self) -> None:
-        if self.mode == "offline" and self.agent in ONLINE_ONLY:
-            raise ValueError(f"agent {self.agent!r} exists online only: use mode='online'")
+        spec = self.spec
+        if self.mode not in spec.modes:
+            raise ValueError(
+                f"agent {self.agent!r} exists in mode(s) {spec.modes}, not {self.mode!r}"
+            )
+        if spec.options is not None and not isinstance(self.options, spec.options):
+            if self.options is not None:
+                raise TypeError(
+                    f"options of agent {self.agent!r} must be a {spec.options.__name__}, "
+                    f"got {type(self.options).__name__}"
+                )
+            object.__setattr__(self, "options", spec.options())
+        if spec.options is None and self.options is not None:
+            raise ValueError(f"agent {self.agent!r} takes no options, got {self.options!r}")
+        if self.synthetic is not None and not is_synthetic(self.dataset):
+            raise ValueError(f"synthetic= describes a synthetic world, not dataset {self.dataset!r}")
+        for name in ("steps", "eval_every", "checkpoint_every", "log_every", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
-    def network_config(self, slate_size: int) -> QNetworkConfig:
-        """The preset of ``agent`` scaled by ``width``, with room for ``slate_size`` slots."""
-        preset = PRESETS[self.agent]
-        scaled = preset if self.width == 1.0 else preset.scaled(self.width)
-        return replace(scaled, max_slots=max(scaled.max_slots, slate_size))
+    @property
+    def spec(self) -> AgentSpec:
+        """The agent's registry entry."""
+        return spec_of(self.agent)
 
 
 @dataclass
@@ -143,25 +153,30 @@ class Run:
 
     :param config: the run's config.
     :param dir: its folder (config, scalars, checkpoint, metrics).
-    :param dataset: the dataset the lists come from.
-    :param splits: its train / valid / test lists.
-    :param logger: scalar sink.
+    :param scenario: its data, split and user model.
+    :param logger: scalar sink (None when a run folder is only loaded).
     :param resume: True to continue from the folder's checkpoint.
     :param summary: entries a trainer adds to ``metrics.json`` (e.g. the selected step).
     """
 
     config: TrainConfig
     dir: Path
-    dataset: LogDataset
-    splits: Splits
-    logger: ScalarLogger
+    scenario: Scenario
+    logger: ScalarLogger | None
     resume: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def env_dataset(self) -> str | LogDataset:
-        """What to pass as an env's ``dataset``: the name when it alone rebuilds the dataset
-        (the env then shares its in-process caches), else the dataset itself."""
-        return self.dataset if self.config.dataset_kwargs else self.config.dataset
+    @property
+    def splits(self) -> Splits:
+        """The scenario's train / valid / test lists."""
+        return self.scenario.splits
+
+
+def load_scenario(config: TrainConfig) -> Scenario:
+    """The run's scenario (cached in-process for named datasets)."""
+    return Scenario.build(
+        config.dataset, config.split, config.split_seed, synthetic=config.synthetic
+    )
 
 
 def new_run_dir(config: TrainConfig) -> Path:
@@ -182,52 +197,25 @@ def new_run_dir(config: TrainConfig) -> Path:
     raise FileExistsError(f"no free run folder for {parent / stem}")
 
 
-def save_config(config: TrainConfig, network: QNetworkConfig | None, folder: Path) -> None:
-    """Write every dataclass of the run to ``config.json``."""
-    payload = {"train": asdict(config), "network": asdict(network) if network else None}
+def save_config(config: TrainConfig, networks: dict[str, Any], folder: Path) -> None:
+    """Write the run's config, the module that registered its agent and the configs of its
+    networks (``{name: dataclass}``) to ``config.json``."""
+    payload = {
+        "train": asdict(config),
+        "agent_module": config.spec.module,
+        "networks": {name: asdict(net) for name, net in networks.items()},
+    }
     (folder / CONFIG_NAME).write_text(json.dumps(payload, indent=2) + "\n")
 
 
 def load_config(folder: str | Path) -> TrainConfig:
-    """The :class:`TrainConfig` saved in a run folder."""
+    """The :class:`TrainConfig` saved in a run folder (its agent's module imported first)."""
     payload = json.loads((Path(folder) / CONFIG_NAME).read_text())
-    return from_dict(TrainConfig, payload["train"])
-
-
-def make_network(config: TrainConfig, lists: LoggedLists) -> QNetwork:
-    """A freshly initialised network (initialisation drawn from the global torch RNG)."""
-    network_config = config.network_config(lists.slate_size)
-    return QNetwork(network_config, lists.item_features, lists.user_features)
-
-
-def initial_network(run: Run) -> QNetwork:
-    """The network a trainer starts from: fresh, then MF warm-started if the config asks
-    (not when resuming: the checkpoint replaces every weight)."""
-    config = run.config
-    network = make_network(config, run.splits.train)
-    if config.mf_warm_start and not run.resume:
-        mf = fit_mf(run.splits.train, run.splits.valid, network.config.factor_dim, seed=config.seed)
-        # The supervised Q is a click logit, as the MF's; DDQN's Q is in clicks, where a logit
-        # x is about 1/2 + x/4 near 0 (the sigmoid's slope at 0).
-        scale = 1.0 if config.agent == "supervised" else 0.25
-        network.set_factors(mf.user_table, mf.item_table, scale)
-    return network
-
-
-def make_learner(config: TrainConfig, network: QNetwork) -> Learner:
-    if config.agent == "supervised":
-        return SupervisedLearner(network, config.learner)
-    return DDQN(network, config.learner)
-
-
-def make_baseline(config: TrainConfig, splits: Splits) -> MFAgent | PopularityAgent | RandomAgent:
-    """MF fitted on the train lists (L2 by valid AUC); popularity = train click counts;
-    random = uniform scores seeded by the run."""
-    if config.agent == "mf":
-        return fit_mf(splits.train, splits.valid, seed=config.seed)
-    if config.agent == "popularity":
-        return PopularityAgent(item_popularity(splits.train, "clicks"))
-    return RandomAgent(config.seed)
+    train = dict(payload["train"])
+    spec = spec_of(train["agent"], payload.get("agent_module"))
+    if spec.options is not None and train.get("options") is not None:
+        train["options"] = from_dict(spec.options, train["options"])
+    return from_dict(TrainConfig, train)
 
 
 def seed_everything(config: TrainConfig) -> torch.Generator:

@@ -9,7 +9,6 @@ vector env through :class:`MaskablePPOAgent`, which flattens a batched observati
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import gymnasium as gym
@@ -17,8 +16,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from agents.policies import Observation, valid_mask
-from agents.run import Run, seed_everything
+from agents.training.config import Run
+from agents.training.online import env_arguments
 from rec_env.envs import FlatFeatures, flat_features
+from rec_env.files import atomic_write
 
 try:
     from sb3_contrib import MaskablePPO
@@ -70,28 +71,18 @@ class ProgressBar(BaseCallback):
 
 
 def save_model(model: MaskablePPO, path: Path) -> Path:
-    """``model.save`` to a temporary name, then an atomic rename."""
-    tmp = path.with_name(path.name + ".tmp.zip")
-    model.save(tmp)
-    os.replace(tmp, path)
+    """``model.save`` through :func:`~rec_env.files.atomic_write` (no partial file, ever)."""
+    with atomic_write(path) as tmp:
+        model.save(tmp)
     return path
 
 
 def train_ppo(run: Run) -> MaskablePPOAgent:
     """Train MaskablePPO for ``steps * num_envs`` env steps; save it as ``ppo_model.zip``."""
     config, online = run.config, run.config.online
-    if run.resume:
-        raise ValueError("MaskablePPO runs do not resume; start a new run")
-    seed_everything(config)
 
     def make_env() -> gym.Env:
-        env = gym.make(
-            "ListwiseFeed-v0",
-            dataset=run.env_dataset(),
-            user_split="train",
-            split_seed=config.split_seed,
-            **online.env_kwargs,
-        )
+        env = gym.make("ListwiseFeed-v0", **env_arguments(run.scenario, online, "train"))
         return FlatFeatures(env)
 
     envs = DummyVecEnv([make_env] * online.num_envs)

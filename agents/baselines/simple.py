@@ -18,7 +18,7 @@ from rec_env.data import LoggedLists
 class PopularityAgent:
     """Ranks items by a popularity count from the training lists (same for every user).
 
-    :param counts: ``[n_items]`` popularity, e.g. :func:`agents.offline_data.item_popularity`.
+    :param counts: ``[n_items]`` popularity, e.g. :func:`agents.data.logged.item_popularity`.
     """
 
     def __init__(self, counts: np.ndarray) -> None:

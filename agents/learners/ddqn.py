@@ -8,7 +8,7 @@ The TD target of transition (s_t, a_t, r_t, s_{t+1}) is::
 With the logged next item as the only candidate (``target="logged"``, the official DRL-Rec
 code) this is plain SARSA-style evaluation of the logging policy; with the list's remaining
 items plus a popularity recall (``target="double"``) it is Double DQN (van Hasselt et al.).
-Which candidates a batch carries is the data source's choice (:mod:`agents.offline_data`).
+Which candidates a batch carries is the data source's choice (:mod:`agents.data.logged`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from agents.batch import TDBatch
-from agents.learner import (
+from agents.data.batch import TDBatch
+from agents.learners.base import (
     Learner,
     LearnerConfig,
     LearnerOutput,
@@ -31,7 +31,7 @@ from agents.learner import (
     q_at_actions,
     weighted_mean,
 )
-from agents.qnetwork import QNetwork
+from agents.nn.qnetwork import QNetwork
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def double_dqn_target(
 
 
 class DDQN(Learner):
-    """Double DQN learner over :class:`~agents.batch.TDBatch` transitions.
+    """Double DQN learner over :class:`~agents.data.batch.TDBatch` transitions.
 
     :param network: the online Q-network (trained in place); the target is a deep copy,
         always in eval mode.

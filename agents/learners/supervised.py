@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from agents.batch import TDBatch
-from agents.learner import Learner, LearnerOutput, q_at_actions, weighted_mean
+from agents.data.batch import TDBatch
+from agents.learners.base import Learner, LearnerOutput, q_at_actions, weighted_mean
 
 
 class SupervisedLearner(Learner):

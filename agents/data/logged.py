@@ -14,24 +14,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from agents.batch import ListBatch, TDBatch
-from rec_env.data import LoggedLists
-
-
-def item_popularity(
-    lists: LoggedLists, by: Literal["clicks", "impressions"] = "clicks"
-) -> np.ndarray:
-    """``[n_items]`` float64 count of each item's clicks (or impressions) in ``lists``."""
-    shown = lists.mask
-    weights = lists.clicks[shown] if by == "clicks" else None
-    n_items = len(lists.item_features)
-    return np.bincount(lists.items[shown], weights=weights, minlength=n_items).astype(np.float64)
+from agents.data.batch import ListBatch, TDBatch
+from rec_env.data import LoggedLists, item_counts
 
 
 class PopularityRecall:
     """Draws candidate items with probability proportional to their popularity.
 
-    :param counts: ``[n_items]`` non-negative popularity (e.g. train impressions).
+    :param counts: ``[n_items]`` non-negative popularity (e.g. train impressions,
+        :func:`rec_env.data.item_counts`).
     :param generator: the seeded source of every draw.
     """
 
@@ -111,7 +102,7 @@ class LoggedTransitions:
         self.data = ListBatch.from_lists(lists)
         self.target, self.n_recall = target, n_recall
         self.generator = generator
-        self.recall = PopularityRecall(item_popularity(lists, "impressions"), generator)
+        self.recall = PopularityRecall(item_counts(lists), generator)
 
     def batch(self, rows: Tensor) -> TDBatch:
         """The TD batch of the lists at ``rows`` (``[B]`` int64)."""
@@ -121,5 +112,19 @@ class LoggedTransitions:
         return td_batch(lists, *double_next(lists, self.recall.sample(len(rows), self.n_recall)))
 
     def sample(self, batch_size: int) -> TDBatch:
+        """``batch_size`` lists drawn uniformly with replacement."""
         rows = torch.randint(len(self.data), (batch_size,), generator=self.generator)
         return self.batch(rows)
+
+    def at_boundary(self) -> bool:
+        """Always: any update is a point to checkpoint and resume at."""
+        return True
+
+    def scalars(self) -> dict[str, float]:
+        return {}
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])

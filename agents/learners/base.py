@@ -1,8 +1,17 @@
 """Shared learner machinery: the optimiser step, Polyak updates, eval mode, checkpointable state.
 
-A learner turns a :class:`~agents.batch.TDBatch` into a loss (:meth:`Learner.compute`) and
-takes one optimiser step on it (:meth:`Learner.update`). Trainers (offline from logs, online
-in the environment, distillation) own the data and the loop; learners own the maths.
+A learner turns a :class:`~agents.data.batch.TDBatch` into a loss and outputs
+(:meth:`Learner.compute`) and applies gradients already computed (:meth:`Learner.apply`);
+:meth:`Learner.update` does both for one learner alone. Several learners trained on one
+joint loss (distillation) share the backward pass::
+
+    for learner in learners: learner.zero_grad()
+    loss = sum(weight * learner.compute(batch).loss ...) + extra terms
+    loss.backward()
+    for learner in learners: learner.apply()
+
+Extra modules (a projection) train with a learner's network through :meth:`Learner.train_with`.
+A learner is a :class:`~agents.training.loop.Trainable`; the loop owns the data.
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from agents.batch import TDBatch
-from agents.qnetwork import QNetwork
+from agents.data.batch import TDBatch
+from agents.nn.qnetwork import QNetwork
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,10 @@ def weighted_mean(values: Tensor, batch: TDBatch, rows: Tensor, slots: Tensor) -
 class Learner:
     """Owns a network and its Adam optimiser; subclasses define :meth:`compute`.
 
+    The optimiser has one parameter group for the network's dense weights, one for its MF
+    tables (own learning rate and decay), and one per module added by :meth:`train_with`;
+    gradient clipping covers every group.
+
     :param network: the online Q-network, trained in place.
     :param config: learning rate, clipping, batch size.
     """
@@ -124,25 +137,33 @@ class Learner:
             },
         ]
         self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
+        self.extra_modules: list[nn.Module] = []
         self.n_updates = 0
 
     def compute(self, batch: TDBatch) -> LearnerOutput:
         """Loss and per-transition tensors of one batch (no optimiser step)."""
         raise NotImplementedError
 
-    def step(self, loss: Tensor) -> float:
-        """Backpropagate ``loss``, clip, take an Adam step; return the pre-clip gradient norm."""
+    def train_with(self, module: nn.Module, learning_rate: float | None = None) -> None:
+        """Train ``module``'s parameters with this learner's optimiser (a parameter group at
+        ``learning_rate``, default the learner's); its state is in :meth:`state_dict`."""
+        group = {"params": list(module.parameters())}
+        if learning_rate is not None:
+            group["lr"] = learning_rate
+        self.optimizer.add_param_group(group)
+        self.extra_modules.append(module)
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter the optimiser updates."""
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
+
+    def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        return self.apply_gradients()
 
-    def apply_gradients(self) -> float:
-        """Clip the gradients already in ``.grad``, step, run :meth:`after_step`.
-
-        A wrapper training several learners on one joint loss (distillation) zeroes each
-        optimiser, calls ``backward`` once, then this on each learner.
-        """
-        norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.max_grad_norm)
+    def apply(self) -> float:
+        """Clip the gradients already in ``.grad``, take an Adam step, run :meth:`after_step`;
+        return the pre-clip gradient norm."""
+        norm = nn.utils.clip_grad_norm_(self.parameters(), self.config.max_grad_norm)
         self.optimizer.step()
         self.n_updates += 1
         self.after_step()
@@ -152,26 +173,38 @@ class Learner:
         """Hook run after every optimiser step (e.g. target-network updates)."""
 
     def update(self, batch: TDBatch) -> dict[str, float]:
-        """One gradient step on ``batch``; returns scalars tagged for logging."""
+        """One gradient step on ``batch`` alone; returns scalars tagged for logging."""
         self.network.train()
+        self.zero_grad()
         out = self.compute(batch)
-        grad_norm = self.step(out.loss)
-        return {
-            "losses/loss": out.loss.item(),
-            "losses/q_mean": out.q.mean().item(),
-            "losses/target_mean": out.target.mean().item(),
-            "losses/grad_norm": grad_norm,
-        }
+        out.loss.backward()
+        return {**scalars(out), "losses/grad_norm": self.apply()}
+
+    def networks(self) -> dict[str, nn.Module]:
+        """``{"network": the online Q-network}``."""
+        return {"network": self.network}
 
     def state_dict(self) -> dict:
         """Tensors and primitives only (loads with ``torch.load(weights_only=True)``)."""
         return {
             "network": self.network.state_dict(),
+            "extra_modules": [module.state_dict() for module in self.extra_modules],
             "optimizer": self.optimizer.state_dict(),
             "n_updates": self.n_updates,
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.network.load_state_dict(state["network"])
+        for module, module_state in zip(self.extra_modules, state["extra_modules"], strict=True):
+            module.load_state_dict(module_state)
         self.optimizer.load_state_dict(state["optimizer"])
         self.n_updates = state["n_updates"]
+
+
+def scalars(out: LearnerOutput, prefix: str = "losses/") -> dict[str, float]:
+    """The logged scalars of one learner's output: loss, mean Q, mean target."""
+    return {
+        f"{prefix}loss": out.loss.item(),
+        f"{prefix}q_mean": out.q.mean().item(),
+        f"{prefix}target_mean": out.target.mean().item(),
+    }

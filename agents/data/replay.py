@@ -1,7 +1,7 @@
 """Online experience: finished lists from a vector env, kept in a ring buffer of whole episodes.
 
 An episode of ``ListwiseFeed-v0`` is one list of K slots, so the buffer stores lists, not
-single transitions: a sampled list is a :class:`~agents.batch.TDBatch` whose K slots are K
+single transitions: a sampled list is a :class:`~agents.data.batch.TDBatch` whose K slots are K
 transitions, and one Q-network pass gives every slot's state (as offline).
 
 :class:`EpisodeCollector` turns a NEXT_STEP vector env's steps into finished episodes. The
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from agents.batch import ListBatch, TDBatch
+from agents.data.batch import ListBatch, TDBatch
 from agents.policies import Observation
 
 FIELDS = ("users", "items", "clicks", "rewards", "candidates", "placed_slot")
@@ -175,7 +175,7 @@ class EpisodeReplay:
         )
 
     def state_dict(self) -> dict:
-        """Tensors and ints only (for :func:`agents.checkpoint.save_checkpoint`)."""
+        """Tensors and ints only (for :func:`agents.training.checkpoint.save_checkpoint`)."""
         return {
             **{name: getattr(self, name)[: self.size].clone() for name in FIELDS},
             "cursor": self.cursor,

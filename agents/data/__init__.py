@@ -1,0 +1,8 @@
+"""Data for learners: list and TD batches, logged transitions (offline) and the list replay
+(online)."""
+
+from agents.data.batch import ListBatch, TDBatch
+from agents.data.logged import LoggedTransitions
+from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
+
+__all__ = ["EpisodeCollector", "EpisodeReplay", "Episodes", "ListBatch", "LoggedTransitions", "TDBatch"]

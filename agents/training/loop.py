@@ -1,0 +1,169 @@
+"""One training loop for every trainable, offline and online: sample, update, hooks, checkpoint.
+
+::
+
+    while steps remain (or the sampler is mid-round):
+        batch = sampler.sample(batch_size)        # logged lists, or env steps into a replay
+        scalars = trainable.update(batch)         # one joint optimiser step
+        hook.after_update(step, scalars) ...      # logging, evaluation, best-network selection
+        checkpoint when due and the sampler is at a boundary
+
+A checkpoint (``checkpoint.pt``) is a dict of named state dicts: the trainable's (its
+networks and optimisers), the sampler's (its generator, a replay...), the global torch RNG
+(dropout) and each hook's. A resumed run restores them all, so it ends with the same
+parameters, bit for bit, as an uninterrupted run with the same ``threads``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from agents.training.checkpoint import load_checkpoint, save_checkpoint
+
+if TYPE_CHECKING:
+    from agents.training.config import Run
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = 2
+"""Layout version of a training checkpoint (2: named state dicts of trainable, sampler, hooks)."""
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """What the loop trains: one or several networks and whatever learns them."""
+
+    def update(self, batch: Any) -> dict[str, float]:
+        """One optimiser step on ``batch``; scalars tagged for logging (``losses/...``)."""
+        ...
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The named networks, for evaluation, selection and export."""
+        ...
+
+    def state_dict(self) -> dict:
+        """Tensors and primitives only (checkpoints load with ``weights_only=True``)."""
+        ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class Sampler(Protocol):
+    """Where batches come from: logged lists (offline) or an environment (online)."""
+
+    def sample(self, batch_size: int) -> Any:
+        """The next batch to learn from."""
+        ...
+
+    def at_boundary(self) -> bool:
+        """True where a checkpoint resumes exactly (online: between rounds of lists)."""
+        ...
+
+    def scalars(self) -> dict[str, float]:
+        """Charts of the data side to log at a logging step (``charts/...``; may be empty)."""
+        ...
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class Hook:
+    """Called by :func:`fit` after every update; override what you need."""
+
+    name = "hook"
+    """key of its state in the checkpoint (unique within a run)"""
+
+    def after_update(self, step: int, scalars: dict[str, float]) -> None:
+        """After the update that made ``step`` updates in all."""
+
+    def at_end(self) -> None:
+        """Once, after the last update (e.g. restore the selected networks)."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] = ()) -> None:
+    """Train ``trainable`` for ``run.config.steps`` updates (resuming if ``run.resume``).
+
+    Training ends at the first sampler boundary with at least ``steps`` updates;
+    checkpoints are written at boundaries, every ``checkpoint_every`` updates and at the end.
+    """
+    config = run.config
+    names = [hook.name for hook in hooks]
+    if len(set(names)) != len(names):
+        raise ValueError(f"hook names must be unique, got {names}")
+    step = restore(run, trainable, sampler, hooks) if run.resume else 0
+    last_checkpoint = step
+    bar = tqdm(total=config.steps, initial=step, desc=f"{config.agent} {config.mode}")
+    while step < config.steps or not sampler.at_boundary():
+        scalars = trainable.update(sampler.sample(config.learner.batch_size))
+        step += 1
+        bar.update()
+        if step % config.log_every == 0:
+            run.logger.log({**scalars, **sampler.scalars()}, step)
+            if "losses/loss" in scalars:
+                bar.set_postfix(loss=f"{scalars['losses/loss']:.4f}")
+        for hook in hooks:
+            hook.after_update(step, scalars)
+        due = step // config.checkpoint_every > last_checkpoint // config.checkpoint_every
+        if sampler.at_boundary() and (due or step >= config.steps):
+            save_training(run, trainable, sampler, hooks, step)
+            last_checkpoint = step
+    bar.close()
+    for hook in hooks:
+        hook.at_end()
+
+
+def save_training(
+    run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook], step: int
+) -> None:
+    """Write the run's checkpoint: every named state, atomically."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "step": step,
+        "trainable": trainable.state_dict(),
+        "sampler": sampler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "hooks": {hook.name: hook.state_dict() for hook in hooks},
+    }
+    save_checkpoint(run.dir / CHECKPOINT_NAME, state)
+
+
+def read_checkpoint(folder) -> dict:
+    """The training checkpoint of a run folder, checked for its format."""
+    path = folder / CHECKPOINT_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} has no checkpoint ({CHECKPOINT_NAME})")
+    state = load_checkpoint(path)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"{path}: checkpoint format {state.get('format')} != {CHECKPOINT_FORMAT} "
+            "(written by another version of agents.training)"
+        )
+    return state
+
+
+def restore(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook]) -> int:
+    """Load the run's checkpoint into everything; return its step."""
+    state = read_checkpoint(run.dir)
+    trainable.load_state_dict(state["trainable"])
+    sampler.load_state_dict(state["sampler"])
+    torch.set_rng_state(state["torch_rng"])
+    for hook in hooks:
+        hook.load_state_dict(state["hooks"].get(hook.name, {}))
+    return int(state["step"])
+
+
+def checkpoint_step(folder) -> int | None:
+    """Step of the checkpoint in a run folder, or None if it has none."""
+    path = folder / CHECKPOINT_NAME
+    return int(load_checkpoint(path)["step"]) if path.is_file() else None

@@ -1,0 +1,34 @@
+"""Q-networks for a run: a preset scaled by ``width``, sized to the run's data, MF warm start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from agents.baselines.mf import fit_mf
+from agents.nn.qnetwork import QNetwork, QNetworkConfig
+from agents.training.config import Run
+
+
+def network_config(run: Run, preset: QNetworkConfig) -> QNetworkConfig:
+    """``preset`` scaled by ``run.config.width``, with room for the data's slate size."""
+    width = run.config.width
+    scaled = preset if width == 1.0 else preset.scaled(width)
+    return replace(scaled, max_slots=max(scaled.max_slots, run.splits.train.slate_size))
+
+
+def make_network(run: Run, preset: QNetworkConfig, mf_scale: float) -> QNetwork:
+    """A fresh network on the run's feature tables (initialisation from the global torch RNG),
+    its MF tables warm-started if ``mf_warm_start`` asks (not on resume: the checkpoint
+    replaces every weight).
+
+    :param mf_scale: factor on the fitted MF's logit: 1 where Q is a click logit (supervised),
+        1/4 where Q is in clicks (DDQN: a logit x is about 1/2 + x/4 near 0, the sigmoid's
+        slope at 0).
+    """
+    train = run.splits.train
+    network = QNetwork(network_config(run, preset), train.item_features, train.user_features)
+    if run.config.mf_warm_start and not run.resume:
+        dim = network.config.factor_dim
+        mf = fit_mf(train, run.splits.valid, dim, seed=run.config.seed)
+        network.set_factors(mf.user_table, mf.item_table, mf_scale)
+    return network

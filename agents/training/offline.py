@@ -1,0 +1,39 @@
+"""Offline mode: batches of logged training lists, evaluation on the validation lists.
+
+Every ``eval_every`` updates the served network is scored on the validation lists (AUC,
+GAUC, NDCG@10); with ``select_best`` the networks of the best validation AUC are kept and the
+run ends with them (:class:`~agents.training.hooks.BestNetworks`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from agents.data.logged import LoggedTransitions
+from agents.metrics import evaluate_offline
+from agents.serving import QAgent
+from agents.training.config import Run
+from agents.training.hooks import BestNetworks, Evaluate
+from agents.training.loop import Hook, Trainable
+
+
+def offline_sampler(run: Run, generator: torch.Generator) -> LoggedTransitions:
+    """Whole training lists drawn uniformly, next-slot candidates per ``learner.target``."""
+    learner = run.config.learner
+    return LoggedTransitions(run.splits.train, learner.target, learner.n_recall, generator)
+
+
+def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
+    """Validation every ``eval_every`` updates; best-AUC selection if ``select_best``."""
+    config = run.config
+    select = BestNetworks(run.dir, trainable.networks()) if config.select_best else None
+    return [
+        Evaluate(
+            lambda: evaluate_offline(agent, run.splits.valid),
+            run.logger,
+            config.eval_every,
+            select=select,
+            metric="auc",
+            summary=run.summary,
+        )
+    ]

@@ -1,0 +1,130 @@
+"""Run one training job end to end: build the run, train or fit the agent, evaluate, save.
+
+:func:`run` is what ``python -m agents.train`` calls: it builds the run's
+:class:`~rec_env.Scenario`, asks the registry for the agent, trains a trainable in the one
+loop (:func:`~agents.training.loop.fit`) with the mode's sampler and hooks, then scores the
+served network on the valid and test lists and in the environment on test requests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.metrics import evaluate_offline
+from agents.serving import QAgent
+from agents.training.config import (
+    Run,
+    TrainConfig,
+    load_config,
+    load_scenario,
+    new_run_dir,
+    save_config,
+    seed_everything,
+)
+from agents.training.hooks import BEST_NAME, load_networks
+from agents.training.logger import ScalarLogger
+from agents.training.loop import checkpoint_step, fit, read_checkpoint
+from agents.training.offline import offline_hooks, offline_sampler
+from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
+from rec_env.scenario import Scenario
+
+METRICS_NAME = "metrics.json"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """:param dir: the run folder; :param metrics: what ``metrics.json`` holds."""
+
+    dir: Path
+    metrics: dict[str, Any]
+
+
+def train_agent(run: Run):
+    """The trained (or fitted) agent of ``run``: a loop-trained trainable's served network as
+    a :class:`QAgent`, or the registry's fitted agent."""
+    spec = run.config.spec
+    generator = seed_everything(run.config)
+    if not spec.trained_by_loop:
+        if run.resume:
+            raise ValueError(f"agent {run.config.agent!r} is not trained in steps: nothing to resume")
+        return spec.make_agent(run)
+    trainable = spec.make_trainable(run)
+    networks = trainable.networks()
+    save_config(run.config, {name: net.config for name, net in networks.items()}, run.dir)
+    agent = QAgent(networks[spec.serve])
+    if run.config.mode == "offline":
+        sampler, hooks = offline_sampler(run, generator), offline_hooks(run, trainable, agent)
+    else:
+        sampler, hooks = EnvTransitions(run, agent, generator), online_hooks(run, agent)
+    try:
+        fit(run, trainable, sampler, hooks)
+    finally:
+        if hasattr(sampler, "close"):
+            sampler.close()
+    return agent
+
+
+def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
+    """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``."""
+    scenario = load_scenario(config)
+    folder = Path(resume_dir) if resume_dir else new_run_dir(config)
+    step = checkpoint_step(folder) if resume_dir else None
+    if resume_dir and step is None:
+        raise FileNotFoundError(f"{folder} has no checkpoint to resume from")
+    save_config(config, {}, folder)
+    logger = ScalarLogger(folder, step)
+    this_run = Run(config, folder, scenario, logger, resume=step is not None)
+    start = time.perf_counter()
+    try:
+        agent = train_agent(this_run)
+    finally:
+        logger.close()
+    seconds = time.perf_counter() - start
+    metrics: dict[str, Any] = {}
+    if hasattr(agent, "score_logged"):
+        splits = scenario.splits
+        metrics.update({s: evaluate_offline(agent, getattr(splits, s)) for s in ("valid", "test")})
+    if config.online.eval_lists > 0:
+        metrics["online"] = evaluate_in_env(this_run, agent, "test", TEST_EVAL_SEED).summary()
+    metrics.update(this_run.summary, steps=config.steps, run_seconds=seconds, resumed_from=step)
+    if isinstance(agent, QAgent):
+        metrics["params"] = agent.network.n_params()
+    (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    return RunResult(folder, metrics)
+
+
+def load_agent(
+    folder: str | Path, name: str | None = None, scenario: Scenario | None = None
+) -> QAgent:
+    """One trained network of a run folder as a ranker (eval mode).
+
+    The selected best-validation networks (``best.pt``) if the finished run ended with them,
+    else the last checkpoint's.
+
+    :param name: which of the trainable's networks (``"student"`` of a distillation run);
+        None: the one the agent serves.
+    :param scenario: the run's scenario, if the caller has built it (else built here).
+    """
+    folder = Path(folder)
+    config = load_config(folder)
+    spec = config.spec
+    if not spec.trained_by_loop:
+        raise ValueError(f"{folder}: agent {config.agent!r} has no network to load")
+    scenario = scenario or load_scenario(config)
+    seed_everything(config)
+    trainable = spec.make_trainable(Run(config, folder, scenario, logger=None, resume=True))
+    networks = trainable.networks()
+    name = name or spec.serve
+    if name not in networks:
+        raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
+    metrics_path = folder / METRICS_NAME
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    if "selected_step" in metrics:
+        load_networks(folder / BEST_NAME, networks)
+    else:
+        trainable.load_state_dict(read_checkpoint(folder)["trainable"])
+    return QAgent(networks[name].eval())
