@@ -128,3 +128,6 @@ class LoggedTransitions:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
+
+    def close(self) -> None:
+        """Nothing to release: the lists are in memory."""

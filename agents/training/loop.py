@@ -71,6 +71,10 @@ class Sampler(Protocol):
 
     def load_state_dict(self, state: dict) -> None: ...
 
+    def close(self) -> None:
+        """Release what it holds (an environment); called once training ends."""
+        ...
+
 
 class Hook:
     """Called by :func:`fit` after every update; override what you need."""

@@ -63,8 +63,7 @@ def train_agent(run: Run):
     try:
         fit(run, trainable, sampler, hooks)
     finally:
-        if hasattr(sampler, "close"):
-            sampler.close()
+        sampler.close()
     return agent
 
 
