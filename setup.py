@@ -19,6 +19,7 @@ setup(
         "matplotlib>=3.7",
         "tqdm>=4.60",
         "tensorboard>=2.14",
+        "scipy>=1.10",  # paired tests of the benchmark tables
     ],
     extras_require={
         "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -80,9 +81,16 @@ class QAgent:
         self.network, self.assumed_click, self.batch_size = network, assumed_click, batch_size
 
     @torch.no_grad()
-    def score_logged(self, lists: LoggedLists) -> np.ndarray:
-        """``[N, K]`` Q(s_t, a_t) of every logged slot given the logged prefix (eval mode)."""
+    def score_logged(self, lists: LoggedLists, observed_clicks: bool = True) -> np.ndarray:
+        """``[N, K]`` Q(s_t, a_t) of every logged slot given the logged prefix (eval mode).
+
+        :param observed_clicks: True: the prefix's logged clicks (a feed that sees each click
+            before the next slot); False: ``assumed_click`` in their place, as when a whole
+            list is built before the user sees it (the ``auc_items_only`` of the benchmarks).
+        """
         data = ListBatch.from_lists(lists)
+        if not observed_clicks:
+            data = replace(data, clicks=torch.full_like(data.clicks, self.assumed_click))
         scores = []
         with eval_mode(self.network) as net:
             for start in range(0, len(data), self.batch_size):

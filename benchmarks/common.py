@@ -39,6 +39,15 @@ def _module_argv() -> list[str]:
     return [module or sys.argv[0], *sys.argv[1:]]
 
 
+def learner_changes(default, by_dataset: dict) -> dict[str, dict]:
+    """Per dataset, the fields of its learner config that differ from ``default``'s."""
+    base = asdict(default)
+    return {
+        dataset: {k: v for k, v in asdict(learner).items() if v != base[k]}
+        for dataset, learner in by_dataset.items()
+    }
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, in MiB (Linux ``ru_maxrss`` is KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -9,7 +9,7 @@ of the logged test slots given the logged prefix.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,13 @@ from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.train import run
 from agents.training.config import TrainConfig
-from benchmarks.common import markdown_table, merge_rows, parse_config, write_results
+from benchmarks.common import (
+    learner_changes,
+    markdown_table,
+    merge_rows,
+    parse_config,
+    write_results,
+)
 from rec_env.data import is_synthetic
 from rec_env.scenario import Scenario
 
@@ -131,15 +137,6 @@ def oracle_row(name: str, split: str) -> dict:
     return {**row, "params": 0, "train_s": 0.0, "run_dir": ""}
 
 
-def learner_changes(config: Config) -> dict[str, dict]:
-    """Per dataset, the learner fields that differ from the default `learner`."""
-    default = asdict(config.learner)
-    return {
-        dataset: {k: v for k, v in asdict(learner).items() if v != default[k]}
-        for dataset, learner in config.learner_by_dataset.items()
-    }
-
-
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
     """Mean +- std over seeds per (dataset, split, method), in the configured method order."""
     groups = table.groupby(["dataset", "split", "method"], sort=False)
@@ -173,7 +170,7 @@ def main(config: Config) -> pd.DataFrame:
         f"{config.learner.batch_size} lists per trained agent, Adam lr "
         f"{config.learner.learning_rate:g} (MF tables {config.learner.factor_learning_rate:g}), "
         f"DDQN target `{config.learner.target}`, gamma {config.learner.gamma:g}, 1 CPU thread; "
-        f"per dataset {learner_changes(config)}; MF warm start on {config.mf_warm_start}. "
+        f"per dataset {learner_changes(config.learner, config.learner_by_dataset)}; MF warm start on {config.mf_warm_start}. "
         + (
             f"Each run ends with its network of best validation AUC, checked every "
             f"{config.eval_every} steps (early stopping).\n\n"

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -58,6 +59,21 @@ def test_score_logged_is_q_of_logged_slots():
     with torch.no_grad():
         expected = net.eval().q(net.state(batch), batch.items.unsqueeze(-1)).squeeze(-1)
     np.testing.assert_allclose(scores, expected.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("assumed_click", [0.0, 0.5])
+def test_score_logged_without_observed_clicks_sees_the_assumed_click(assumed_click):
+    net = tiny_network().eval()
+    lists = tiny_lists().subset(np.arange(20))
+    agent = QAgent(net, assumed_click=assumed_click)
+    hidden = agent.score_logged(lists, observed_clicks=False)
+    batch = ListBatch.from_lists(lists)
+    batch = replace(batch, clicks=torch.full_like(batch.clicks, assumed_click))
+    with torch.no_grad():
+        expected = net.q(net.state(batch), batch.items.unsqueeze(-1)).squeeze(-1)
+    np.testing.assert_allclose(hidden, expected.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(hidden[:, 0], agent.score_logged(lists)[:, 0])  # no prefix
+    assert lists.clicks[:, :-1].any() and not np.allclose(hidden, agent.score_logged(lists))
 
 
 LOADER = """

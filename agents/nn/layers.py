@@ -123,7 +123,7 @@ class QHead(nn.Module):
         self.item_in = nn.Linear(item_dim, dims[0], bias=False)
         layers: list[nn.Module] = []
         for width_in, width_out in zip(dims[:-1], dims[1:], strict=True):
-            layers += [nn.Dropout(dropout), nn.Linear(width_in, width_out), nn.ReLU()]
+            layers += [nn.Dropout(dropout), nn.Linear(width_in, width_out), nn.ReLU(inplace=True)]
         self.hidden = nn.Sequential(*layers)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(dims[-1], 1)
@@ -137,6 +137,6 @@ class QHead(nn.Module):
 
         :return: ``(q [..., M], hint [..., M, dims[-1]])``.
         """
-        x = torch.relu(self.state_in(state).unsqueeze(-2) + item_part)
+        x = (self.state_in(state).unsqueeze(-2) + item_part).relu_()  # in place: no copy
         hint = self.hidden(x)
         return self.out(self.drop(hint)).squeeze(-1), hint

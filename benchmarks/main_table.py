@@ -1,0 +1,229 @@
+"""Main table: a student distilled from a teacher, next to the teacher and the student alone.
+
+Every cell is one training run (``agents.train`` for ``teacher`` / ``student``,
+``distill.train`` for the distillers), offline from the logged train lists, ending with the
+network of best validation AUC; the distillers train their teacher jointly from scratch and
+serve their student. Scores on the test split: ``auc`` of Q(s_t, a_t) with the logged prefix
+(items and clicks of slots < t), ``auc_items_only`` with the prefix clicks hidden (as when a
+whole list is built before the user sees it), GAUC, NDCG@10, and the expected clicks per list
+of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k the fitted simulator).
+
+    python -m benchmarks.main_table                 # synthetic-gap + ml-100k, 5 seeds
+    python -m benchmarks.main_table --seeds 0 1 --merge   # add seeds to an existing table
+    python -m benchmarks.main_table --smoke         # a tiny world, seconds
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+import distill  # noqa: F401  (registers the distillation methods)
+from agents.learners.ddqn import DDQNConfig
+from agents.metrics import evaluate_offline
+from agents.train import load_agent, run
+from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
+from benchmarks.common import (
+    learner_changes,
+    markdown_table,
+    merge_rows,
+    parse_config,
+    write_results,
+)
+from benchmarks.paired import compare
+from distill.options import METHODS
+
+OFFLINE_METRICS = ("auc", "auc_items_only", "gauc", "ndcg_at_10")
+ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list")
+COMPARED = ("auc", "auc_items_only", "expected_clicks_per_list")
+"""metrics with a paired test against the student alone in the summary"""
+
+
+@dataclass
+class Config:
+    out_dir: str = "results/main_table"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    runs_dir: str = "runs/main_table"
+    """parent of the training runs' folders"""
+    datasets: tuple[str, ...] = ("synthetic-gap", "ml-100k")
+    """datasets to train and test on"""
+    methods: tuple[str, ...] = ("teacher", "student", *METHODS)
+    """teacher and student alone, then the distillers (distill.options.METHODS)"""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """training seeds (the split seed stays 0)"""
+    steps: int = 600
+    """gradient steps per run"""
+    eval_every: int = 50
+    """steps between validation evaluations (each may become the selected network)"""
+    eval_lists: int = 1000
+    """test requests of the online evaluation"""
+    jobs: int = 2
+    """runs trained in parallel (processes of one torch thread each)"""
+    merge: bool = False
+    """add to the rows already in out_dir/table.csv (same dataset, method, seed replaced)"""
+    smoke: bool = False
+    """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
+    learner_by_dataset: dict[str, DDQNConfig] = field(
+        default_factory=lambda: {
+            "synthetic-gap": DDQNConfig(learning_rate=1e-3),
+            "ml-100k": DDQNConfig(learning_rate=3e-4, factor_weight_decay=1.0, target="logged"),
+        }
+    )
+    """learner settings per dataset (others get `learner`); ml-100k's are the offline agents
+    table's (chosen on its validation AUC)"""
+    mf_warm_start: tuple[str, ...] = ("synthetic-gap", "ml-100k")
+    """datasets whose networks (teacher and student alike) start from a fitted logistic MF"""
+    learner: DDQNConfig = field(default_factory=DDQNConfig)
+    """learner settings of the datasets not in learner_by_dataset"""
+
+
+SMOKE = {
+    "out_dir": "results/main_table_smoke",
+    "runs_dir": "runs/main_table_smoke",
+    "datasets": ("synthetic-tiny",),
+    "seeds": (0, 1),
+    "steps": 2,
+    "eval_every": 2,
+    "eval_lists": 20,
+    "jobs": 1,
+    "mf_warm_start": (),
+    "learner": DDQNConfig(batch_size=16, n_recall=4),
+}
+
+
+def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainConfig:
+    return TrainConfig(
+        agent=method,
+        dataset=dataset,
+        seed=seed,
+        steps=config.steps,
+        out=config.runs_dir,
+        eval_every=config.eval_every,
+        checkpoint_every=config.steps,
+        mf_warm_start=dataset in config.mf_warm_start,
+        learner=config.learner_by_dataset.get(dataset, config.learner),
+        online=OnlineConfig(eval_lists=config.eval_lists, eval_envs=min(100, config.eval_lists)),
+    )
+
+
+def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
+    """Train one cell and score it (the served network: the student of a distiller)."""
+    result = run(train_config(config, dataset, method, seed))
+    scenario = load_scenario(load_config(result.dir))
+    agent = load_agent(result.dir, scenario=scenario)
+    hidden = partial(agent.score_logged, observed_clicks=False)
+    test, online = result.metrics["test"], result.metrics["online"]
+    return {
+        "dataset": dataset,
+        "method": method,
+        "seed": seed,
+        **{name: test[name] for name in ("auc", "gauc", "ndcg_at_10")},
+        "auc_items_only": evaluate_offline(hidden, scenario.splits.test)["auc"],
+        **{name: online[name] for name in ONLINE_METRICS},
+        "params": result.metrics["params"],
+        "train_s": result.metrics["run_seconds"],
+        "run_dir": str(result.dir),
+    }
+
+
+def train_all(config: Config) -> pd.DataFrame:
+    """Every (dataset, seed, method) cell, ``jobs`` at a time (results do not depend on it)."""
+    cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
+    if config.jobs == 1:
+        rows = [one_row(config, *cell) for cell in cells]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(config.jobs, mp_context=context) as pool:
+            rows = list(pool.map(partial(one_row, config), *zip(*cells, strict=True)))
+    order = {m: i for i, m in enumerate(Config().methods)}
+    table = pd.DataFrame(rows)
+    return table.sort_values(
+        ["dataset", "seed", "method"],
+        key=lambda c: c.map(order) if c.name == "method" else c,
+        kind="stable",
+    )
+
+
+def formatted(values: pd.Series, spec: str) -> list[str]:
+    """Each value in ``spec`` format, empty where missing."""
+    return [format(v, spec) if pd.notna(v) else "" for v in values]
+
+
+def summary_tables(table: pd.DataFrame) -> str:
+    """Per metric: mean +- std, the paired test against the student alone, the gap closed."""
+    columns = ["diff", "p_ttest", "p_wilcoxon", "verdict", "gap_closed"]
+    parts = []
+    for metric in COMPARED:
+        compared = compare(table, metric)
+        compared = compared.reindex(columns=list(dict.fromkeys([*compared.columns, *columns])))
+        shown = pd.DataFrame(
+            {
+                "dataset": compared["dataset"],
+                "method": compared["method"],
+                metric: [
+                    f"{m:.4f} +- {s:.4f}"
+                    for m, s in zip(compared["mean"], compared["std"], strict=True)
+                ],
+                "vs student": formatted(compared["diff"], "+.4f"),
+                "p (t)": formatted(compared["p_ttest"], ".3g"),
+                "p (Wilcoxon)": formatted(compared["p_wilcoxon"], ".3g"),
+                "verdict": compared["verdict"].fillna(""),
+                "gap closed": formatted(compared["gap_closed"], ".0%"),
+                "n_seeds": compared["n_seeds"],
+            }
+        )
+        parts.append(f"## {metric}\n\n" + markdown_table(shown))
+    return "\n".join(parts)
+
+
+def params_table(table: pd.DataFrame) -> str:
+    params = table.groupby(["dataset", "method"], sort=False)["params"].first().reset_index()
+    teacher = params[params["method"] == "teacher"].set_index("dataset")["params"]
+    params["share of teacher"] = [
+        f"{p / teacher.get(d, float('nan')):.1%}"
+        for d, p in zip(params["dataset"], params["params"], strict=True)
+    ]
+    return markdown_table(params)
+
+
+def main(config: Config) -> pd.DataFrame:
+    table = train_all(config)
+    if config.merge:
+        keys = ["dataset", "method", "seed"]
+        table = merge_rows(table, Path(config.out_dir) / "table.csv", keys, list(Config().methods))
+    summary = (
+        "# Main table: distilled students vs the student alone\n\n"
+        + __doc__.split("\n\n")[1].replace("\n", " ")
+        + f"\n\n{config.steps} steps of {config.learner.batch_size} lists per run "
+        f"(Adam lr {config.learner.learning_rate:g}; per dataset "
+        f"{learner_changes(config.learner, config.learner_by_dataset)}), "
+        f"MF warm start on {config.mf_warm_start}, validation every {config.eval_every} steps. "
+        "Distillers use their method's default options (distill.options), with no further "
+        "tuning for any method. Mean +- std over seeds; each method is compared with the "
+        "student alone, seed by seed (paired t-test; Wilcoxon signed-rank, which cannot go "
+        "below 0.0625 with 5 seeds); `beats` / `loses` need p (t) < 0.05. Gap closed = "
+        "(method - student) / (teacher - student) of the means.\n\n"
+        "Parameters (the served network; the student's hint projection is not counted):\n\n"
+        + params_table(table)
+        + "\n"
+        + summary_tables(table)
+    )
+    commands = Path(config.out_dir) / "command.txt"
+    earlier = commands.read_text() if config.merge and commands.exists() else ""
+    write_results(config.out_dir, table, summary, config)
+    commands.write_text(earlier + commands.read_text())
+    print(summary)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.main_table", __doc__)
+
+
+if __name__ == "__main__":
+    main(parse_args())

@@ -1,0 +1,73 @@
+"""Paired comparisons over seeds: each method against a baseline, and the share of a gap it closes.
+
+Runs of the same seed share the data split and the evaluation requests, so a method and the
+baseline are compared seed by seed: a paired t-test (and a Wilcoxon signed-rank test, which
+with 5 seeds cannot go below p = 0.0625 two-sided). A method "beats" the baseline only where
+the paired t-test gives p < ``ALPHA`` and the mean difference is positive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ALPHA = 0.05
+"""significance level of the verdicts"""
+
+
+def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | str]:
+    """Compare two score arrays paired by seed (same order).
+
+    :return: ``{"diff", "p_ttest", "p_wilcoxon", "verdict"}``: mean difference, two-sided
+        p-values (NaN with fewer than 2 pairs or no difference at all), and ``beats`` /
+        ``loses`` / ``on par``.
+    """
+    method, baseline = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
+    if method.shape != baseline.shape:
+        raise ValueError(f"paired arrays differ in shape: {method.shape} vs {baseline.shape}")
+    diff = method - baseline
+    p_t = p_w = float("nan")
+    if len(diff) >= 2 and np.any(diff != 0):
+        p_t = float(stats.ttest_rel(method, baseline).pvalue)
+        p_w = float(stats.wilcoxon(method, baseline).pvalue)
+    verdict = "on par"
+    if p_t < ALPHA:
+        verdict = "beats" if diff.mean() > 0 else "loses"
+    return {"diff": float(diff.mean()), "p_ttest": p_t, "p_wilcoxon": p_w, "verdict": verdict}
+
+
+def gap_closed(method: float, student: float, teacher: float) -> float:
+    """``(method - student) / (teacher - student)``: 1 = as good as the teacher, 0 = no gain,
+    negative = worse than the student alone; NaN if the teacher is not above the student."""
+    gap = teacher - student
+    return (method - student) / gap if gap > 0 else float("nan")
+
+
+def compare(
+    table: pd.DataFrame, metric: str, baseline: str = "student", ceiling: str = "teacher"
+) -> pd.DataFrame:
+    """Per dataset and method: mean +- std of ``metric``, the paired test against ``baseline``
+    (rows matched by seed) and the share of the ``baseline`` -> ``ceiling`` gap closed.
+
+    :param table: tidy rows with ``dataset, method, seed`` and ``metric``.
+    """
+    rows = []
+    for dataset, runs in table.groupby("dataset", sort=False):
+        scores = runs.pivot_table(index="seed", columns="method", values=metric)
+        means = scores.mean()
+        for method in runs["method"].unique():
+            row = {
+                "dataset": dataset,
+                "method": method,
+                "n_seeds": int(scores[method].notna().sum()),
+                "mean": means[method],
+                "std": scores[method].std(ddof=1),
+            }
+            if method != baseline and baseline in scores:
+                both = scores[[method, baseline]].dropna()
+                row |= paired_test(both[method].to_numpy(), both[baseline].to_numpy())
+                if ceiling in scores:
+                    row["gap_closed"] = gap_closed(means[method], means[baseline], means[ceiling])
+            rows.append(row)
+    return pd.DataFrame(rows)

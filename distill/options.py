@@ -1,0 +1,145 @@
+"""Settings of a distillation run, one dataclass per method (``TrainConfig.options``).
+
+Every method is the same trainer (:class:`distill.trainer.DistillTrainer`) with other
+defaults; every field is a flag of ``python -m distill.train`` (``--no-explore``,
+``--filter random``, ``--confidence uniform``, ``--no-kl``, ``--no-hint``...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from distill.confidence import CONFIDENCES
+from distill.filters import FILTERS
+
+FilterName = Literal["dual_led", "teacher_led", "student_led", "random", "disagreement", "none"]
+ConfidenceName = Literal["td", "uniform"]
+KLOver = Literal["lesson", "positions"]
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    """DRL-Rec (Xie et al., CIKM 2021): explore, dual-led filter, confidence-weighted list-wise
+    KL and hint; loss weights of the official code."""
+
+    explore: bool = True
+    """score a pool of catalogue items at every state and teach on the filtered ones too
+    (False: the logged action only)"""
+    pool_recall: Literal["popular", "uniform"] = "popular"
+    """where each list's pool comes from: train impressions, or the whole catalogue uniformly"""
+    pool_size: int = 1000
+    """M, pool items per list, shared by its slots"""
+    filter: FilterName = "dual_led"
+    """which explored items become lessons (distill.filters)"""
+    top_k: int = 3
+    """k, items each side of a filter picks per state"""
+    confidence: ConfidenceName = "td"
+    """td: trust the teacher by its TD error on the logged action; uniform: c = 1"""
+    kl: bool = True
+    """list-wise KL between the teacher's and the student's softmax over each lesson"""
+    kl_over: KLOver = "lesson"
+    """lesson: per state, the logged action + the filtered items; positions: the K logged
+    slots of each list (the official code's variant, no confidence; offline only)"""
+    teacher_temperature: float = 1.0
+    """tau_T, the teacher's scores are divided by it inside the KL"""
+    student_temperature: float = 1.0
+    """tau_S, the student's scores are divided by it inside the KL"""
+    hint: bool = True
+    """confidence-weighted MSE between the projected student hint layer and the teacher's"""
+    student_rl_weight: float = 0.4
+    """weight of the student's own TD loss (the teacher's weighs 1)"""
+    kl_weight: float = 0.3
+    """weight of the KL loss"""
+    hint_weight: float = 0.3
+    """weight of the hint loss"""
+    ranking_weight: float = 0.0
+    """weight of the ranking-distillation loss on the teacher's top k (needs filter
+    teacher_led)"""
+    ranking_decay: float = 1.0
+    """lambda of the rank weights exp(-rank / lambda) of ranking distillation"""
+    student_width: float = 0.5
+    """the student's widths as a share of the teacher's (0.5: the STUDENT preset)"""
+    teacher_from: str = ""
+    """two-stage mode: a trained teacher run folder, frozen (its RL loss is not trained);
+    empty: teacher and student trained jointly from scratch"""
+
+    def __post_init__(self) -> None:
+        if self.filter not in FILTERS:
+            raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {self.filter!r}")
+        if self.confidence not in CONFIDENCES:
+            raise ValueError(
+                f"confidence must be one of {sorted(CONFIDENCES)}, got {self.confidence!r}"
+            )
+        for name in ("pool_size", "top_k"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in (
+            "teacher_temperature",
+            "student_temperature",
+            "ranking_decay",
+            "student_width",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.ranking_weight > 0 and not (self.explore and self.filter == "teacher_led"):
+            raise ValueError("ranking_weight > 0 needs explore and filter='teacher_led'")
+        if not (self.kl or self.hint or self.ranking_weight > 0):
+            raise ValueError("nothing to distill: enable kl, hint or ranking_weight")
+
+
+@dataclass(frozen=True)
+class KDOptions(DistillOptions):
+    """Knowledge distillation (Hinton et al., 2015): soft targets on the logged items, a
+    softmax at temperature 2 over each list's K logged slots."""
+
+    explore: bool = False
+    kl_over: KLOver = "positions"
+    teacher_temperature: float = 2.0
+    student_temperature: float = 2.0
+    confidence: ConfidenceName = "uniform"
+    hint: bool = False
+
+
+@dataclass(frozen=True)
+class HintOptions(DistillOptions):
+    """FitNets (Romero et al., 2015): the hint loss alone, on the logged actions."""
+
+    explore: bool = False
+    kl: bool = False
+    confidence: ConfidenceName = "uniform"
+
+
+@dataclass(frozen=True)
+class PolicyDistillOptions(DistillOptions):
+    """Policy distillation (Rusu et al., 2016): KL over the Q-softmax of candidate items, the
+    teacher's sharpened by a low temperature (0.01). The candidates are 100 pool items per
+    list (the environment's request size), all of them lessons."""
+
+    pool_size: int = 100
+    filter: FilterName = "none"
+    teacher_temperature: float = 0.01
+    confidence: ConfidenceName = "uniform"
+    hint: bool = False
+
+
+@dataclass(frozen=True)
+class RankingDistillOptions(DistillOptions):
+    """Ranking distillation (Tang and Wang, KDD 2018): the teacher's top k explored items as
+    extra positives of the student, weighted by rank."""
+
+    filter: FilterName = "teacher_led"
+    kl: bool = False
+    hint: bool = False
+    confidence: ConfidenceName = "uniform"
+    ranking_weight: float = 0.3
+
+
+METHODS: dict[str, type[DistillOptions]] = {
+    "drl-rec": DistillOptions,
+    "kd": KDOptions,
+    "hint": HintOptions,
+    "policy-distill": PolicyDistillOptions,
+    "ranking-distill": RankingDistillOptions,
+}
+"""Every distillation method by name: its options (and defaults)."""

@@ -1,0 +1,113 @@
+"""The explorer: pools, masks (never a placed or the logged item), scores equal to Q."""
+
+import pytest
+import torch
+from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
+
+from agents.data.batch import ListBatch
+from agents.learners.base import eval_mode
+from distill.explore import (
+    Explorer,
+    PopularRecall,
+    UniformRecall,
+    distinct_first,
+    duplicates,
+    offerable,
+    position_in_list,
+    score_pool,
+)
+
+N_ITEMS = len(tiny_lists().item_features)
+
+
+def hand_lists() -> ListBatch:
+    """One list of 3 slots showing items 7, 8 and (empty) 0."""
+    return ListBatch(
+        user_ids=torch.tensor([0]),
+        items=torch.tensor([[7, 8, 0]]),
+        clicks=torch.zeros(1, 3),
+        mask=torch.tensor([[True, True, False]]),
+    )
+
+
+def test_duplicates_and_distinct_first():
+    pool = torch.tensor([[3, 1, 3, 2, 1], [5, 5, 5, 5, 5]])
+    assert duplicates(pool).tolist() == [
+        [False, False, True, False, True],
+        [False, True, True, True, True],
+    ]
+    distinct, repeat = distinct_first(pool)
+    assert distinct.tolist() == [[3, 1, 2], [5, 5, 5]]
+    assert repeat.tolist() == [[False, False, False], [False, True, True]]
+
+
+def test_offerable_masks_placed_logged_and_repeated_items():
+    pool = torch.tensor([[7, 8, 0, 10, 10]])
+    repeat = duplicates(pool)
+    rows, slots = torch.tensor([0, 0, 0]), torch.tensor([0, 1, 2])
+    offer = offerable(pool, repeat, hand_lists(), rows, slots)
+    assert offer.tolist() == [
+        [False, True, True, True, False],  # slot 0: 7 is the logged action
+        [False, False, True, True, False],  # slot 1: 7 placed, 8 logged
+        [False, False, True, True, False],  # slot 2 is empty: item 0 was never placed
+    ]
+
+
+def test_position_in_list():
+    position, most = position_in_list(torch.tensor([0, 0, 2, 2, 2]), 3)
+    assert position.tolist() == [0, 1, 0, 1, 2] and most == 3
+
+
+@pytest.mark.parametrize("block_pairs", [1, 7, 10_000])
+def test_scores_are_the_networks_q_in_eval_mode(block_pairs):
+    network = tiny_network()
+    lists = tiny_batch(4)
+    states = network.state(lists)  # [B, K, H], train mode: carries dropout, reused as is
+    rows, slots = torch.tensor([0, 0, 2, 3]), torch.tensor([1, 4, 0, 9])
+    pool = torch.randint(N_ITEMS, (4, 12), generator=torch.Generator().manual_seed(0))
+    scores = score_pool(network, states[rows, slots], pool, rows, block_pairs)
+    with torch.no_grad(), eval_mode(network):
+        expected = network.q(states[rows, slots], pool[rows])
+    torch.testing.assert_close(scores, expected)
+    assert network.training
+
+
+def test_explorer_never_offers_a_placed_or_logged_item():
+    lists = tiny_batch(16)
+    teacher, student = tiny_network(0), tiny_network(1, TINY.scaled(0.5))
+    rows, slots = torch.nonzero(lists.mask, as_tuple=True)
+    generator = torch.Generator().manual_seed(0)
+    explorer = Explorer(PopularRecall(torch.ones(N_ITEMS).numpy(), generator), pool_size=200)
+    result = explorer.explore(
+        lists, rows, slots, (teacher, teacher.state(lists)), (student, student.state(lists))
+    )
+    assert (
+        result.teacher.shape
+        == result.student.shape
+        == result.valid.shape
+        == (len(rows), result.pool.shape[1])
+    )
+    offered = result.pool[rows]
+    placed = (offered.unsqueeze(-1) == lists.items[rows].unsqueeze(-2)) & lists.mask[
+        rows
+    ].unsqueeze(-2)
+    placed &= torch.arange(lists.slate_size) <= slots.view(-1, 1, 1)  # slots <= t
+    assert not (placed.any(-1) & result.valid).any()
+    assert result.valid.sum(-1).min() > 0
+
+
+def test_uniform_recall_and_pool_shape_errors():
+    recall = UniformRecall(N_ITEMS, torch.Generator().manual_seed(0))
+    pool = recall(tiny_batch(3), 40)
+    assert pool.shape == (3, 40) and 0 <= pool.min() and pool.max() < N_ITEMS
+    lists = tiny_batch(2)
+    network = tiny_network()
+    explorer = Explorer(lambda lists, m: torch.zeros(len(lists), m - 1, dtype=torch.int64), 5)
+    rows, slots = torch.tensor([0]), torch.tensor([0])
+    pair = (network, network.state(lists))
+    with pytest.raises(ValueError, match="recall returned a pool of shape"):
+        explorer.explore(lists, rows, slots, pair, pair)
+    with pytest.raises(ValueError, match="pool_size"):
+        Explorer(recall, 0)
+    with pytest.raises(ValueError, match="positive count"):
+        PopularRecall(torch.zeros(3).numpy(), torch.Generator())

@@ -1,0 +1,90 @@
+"""Distillation losses against hand-computed values; the teacher never gets a gradient."""
+
+import math
+
+import pytest
+import torch
+
+from distill.losses import confidence_scaled, hint_loss, listwise_kl, ranking_loss
+
+VALID = torch.tensor([[True, True, False]])
+
+
+def test_kl_by_hand_ignores_masked_entries():
+    teacher = torch.tensor([[0.0, math.log(3.0), 7.0]])  # softmax over the valid two: 1/4, 3/4
+    student = torch.tensor([[0.0, 0.0, -4.0]])  # 1/2, 1/2
+    expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
+    assert listwise_kl(teacher, student, VALID).item() == pytest.approx(expected, rel=1e-6)
+    hotter = listwise_kl(2 * teacher, student, VALID, teacher_temperature=2.0)
+    assert hotter.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_kl_is_zero_when_the_student_equals_the_teacher():
+    scores = torch.randn(4, 6)
+    assert listwise_kl(
+        scores, scores.clone(), torch.ones(4, 6, dtype=torch.bool)
+    ).item() == pytest.approx(0, abs=1e-6)
+
+
+def test_kl_averages_over_states_with_a_lesson_only():
+    teacher, student = torch.tensor([[0.0, math.log(3.0)], [1.0, 2.0]]), torch.zeros(2, 2)
+    valid = torch.tensor([[True, True], [False, False]])
+    one = listwise_kl(teacher[:1], student[:1], valid[:1])
+    assert listwise_kl(teacher, student, valid).item() == pytest.approx(one.item())
+
+
+def test_no_gradient_reaches_the_teacher():
+    teacher = torch.randn(3, 4, requires_grad=True)
+    student = torch.randn(3, 4, requires_grad=True)
+    valid = torch.ones(3, 4, dtype=torch.bool)
+    hint_t, hint_s = (
+        torch.randn(3, 4, 5, requires_grad=True),
+        torch.randn(3, 4, 5, requires_grad=True),
+    )
+    (listwise_kl(teacher, student, valid) + hint_loss(hint_s, hint_t, valid)).backward()
+    assert teacher.grad is None and hint_t.grad is None
+    assert student.grad is not None and hint_s.grad is not None
+
+
+def test_confidence_scales_the_gradient_not_the_value():
+    teacher = torch.randn(2, 5)
+    valid = torch.ones(2, 5, dtype=torch.bool)
+    confidence = torch.rand(2, 5)
+    student = torch.randn(2, 5, requires_grad=True)
+    plain = listwise_kl(teacher, student, valid)
+    (plain_grad,) = torch.autograd.grad(plain, student)
+    scaled = listwise_kl(teacher, student, valid, confidence)
+    (scaled_grad,) = torch.autograd.grad(scaled, student)
+    assert scaled.item() == pytest.approx(plain.item())
+    torch.testing.assert_close(scaled_grad, confidence * plain_grad)
+    assert torch.equal(confidence_scaled(student, confidence), student)
+
+
+def test_hint_loss_by_hand():
+    student = torch.tensor([[[1.0, 2.0], [9.0, 9.0]]])
+    teacher = torch.zeros(1, 2, 2)
+    valid = torch.tensor([[True, False]])
+    confidence = torch.tensor([[0.5, 1.0]])
+    assert hint_loss(student, teacher, valid, confidence).item() == pytest.approx(0.5 * 2.5)
+    assert hint_loss(student, teacher, valid).item() == pytest.approx(2.5)
+    assert hint_loss(teacher, teacher.clone(), valid).item() == 0.0
+
+
+def test_hint_confidence_scales_the_gradient():
+    student = torch.tensor([[[1.0, 2.0]]], requires_grad=True)
+    valid = torch.tensor([[True]])
+    (full,) = torch.autograd.grad(hint_loss(student, torch.zeros(1, 1, 2), valid), student)
+    (half,) = torch.autograd.grad(
+        hint_loss(student, torch.zeros(1, 1, 2), valid, torch.tensor([[0.5]])), student
+    )
+    torch.testing.assert_close(half, 0.5 * full)
+
+
+def test_ranking_loss_by_hand():
+    student = torch.tensor([[1.0, -1.0]])
+    weights = [1.0, math.exp(-1.0)]
+    softplus = [math.log1p(math.exp(-1.0)), math.log1p(math.exp(1.0))]
+    expected = (weights[0] * softplus[0] + weights[1] * softplus[1]) / sum(weights)
+    picked = torch.tensor([[True, True]])
+    assert ranking_loss(student, picked).item() == pytest.approx(expected, rel=1e-6)
+    assert ranking_loss(student, torch.tensor([[True, False]])).item() == pytest.approx(softplus[0])
