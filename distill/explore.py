@@ -42,14 +42,13 @@ class PopularRecall:
         counts = np.asarray(counts, dtype=np.float64)
         if not np.any(counts > 0):
             raise ValueError("popular recall needs at least one item with a positive count")
-        self.probs = torch.as_tensor(counts / counts.sum())
+        cumulative = np.cumsum(counts / counts.sum())
+        self.cdf = torch.as_tensor(cumulative / cumulative[-1])
         self.generator = generator
 
     def __call__(self, lists: ListBatch, m: int) -> Tensor:
-        draws = torch.multinomial(
-            self.probs, len(lists) * m, replacement=True, generator=self.generator
-        )
-        return draws.view(len(lists), m)
+        uniforms = torch.rand(len(lists), m, generator=self.generator, dtype=torch.float64)
+        return torch.searchsorted(self.cdf, uniforms, right=True).clamp_(max=len(self.cdf) - 1)
 
 
 class UniformRecall:
@@ -128,7 +127,7 @@ def position_in_list(rows: Tensor, n_lists: int) -> tuple[Tensor, int]:
     return position, int(counts.max()) if len(rows) else 0
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def score_pool(
     network: QNetwork, states: Tensor, pool: Tensor, rows: Tensor, block_pairs: int = BLOCK_PAIRS
 ) -> Tensor:

@@ -111,3 +111,13 @@ def test_uniform_recall_and_pool_shape_errors():
         Explorer(recall, 0)
     with pytest.raises(ValueError, match="positive count"):
         PopularRecall(torch.zeros(3).numpy(), torch.Generator())
+
+
+def test_popular_recall_draws_in_proportion_and_never_a_zero_count_item():
+    recall = PopularRecall(
+        torch.tensor([0.0, 1.0, 3.0, 0.0]).numpy(), torch.Generator().manual_seed(0)
+    )
+    draws = recall(tiny_batch(4), 5000)
+    counts = torch.bincount(draws.flatten(), minlength=4)
+    assert counts[0] == counts[3] == 0
+    assert counts[2] / counts[1] == pytest.approx(3.0, rel=0.05)

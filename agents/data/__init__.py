@@ -5,4 +5,11 @@ from agents.data.batch import ListBatch, TDBatch
 from agents.data.logged import LoggedTransitions
 from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
 
-__all__ = ["EpisodeCollector", "EpisodeReplay", "Episodes", "ListBatch", "LoggedTransitions", "TDBatch"]
+__all__ = [
+    "EpisodeCollector",
+    "EpisodeReplay",
+    "Episodes",
+    "ListBatch",
+    "LoggedTransitions",
+    "TDBatch",
+]

@@ -136,7 +136,9 @@ class TrainConfig:
         if spec.options is None and self.options is not None:
             raise ValueError(f"agent {self.agent!r} takes no options, got {self.options!r}")
         if self.synthetic is not None and not is_synthetic(self.dataset):
-            raise ValueError(f"synthetic= describes a synthetic world, not dataset {self.dataset!r}")
+            raise ValueError(
+                f"synthetic= describes a synthetic world, not dataset {self.dataset!r}"
+            )
         for name in ("steps", "eval_every", "checkpoint_every", "log_every", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents.baselines.mf import fit_mf
+from agents.baselines.mf import MFAgent, fit_mf
 from agents.nn.qnetwork import QNetwork, QNetworkConfig
 from agents.training.config import Run
+from rec_env.scenario import Scenario
+
+_MF_FITS: dict[tuple[int, int, int], tuple[Scenario, MFAgent]] = {}
+"""warm-start fits by (scenario object, width, seed): several networks of a process (a
+distiller's teacher and student, a benchmark's runs) share one fit; the scenario is held so
+that its id is never reused"""
+
+
+def warm_start_mf(run: Run, dim: int) -> MFAgent:
+    """The logistic MF of the run's train lists at width ``dim`` (fitted once per process)."""
+    key = (id(run.scenario), dim, run.config.seed)
+    if key not in _MF_FITS:
+        mf = fit_mf(run.splits.train, run.splits.valid, dim, seed=run.config.seed)
+        _MF_FITS[key] = (run.scenario, mf)
+    return _MF_FITS[key][1]
 
 
 def network_config(run: Run, preset: QNetworkConfig) -> QNetworkConfig:
@@ -28,7 +43,6 @@ def make_network(run: Run, preset: QNetworkConfig, mf_scale: float) -> QNetwork:
     train = run.splits.train
     network = QNetwork(network_config(run, preset), train.item_features, train.user_features)
     if run.config.mf_warm_start and not run.resume:
-        dim = network.config.factor_dim
-        mf = fit_mf(train, run.splits.valid, dim, seed=run.config.seed)
+        mf = warm_start_mf(run, network.config.factor_dim)
         network.set_factors(mf.user_table, mf.item_table, mf_scale)
     return network

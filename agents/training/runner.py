@@ -50,7 +50,9 @@ def train_agent(run: Run):
     generator = seed_everything(run.config)
     if not spec.trained_by_loop:
         if run.resume:
-            raise ValueError(f"agent {run.config.agent!r} is not trained in steps: nothing to resume")
+            raise ValueError(
+                f"agent {run.config.agent!r} is not trained in steps: nothing to resume"
+            )
         return spec.make_agent(run)
     trainable = spec.make_trainable(run)
     networks = trainable.networks()

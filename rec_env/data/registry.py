@@ -13,8 +13,21 @@ from rec_env.data.synthetic import SyntheticConfig, generate_synthetic
 SYNTHETIC_PRESETS: dict[str, SyntheticConfig] = {
     "synthetic": SyntheticConfig(),
     "synthetic-tiny": SyntheticConfig(n_users=100, n_items=150, n_requests=500),
+    "synthetic-gap": SyntheticConfig(
+        n_users=500, n_requests=100_000, latent_dim=16, affinity_scale=6.0
+    ),
 }
-"""Named synthetic worlds: the embedded default, and a tiny one for smoke runs and tests."""
+"""Named synthetic worlds:
+
+* ``synthetic``: the embedded default (2,000 users, 25 lists each, 8 latent dimensions);
+* ``synthetic-tiny``: 100 users, 150 items, 500 lists, for smoke runs and tests;
+* ``synthetic-gap``: a world where a wider model has something to teach a narrower one, for
+  distillation. On ``synthetic`` a logistic MF scores the same test AUC at width 2 as at 32:
+  25 lists per user cannot support a wide model, and the DDQN student matches the teacher.
+  Here each of 500 users has 200 lists and tastes in 16 dimensions with twice the weight, so
+  width pays: in a first search (seed 0, 400 steps, MF warm start) the teacher reached test
+  AUC 0.763 and the student 0.746, and 2.75 vs 2.45 expected clicks per list online
+  (results/main_table has the measured gap over seeds)."""
 DATASETS = ("synthetic", "ml-100k", "obd")
 """The datasets of the benchmarks (every name in SYNTHETIC_PRESETS loads too)."""
 

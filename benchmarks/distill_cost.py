@@ -1,0 +1,177 @@
+"""What DRL-Rec's exploration costs: one training step against plain DDQN, and the explorer's
+memory with a 1M-item catalogue.
+
+1. Time: one DRL-Rec update (teacher + student RL losses, a pool of M items scored at every
+   state by both networks, dual-led filter, KL and hint) against one plain DDQN update of the
+   teacher plus one of the student, on the same batches, interleaved, median over batches.
+2. Memory: the explorer alone (pool draw, masks, both networks scoring every (state, item))
+   on B lists of K slots with a catalogue of ``catalogue_items`` items and random features:
+   the peak resident memory it adds (Linux VmHWM reset through /proc/self/clear_refs).
+
+    python -m benchmarks.distill_cost
+    python -m benchmarks.distill_cost --smoke
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import distill  # noqa: F401  (registers the distillation methods)
+from agents.data.batch import ListBatch
+from agents.learners.ddqn import DDQN, DDQNConfig
+from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork
+from agents.training.config import Run, TrainConfig, load_scenario, seed_everything
+from agents.training.networks import make_network
+from agents.training.offline import offline_sampler
+from benchmarks.common import markdown_table, parse_config, write_results
+from distill.explore import Explorer, PopularRecall
+from distill.options import DistillOptions
+from distill.trainer import DistillTrainer
+
+
+@dataclass
+class Config:
+    out_dir: str = "results/distill_cost"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    dataset: str = "synthetic"
+    """dataset of the timed steps"""
+    batch_size: int = 256
+    """lists per update (and per explored batch)"""
+    pool_size: int = 1000
+    """M, items drawn per list"""
+    batches: int = 11
+    """timed updates per method (the median is reported); one more warms up"""
+    catalogue_items: int = 1_000_000
+    """catalogue size of the memory measurement"""
+    seed: int = 0
+    """seed of networks, batches and pools"""
+    smoke: bool = False
+    """tiny sizes (checks the script, numbers meaningless)"""
+
+
+SMOKE = {
+    "out_dir": "results/distill_cost_smoke",
+    "dataset": "synthetic-tiny",
+    "batch_size": 16,
+    "pool_size": 50,
+    "batches": 2,
+    "catalogue_items": 5000,
+}
+
+
+def step_times(config: Config) -> dict[str, float]:
+    """Median seconds of one update: DRL-Rec, and plain DDQN teacher + student."""
+    train = TrainConfig(
+        agent="drl-rec",
+        dataset=config.dataset,
+        seed=config.seed,
+        learner=DDQNConfig(batch_size=config.batch_size),
+        options=DistillOptions(pool_size=config.pool_size),
+    )
+    run = Run(train, Path("."), load_scenario(train), logger=None)
+    generator = seed_everything(train)
+    sampler = offline_sampler(run, generator)
+    drl_rec = DistillTrainer(run)
+    teacher = DDQN(make_network(run, TEACHER, mf_scale=0.25), train.learner)
+    student = DDQN(make_network(run, STUDENT, mf_scale=0.25), train.learner)
+
+    def plain(batch) -> None:
+        teacher.update(batch)
+        student.update(batch)
+
+    updates = {"teacher + student DDQN": plain, "drl-rec": drl_rec.update}
+    seconds: dict[str, list[float]] = {name: [] for name in updates}
+    for i in range(config.batches + 1):
+        batch = sampler.sample(config.batch_size)
+        for name, update in updates.items():
+            start = time.perf_counter()
+            update(batch)
+            if i > 0:  # the first batch warms up
+                seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def explorer_memory(config: Config) -> dict[str, float]:
+    """Peak MiB the explorer adds, and the distinct pool items it scored per list."""
+    rng = np.random.default_rng(config.seed)
+    n_items, n_users, k = config.catalogue_items, 1000, 10
+    item_features = rng.standard_normal((n_items, 4)).astype(np.float32)
+    user_features = rng.standard_normal((n_users, 4)).astype(np.float32)
+    torch.manual_seed(config.seed)
+    teacher = QNetwork(TEACHER, item_features, user_features)
+    student = QNetwork(STUDENT, item_features, user_features)
+    b = config.batch_size
+    lists = ListBatch(
+        user_ids=torch.as_tensor(rng.integers(n_users, size=b)),
+        items=torch.as_tensor(rng.integers(n_items, size=(b, k))),
+        clicks=torch.as_tensor(rng.random((b, k)) < 0.2, dtype=torch.float32),
+        mask=torch.ones(b, k, dtype=torch.bool),
+    )
+    counts = 1.0 / np.arange(1, n_items + 1)  # Zipf popularity
+    generator = torch.Generator().manual_seed(config.seed)
+    explorer = Explorer(PopularRecall(counts, generator), config.pool_size)
+    rows, slots = torch.nonzero(lists.mask, as_tuple=True)
+    with torch.no_grad():
+        pairs = [(net, net.state(lists)) for net in (teacher, student)]
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    before = _status_kib("VmRSS")
+    result = explorer.explore(lists, rows, slots, *pairs)
+    extra = (_status_kib("VmHWM") - before) / 1024
+    return {"extra_peak_mib": extra, "distinct_items_per_list": float(result.pool.shape[1])}
+
+
+def main(config: Config) -> pd.DataFrame:
+    torch.set_num_threads(1)
+    memory = explorer_memory(config)  # first: memory freed by the timed steps would hide it
+    times = step_times(config)
+    plain, drl = times["teacher + student DDQN"], times["drl-rec"]
+    table = pd.DataFrame(
+        [{"measure": "step_s", "method": name, "value": value} for name, value in times.items()]
+        + [
+            {"measure": "step_ratio", "method": "drl-rec / plain", "value": drl / plain},
+            {
+                "measure": "explorer_extra_peak_mib",
+                "method": "drl-rec",
+                "value": memory["extra_peak_mib"],
+            },
+            {
+                "measure": "pool_distinct_items",
+                "method": "drl-rec",
+                "value": memory["distinct_items_per_list"],
+            },
+        ]
+    )
+    summary = (
+        "# Cost of DRL-Rec's exploration\n\n"
+        f"Time: median of {config.batches} updates on batches of {config.batch_size} lists of "
+        f"{config.dataset}, M = {config.pool_size} items drawn per list (popular recall), one CPU "
+        "thread; the same batches for both, interleaved. Memory: the explorer alone on "
+        f"{config.batch_size} lists x 10 slots, a {config.catalogue_items:,}-item catalogue "
+        "(Zipf popularity), teacher and student presets.\n\n"
+        + markdown_table(table, floatfmt=".4g")
+    )
+    write_results(config.out_dir, table, summary, config)
+    print(summary)
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.distill_cost", __doc__)
+
+
+if __name__ == "__main__":
+    main(parse_args())
