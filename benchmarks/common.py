@@ -16,12 +16,17 @@ import pandas as pd
 from agents.training.flags import add_arguments, overrides
 
 
-def write_results(out_dir: str | Path, table: pd.DataFrame, summary: str, config) -> Path:
+def write_results(
+    out_dir: str | Path, table: pd.DataFrame, summary: str, config, merged: bool = False
+) -> Path:
     """Write ``table.csv``, ``summary.md``, ``config.json`` and ``command.txt`` into ``out_dir``.
 
     :param table: tidy results, one row per measurement, units in the column names.
     :param summary: markdown shown to humans (aggregates, notes).
     :param config: the run's dataclass config.
+    :param merged: ``table`` holds rows of earlier runs: this command is appended to
+        ``command.txt`` (which then lists every command behind the table) instead of
+        replacing it.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -29,7 +34,9 @@ def write_results(out_dir: str | Path, table: pd.DataFrame, summary: str, config
     (out / "summary.md").write_text(summary)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", *_module_argv()])
-    (out / "command.txt").write_text(command + "\n")
+    commands = out / "command.txt"
+    earlier = commands.read_text() if merged and commands.exists() else ""
+    commands.write_text(earlier + command + "\n")
     return out
 
 

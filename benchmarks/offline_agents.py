@@ -185,10 +185,7 @@ def main(config: Config) -> pd.DataFrame:
         + "\n"
         + REFERENCES
     )
-    commands = Path(config.out_dir) / "command.txt"
-    earlier = commands.read_text() if config.merge and commands.exists() else ""
-    write_results(config.out_dir, table, summary, config)
-    commands.write_text(earlier + commands.read_text())  # a merged table lists every command
+    write_results(config.out_dir, table, summary, config, merged=config.merge)
     print(summary)
     return table
 

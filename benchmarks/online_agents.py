@@ -225,10 +225,7 @@ def main(config: Config) -> pd.DataFrame:
     out = Path(config.out_dir)
     if config.merge:
         table = merge_rows(table, out / "table.csv", KEYS, order=list(Config().agents))
-    commands = out / "command.txt"
-    earlier = commands.read_text() if config.merge and commands.exists() else ""
-    write_results(out, table, summary_text(config, table), config)
-    commands.write_text(earlier + commands.read_text())  # a merged table lists every command
+    write_results(out, table, summary_text(config, table), config, merged=config.merge)
     plot_curves(table, out / "curves.png")
     print((out / "summary.md").read_text())
     return table

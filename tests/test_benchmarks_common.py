@@ -1,0 +1,46 @@
+"""The results layout: write_results, merged tables keep every command, merge_rows."""
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from benchmarks.common import learner_changes, merge_rows, write_results
+
+
+@dataclass
+class Settings:
+    seeds: tuple[int, ...] = (0,)
+
+
+def test_write_results_layout_and_merged_commands(tmp_path):
+    table = pd.DataFrame({"method": ["a"], "seed": [0], "auc": [0.7]})
+    write_results(tmp_path, table, "# first\n", Settings())
+    write_results(tmp_path, table, "# second\n", Settings((1,)), merged=True)
+    assert pd.read_csv(tmp_path / "table.csv").equals(table)
+    assert (tmp_path / "summary.md").read_text() == "# second\n"
+    assert json.loads((tmp_path / "config.json").read_text()) == {"seeds": [1]}
+    assert len((tmp_path / "command.txt").read_text().splitlines()) == 2
+    write_results(tmp_path, table, "# third\n", Settings())
+    assert len((tmp_path / "command.txt").read_text().splitlines()) == 1
+
+
+def test_merge_rows_replaces_redone_rows_and_keeps_the_order(tmp_path):
+    old = pd.DataFrame({"method": ["b", "a"], "seed": [0, 0], "auc": [0.1, 0.2]})
+    old.to_csv(tmp_path / "table.csv", index=False)
+    new = pd.DataFrame({"method": ["a", "a"], "seed": [0, 1], "auc": [0.3, 0.4]})
+    merged = merge_rows(new, tmp_path / "table.csv", ["method", "seed"], order=["a", "b"])
+    assert merged[["method", "seed", "auc"]].values.tolist() == [
+        ["a", 0, 0.3],
+        ["a", 1, 0.4],
+        ["b", 0, 0.1],
+    ]
+
+
+def test_learner_changes_lists_only_the_differing_fields():
+    from agents.learners.ddqn import DDQNConfig
+
+    changes = learner_changes(
+        DDQNConfig(), {"x": DDQNConfig(learning_rate=1e-3), "y": DDQNConfig()}
+    )
+    assert changes == {"x": {"learning_rate": 1e-3}, "y": {}}
