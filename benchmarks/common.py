@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import shlex
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,18 @@ def _module_argv() -> list[str]:
     main = sys.modules["__main__"]
     module = getattr(main.__spec__, "name", None) if getattr(main, "__spec__", None) else None
     return [module or sys.argv[0], *sys.argv[1:]]
+
+
+def parallel_map(function, cells: list[tuple], jobs: int) -> list:
+    """``[function(*cell) for cell in cells]`` in ``jobs`` spawned processes (in order).
+
+    Each cell must be seeded on its own, so results do not depend on ``jobs``.
+    """
+    if jobs == 1:
+        return [function(*cell) for cell in cells]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        return list(pool.map(function, *zip(*cells, strict=True)))
 
 
 def learner_changes(default, by_dataset: dict) -> dict[str, dict]:

@@ -15,8 +15,6 @@ of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k the fitted 
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,6 +30,7 @@ from benchmarks.common import (
     learner_changes,
     markdown_table,
     merge_rows,
+    parallel_map,
     parse_config,
     write_results,
 )
@@ -81,6 +80,9 @@ class Config:
     """datasets whose networks (teacher and student alike) start from a fitted logistic MF"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
     """learner settings of the datasets not in learner_by_dataset"""
+    method_options: dict = field(default_factory=dict)
+    """distillers' options that replace their defaults, {method: {field: value}} (JSON on the
+    command line), e.g. the choices of benchmarks.distill_tuning"""
 
 
 SMOKE = {
@@ -97,6 +99,14 @@ SMOKE = {
 }
 
 
+def method_options(config: Config, method: str):
+    """The options of a distiller (its defaults, replaced by ``config.method_options``);
+    None for the agents without options."""
+    if method not in METHODS:
+        return None
+    return METHODS[method](**config.method_options.get(method, {}))
+
+
 def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainConfig:
     return TrainConfig(
         agent=method,
@@ -109,6 +119,7 @@ def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainC
         mf_warm_start=dataset in config.mf_warm_start,
         learner=config.learner_by_dataset.get(dataset, config.learner),
         online=OnlineConfig(eval_lists=config.eval_lists, eval_envs=min(100, config.eval_lists)),
+        options=method_options(config, method),
     )
 
 
@@ -135,12 +146,7 @@ def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
 def train_all(config: Config) -> pd.DataFrame:
     """Every (dataset, seed, method) cell, ``jobs`` at a time (results do not depend on it)."""
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
-    if config.jobs == 1:
-        rows = [one_row(config, *cell) for cell in cells]
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(config.jobs, mp_context=context) as pool:
-            rows = list(pool.map(partial(one_row, config), *zip(*cells, strict=True)))
+    rows = parallel_map(partial(one_row, config), cells, config.jobs)
     order = {m: i for i, m in enumerate(Config().methods)}
     table = pd.DataFrame(rows)
     return table.sort_values(
@@ -204,8 +210,9 @@ def main(config: Config) -> pd.DataFrame:
         f"(Adam lr {config.learner.learning_rate:g}; per dataset "
         f"{learner_changes(config.learner, config.learner_by_dataset)}), "
         f"MF warm start on {config.mf_warm_start}, validation every {config.eval_every} steps. "
-        "Distillers use their method's default options (distill.options), with no further "
-        "tuning for any method. Mean +- std over seeds; each method is compared with the "
+        "Distillers use their method's default options (distill.options)"
+        + (f", except {config.method_options}" if config.method_options else "")
+        + ". Mean +- std over seeds; each method is compared with the "
         "student alone, seed by seed (paired t-test; Wilcoxon signed-rank, which cannot go "
         "below 0.0625 with 5 seeds); `beats` / `loses` need p (t) < 0.05. Gap closed = "
         "(method - student) / (teacher - student) of the means.\n\n"
