@@ -38,8 +38,11 @@ def parse_args(
     argv: list[str] | None = None, prog: str = "python -m agents.train"
 ) -> tuple[TrainConfig, Path | None]:
     """The run's config (or the saved config of ``--resume``) from the command line."""
-    parser = argparse.ArgumentParser(
-        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(  # --help is added last, once the agent's flags are known
+        prog=prog,
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
     )
     parser.add_argument("--resume", type=Path, default=None, help="run folder to continue")
     parser.add_argument("--agent", choices=agent_names(), help="agent (default: teacher)")
@@ -51,6 +54,7 @@ def parse_args(
     add_arguments(parser, FeedConfig, skip=ENV_FLAGS_SKIPPED)
     if options_type is not None:
         add_arguments(parser, options_type)
+    parser.add_argument("-h", "--help", action="help", help="show this message and exit")
     args = parser.parse_args(argv)
     if args.resume is not None:
         config = load_config(args.resume)

@@ -173,7 +173,7 @@ def summary_tables(table: pd.DataFrame) -> str:
                 "dataset": compared["dataset"],
                 "method": compared["method"],
                 metric: [
-                    f"{m:.4f} +- {s:.4f}"
+                    f"{m:.4f}" + (f" +- {s:.4f}" if pd.notna(s) else "")
                     for m, s in zip(compared["mean"], compared["std"], strict=True)
                 ],
                 "vs student": formatted(compared["diff"], "+.4f"),

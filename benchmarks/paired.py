@@ -21,7 +21,7 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
 
     :return: ``{"diff", "p_ttest", "p_wilcoxon", "verdict"}``: mean difference, two-sided
         p-values (NaN with fewer than 2 pairs or no difference at all), and ``beats`` /
-        ``loses`` / ``on par``.
+        ``loses`` / ``on par`` (``untested`` with fewer than 2 pairs).
     """
     method, baseline = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
     if method.shape != baseline.shape:
@@ -31,7 +31,7 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
     if len(diff) >= 2 and np.any(diff != 0):
         p_t = float(stats.ttest_rel(method, baseline).pvalue)
         p_w = float(stats.wilcoxon(method, baseline).pvalue)
-    verdict = "on par"
+    verdict = "untested" if len(diff) < 2 else "on par"
     if p_t < ALPHA:
         verdict = "beats" if diff.mean() > 0 else "loses"
     return {"diff": float(diff.mean()), "p_ttest": p_t, "p_wilcoxon": p_w, "verdict": verdict}

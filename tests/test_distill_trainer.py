@@ -147,3 +147,10 @@ def test_bad_options_fail_with_the_field_named(changes, message):
 def test_online_distillation_runs(tmp_path):
     result = run(distill_config(tmp_path, mode="online", steps=3))
     assert result.metrics["online"]["n_lists"] == 20
+
+
+def test_help_lists_the_methods_own_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["--method", "kd", "--help"])
+    out = capsys.readouterr().out
+    assert all(flag in out for flag in ("--no-explore", "--filter", "--kl-over", "--teacher-from"))
