@@ -214,7 +214,7 @@ def main(config: Config) -> pd.DataFrame:
         + (f", except {config.method_options}" if config.method_options else "")
         + ". Mean +- std over seeds; each method is compared with the "
         "student alone, seed by seed (paired t-test; Wilcoxon signed-rank, which cannot go "
-        "below 0.0625 with 5 seeds); `beats` / `loses` need p (t) < 0.05. Gap closed = "
+        "below 0.0625 with 5 seeds); `beats` / `loses` need p (t) < 0.05 over at least 3 seeds. Gap closed = "
         "(method - student) / (teacher - student) of the means.\n\n"
         "Parameters (the served network; the student's hint projection is not counted):\n\n"
         + params_table(table)

@@ -3,7 +3,8 @@
 Runs of the same seed share the data split and the evaluation requests, so a method and the
 baseline are compared seed by seed: a paired t-test (and a Wilcoxon signed-rank test, which
 with 5 seeds cannot go below p = 0.0625 two-sided). A method "beats" the baseline only where
-the paired t-test gives p < ``ALPHA`` and the mean difference is positive.
+the paired t-test over at least ``MIN_PAIRS`` seeds gives p < ``ALPHA`` and the mean
+difference is positive.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from scipy import stats
 
 ALPHA = 0.05
 """significance level of the verdicts"""
+MIN_PAIRS = 3
+"""fewest seeds for a verdict: with 2, a t-test has one degree of freedom and two nearly equal
+differences pass as significant however small"""
 
 
 def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | str]:
@@ -21,7 +25,7 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
 
     :return: ``{"diff", "p_ttest", "p_wilcoxon", "verdict"}``: mean difference, two-sided
         p-values (NaN with fewer than 2 pairs or no difference at all), and ``beats`` /
-        ``loses`` / ``on par`` (``untested`` with fewer than 2 pairs).
+        ``loses`` / ``on par`` (``untested`` below ``MIN_PAIRS`` pairs).
     """
     method, baseline = np.asarray(method, dtype=float), np.asarray(baseline, dtype=float)
     if method.shape != baseline.shape:
@@ -31,8 +35,8 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
     if len(diff) >= 2 and np.any(diff != 0):
         p_t = float(stats.ttest_rel(method, baseline).pvalue)
         p_w = float(stats.wilcoxon(method, baseline).pvalue)
-    verdict = "untested" if len(diff) < 2 else "on par"
-    if p_t < ALPHA:
+    verdict = "untested" if len(diff) < MIN_PAIRS else "on par"
+    if len(diff) >= MIN_PAIRS and p_t < ALPHA:
         verdict = "beats" if diff.mean() > 0 else "loses"
     return {"diff": float(diff.mean()), "p_ttest": p_t, "p_wilcoxon": p_w, "verdict": verdict}
 

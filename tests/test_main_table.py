@@ -21,7 +21,7 @@ def test_paired_test_by_hand():
     assert result["p_ttest"] == pytest.approx(2 * stats.t.sf(6.3246, 4), rel=1e-3)
     assert result["p_wilcoxon"] == pytest.approx(0.0625) and result["verdict"] == "beats"
     assert paired_test(baseline, method)["verdict"] == "loses"
-    assert paired_test(method[:1], baseline[:1])["verdict"] == "untested"
+    assert paired_test(method[:2], baseline[:2])["verdict"] == "untested"  # 1 degree of freedom
     same = paired_test(baseline, baseline)
     assert same["verdict"] == "on par" and math.isnan(same["p_ttest"])
     with pytest.raises(ValueError, match="differ in shape"):
