@@ -41,16 +41,15 @@ from rec_env.data import item_counts
 
 @dataclass(frozen=True)
 class Lesson:
-    """What each transition is taught: its logged action a_t, then the filtered explored items.
+    """What each transition is taught: its logged action a_t (column 0), then the filtered
+    explored items.
 
-    :param items: ``[N, L]`` item ids (column 0: a_t).
     :param valid: ``[N, L]`` bool (a filter may leave slots empty).
     :param confidence: ``[N, L]`` c of a_t, then the batch mean of c.
     :param teacher_q: ``[N, L]`` no gradient, eval mode; :param teacher_hint: ``[N, L, D_T]``.
     :param student_q: ``[N, L]`` with gradient; :param student_hint: ``[N, L, D_S]``.
     """
 
-    items: Tensor
     valid: Tensor
     confidence: Tensor
     teacher_q: Tensor
@@ -172,7 +171,6 @@ class DistillTrainer:
         )
         confidence = self.confidence(teacher.q, teacher.target)
         return Lesson(
-            items=items,
             valid=valid,
             confidence=lesson_confidence(confidence, explored.shape[1]),
             teacher_q=teacher_q,
