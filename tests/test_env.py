@@ -158,7 +158,7 @@ def test_episode_fills_k_slots_then_terminates(dataset):
     env = make(dataset, render_mode="ansi")
     obs, info = env.reset(seed=0)
     assert obs in env.observation_space
-    assert set(info) == {"action_mask", "request_id"}
+    assert set(info) == {"action_mask", "request_id", "user_id"}
     assert obs["position"] == 0 and (obs["slate_items"] == PAD_ITEM).all()
     rng = np.random.default_rng(0)
     for slot in range(K):

@@ -26,15 +26,17 @@ def small_dataset():
 def test_lists_are_padded_and_masked():
     lists = LoggedLists.from_dataset(small_dataset())
     assert lists.items.shape == lists.clicks.shape == lists.mask.shape == (3, 3)
-    np.testing.assert_array_equal(lists.request_ids, [3, 7, 9])
+    vocab = small_dataset().vocabularies  # ids become indices in the ids' order
+    np.testing.assert_array_equal(vocab.requests.decode(lists.request_ids), [3, 7, 9])
     np.testing.assert_array_equal(
-        lists.items, [[PAD_ITEM, 6, PAD_ITEM], [4, PAD_ITEM, 5], [4, 7, 8]]
+        lists.items, [[PAD_ITEM, 2, PAD_ITEM], [0, PAD_ITEM, 1], [0, 3, 4]]
     )
+    np.testing.assert_array_equal(vocab.items.decode(lists.items[2]), [4, 7, 8])
     np.testing.assert_array_equal(lists.mask, lists.items != PAD_ITEM)
     np.testing.assert_array_equal(lists.clicks, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])
     np.testing.assert_array_equal(lists.user_ids, [1, 0, 2])
     np.testing.assert_array_equal(lists.timestamps, [10, 30, 20])
-    assert lists.item_features.shape == (9, 1) and lists.item_features[8, 0] == 5.0
+    assert lists.item_features.shape == (5, 1) and lists.item_features[4, 0] == 5.0
     assert lists.user_features.shape == (3, 0)
 
 

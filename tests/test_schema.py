@@ -104,7 +104,7 @@ def test_unreadable_files_raise_log_file_error(tmp_path, case):
 def test_unknown_suffix_raises(tmp_path):
     path = tmp_path / "log.txt"
     path.write_text("x")
-    with pytest.raises(LogFileError, match="unknown log format"):
+    with pytest.raises(LogFileError, match="unsupported extension '.txt'.*use .csv or .parquet"):
         load_log(path)
 
 
@@ -116,7 +116,7 @@ def test_load_log_splits_out_feature_tables(tmp_path, suffix):
     dataset = load_log(path)
     assert dataset.name == "mine" and dataset.slate_size == 3
     assert list(dataset.users["u_age"]) == [0.1, 0.7]
-    assert dataset.items.loc[6, "i_price"] == 6.0
+    assert dataset.items.loc[dataset.vocabularies.items.encode(6), "i_price"] == 6.0
     assert not any(c.startswith(("u_", "i_")) for c in dataset.log.columns)
 
 

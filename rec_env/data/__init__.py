@@ -8,12 +8,14 @@
 """
 
 from rec_env.data.catalogue import Catalogue, item_counts
-from rec_env.data.dataset import LogDataset, LogFileError, load_log
+from rec_env.data.dataset import LogDataset, LogFileError, dataset_from_log, load_log
+from rec_env.data.features import LogDataWarning
 from rec_env.data.fetch import DatasetFetchError, cache_dir
 from rec_env.data.lists import PAD_ITEM, LoggedLists, Splits, split_lists, split_rows
 from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS, is_synthetic, load_dataset
 from rec_env.data.schema import REQUIRED_COLUMNS, LogValidationError, validate_log
 from rec_env.data.synthetic import SyntheticConfig, SyntheticWorld, generate_synthetic
+from rec_env.data.vocabulary import IdVocabulary, UnknownIdError, Vocabularies
 
 __all__ = [
     "Catalogue",
@@ -21,6 +23,8 @@ __all__ = [
     "PAD_ITEM",
     "REQUIRED_COLUMNS",
     "DatasetFetchError",
+    "IdVocabulary",
+    "LogDataWarning",
     "LogDataset",
     "LogFileError",
     "LogValidationError",
@@ -29,7 +33,10 @@ __all__ = [
     "SYNTHETIC_PRESETS",
     "SyntheticConfig",
     "SyntheticWorld",
+    "UnknownIdError",
+    "Vocabularies",
     "cache_dir",
+    "dataset_from_log",
     "generate_synthetic",
     "is_synthetic",
     "item_counts",

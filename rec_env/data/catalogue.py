@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from rec_env.arrays import standardise
 from rec_env.data.lists import LoggedLists
 
 
@@ -27,8 +28,8 @@ def item_counts(
 class Catalogue:
     """Dense feature tables indexed by id, and how often each item was shown in training logs.
 
-    :param item_features: ``[n_items, F_i]`` float32, row = item id.
-    :param user_features: ``[n_users, F_u]`` float32, row = user id.
+    :param item_features: ``[n_items, F_i]`` float32, row = item index.
+    :param user_features: ``[n_users, F_u]`` float32, row = user index.
     :param impressions: ``[n_items]`` int64, times each item was shown in the training split.
     """
 
@@ -38,8 +39,11 @@ class Catalogue:
 
     @classmethod
     def from_train(cls, train: LoggedLists) -> Catalogue:
-        """Feature tables of ``train`` (shared by every split); impressions counted on it."""
-        return cls(train.item_features, train.user_features, item_counts(train))
+        """Feature tables of ``train`` (shared by every split), each column standardised
+        (mean 0, std 1 over the ids: :func:`rec_env.arrays.standardise`); impressions counted
+        on ``train``. These are the tables an environment observes."""
+        tables = (standardise(t) for t in (train.item_features, train.user_features))
+        return cls(*tables, item_counts(train))
 
     @property
     def n_items(self) -> int:

@@ -1,4 +1,5 @@
-"""`LogDataset`: a validated log with its item and user feature tables, and file I/O for logs."""
+"""`LogDataset`: a validated log with its item and user feature tables and the vocabularies of
+its ids, and file I/O for logs."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rec_env.data.features import decode_features, feature_table
+from rec_env.data.ids import encode_ids, range_vocabularies
 from rec_env.data.schema import LogValidationError, validate_log
+from rec_env.data.vocabulary import Vocabularies
 
 ITEM_PREFIX = "i_"
 USER_PREFIX = "u_"
+READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
 
 
 class LogFileError(LogValidationError):
@@ -24,12 +29,18 @@ class LogFileError(LogValidationError):
 class LogDataset:
     """A validated log plus the feature tables that describe its ids.
 
+    The log and the tables hold dense indices (``0..n-1``) in ``user_id``, ``request_id`` and
+    ``item_id``; :attr:`vocabularies` maps them to the log's own ids and back.
+
     :param name: dataset name (``"synthetic"``, ``"ml-100k"``, ``"obd"`` or a file stem).
     :param log: the validated log, one row per shown slot (see :mod:`rec_env.data.schema`).
-    :param items: numeric item features, indexed by ``item_id``, columns ``i_*``.
-    :param users: numeric user features, indexed by ``user_id``, columns ``u_*``.
+    :param items: numeric item features, indexed by ``item_id``, columns ``i_*``, no NaN.
+    :param users: numeric user features, indexed by ``user_id``, columns ``u_*``, no NaN.
     :param slate_size: K, the number of slots in a list.
     :param extras: dataset-specific objects, e.g. ``"world"`` (the synthetic ground truth).
+    :param vocabularies: the id (and categorical feature) vocabularies; ``None``: the log's
+        ids already are the indices (range vocabularies of ``max id + 1`` over the log and
+        the tables, as for the built-in datasets).
     """
 
     name: str
@@ -38,35 +49,51 @@ class LogDataset:
     users: pd.DataFrame
     slate_size: int
     extras: dict[str, Any] = field(default_factory=dict)
+    vocabularies: Vocabularies | None = None
 
     def __post_init__(self) -> None:
         _check_feature_table(self.items, ITEM_PREFIX, "item_id")
         _check_feature_table(self.users, USER_PREFIX, "user_id")
+        if self.vocabularies is None:
+            vocabularies = range_vocabularies(self.log, self.items, self.users)
+            object.__setattr__(self, "vocabularies", vocabularies)
+        _check_indices(self)
 
     @property
     def n_items(self) -> int:
-        """Size of the item id space: ``max(item_id) + 1`` over the log and the item table."""
-        return _id_space(self.log["item_id"], self.items)
+        """Number of items: the size of the item vocabulary."""
+        return len(self.vocabularies.items)
 
     @property
     def n_users(self) -> int:
-        """Size of the user id space: ``max(user_id) + 1`` over the log and the user table."""
-        return _id_space(self.log["user_id"], self.users)
+        """Number of users: the size of the user vocabulary."""
+        return len(self.vocabularies.users)
 
     def fingerprint(self) -> str:
-        """sha256 of the log's canonical columns and the feature tables (cache key for fitted models)."""
+        """sha256 of the log's canonical columns, the feature tables, K and the vocabularies
+        (cache key for fitted models)."""
         digest = hashlib.sha256()
         for frame in (self.log, self.items, self.users):
             digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
         digest.update(str(self.slate_size).encode())
+        digest.update(self.vocabularies.digest_bytes())
         return digest.hexdigest()
 
     def to_frame(self) -> pd.DataFrame:
-        """The log with the user and item features joined in as ``u_*`` / ``i_*`` columns."""
-        return self.log.join(self.users, on="user_id").join(self.items, on="item_id")
+        """The log in the user's own terms: the raw ids, and the user and item features joined
+        in as ``u_*`` / ``i_*`` columns (categorical ones as their levels again)."""
+        vocab = self.vocabularies
+        users, items = (decode_features(t, vocab.categories) for t in (self.users, self.items))
+        frame = self.log.join(users, on="user_id").join(items, on="item_id")
+        for column, ids in (("user_id", vocab.users), ("request_id", vocab.requests)):
+            frame[column] = ids.decode(frame[column].to_numpy())
+        frame["item_id"] = vocab.items.decode(frame["item_id"].to_numpy())
+        return frame
 
     def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_frame` as parquet (or CSV by suffix); :func:`load_log` reads it back."""
+        """Write :meth:`to_frame` as parquet (or CSV by suffix); :func:`load_log` reads it back
+        with the same vocabularies, feature tables and fingerprint (ids that never occur in
+        the log, as in some built-in datasets, are not written)."""
         path = Path(path)
         frame = self.to_frame()
         if path.suffix == ".csv":
@@ -76,42 +103,65 @@ class LogDataset:
         return path
 
 
-def _id_space(ids: pd.Series, table: pd.DataFrame) -> int:
-    return int(max(ids.max(), table.index.to_numpy().max(initial=-1))) + 1
-
-
 def _check_feature_table(table: pd.DataFrame, prefix: str, index_name: str) -> None:
     bad = [c for c in table.columns if not c.startswith(prefix)]
     if bad:
         raise LogValidationError(f"{index_name} feature columns must start with {prefix!r}: {bad}")
     not_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     if not_numeric:
-        raise LogValidationError(f"{index_name} features must be numeric: {not_numeric}")
+        raise LogValidationError(
+            f"{index_name} features must be numeric in a LogDataset: {not_numeric}; "
+            "load_log / dataset_from_log encode categorical columns"
+        )
+    missing = table.isna().sum()
+    if missing.any():
+        counts = {column: int(n) for column, n in missing[missing > 0].items()}
+        raise LogValidationError(
+            f"{index_name} features have missing values (NaN), count by column: {counts}; "
+            "load_log / dataset_from_log fill them"
+        )
     if table.index.has_duplicates:
         raise LogValidationError(f"{index_name} feature table has duplicate ids")
 
 
-def feature_table(log: pd.DataFrame, prefix: str, key: str) -> pd.DataFrame:
-    """The ``prefix*`` columns of ``log``, one row per ``key`` (its first occurrence), sorted by key."""
-    columns = [c for c in log.columns if c.startswith(prefix)]
-    table = log[[key, *columns]].drop_duplicates(key).set_index(key).sort_index()
-    return table
+def _check_indices(dataset: LogDataset) -> None:
+    """Every index of the log and of the feature tables is inside its vocabulary."""
+    vocab = dataset.vocabularies
+    no_table = pd.Index([], dtype=np.int64)
+    checks = (
+        ("user_id", len(vocab.users), dataset.users.index),
+        ("item_id", len(vocab.items), dataset.items.index),
+        ("request_id", len(vocab.requests), no_table),
+    )
+    for column, size, table_index in checks:
+        largest = int(max(dataset.log[column].max(), table_index.to_numpy().max(initial=-1)))
+        if largest >= size:
+            raise LogValidationError(
+                f"index {largest} outside the vocabulary of {size} ids", column
+            )
 
 
 def dataset_from_log(
     name: str, log: pd.DataFrame, slate_size: int | None = None, **extras: Any
 ) -> LogDataset:
-    """Validate a log that carries its own ``u_*`` / ``i_*`` columns and split out the feature tables.
+    """A :class:`LogDataset` of a raw log: ids of any kind, ``u_*`` / ``i_*`` feature columns.
 
-    Feature values are taken from each id's first row. ``slate_size`` defaults to
-    ``max(position) + 1``.
+    Ids are mapped to dense indices (:mod:`rec_env.data.vocabulary`), the log is validated
+    (:func:`validate_log`), and the feature columns become the user and item tables by the
+    rules of :mod:`rec_env.data.features`. ``slate_size`` defaults to ``max(position) + 1``.
+
+    :raises LogValidationError: bad ids, a log that breaks the schema, or bad features.
     """
+    log, ids = encode_ids(log)
     log = validate_log(log, slate_size)
     slate_size = slate_size or int(log["position"].max()) + 1
-    items = feature_table(log, ITEM_PREFIX, "item_id")
-    users = feature_table(log, USER_PREFIX, "user_id")
-    log = log.drop(columns=[*items.columns, *users.columns])
-    return LogDataset(name, log, items, users, slate_size, dict(extras))
+    items, item_levels = feature_table(log, ITEM_PREFIX, "item_id")
+    users, user_levels = feature_table(log, USER_PREFIX, "user_id")
+    log = log.drop(columns=[c for c in log.columns if c.startswith((ITEM_PREFIX, USER_PREFIX))])
+    vocabularies = Vocabularies(
+        ids["user_id"], ids["item_id"], ids["request_id"], {**user_levels, **item_levels}
+    )
+    return LogDataset(name, log, items, users, slate_size, dict(extras), vocabularies)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -121,10 +171,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise LogFileError(f"log file not found: {path}")
     if path.stat().st_size == 0:
         raise LogFileError(f"log file is empty: {path}")
-    readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
-    reader = readers.get(path.suffix.lower())
+    reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise LogFileError(f"unknown log format {path.suffix!r} for {path}; use .csv or .parquet")
+        raise LogFileError(
+            f"unsupported extension {path.suffix!r} for {path}; use .csv or .parquet"
+        )
     try:
         table = reader(path)
     except pd.errors.EmptyDataError as error:
@@ -140,9 +191,9 @@ def load_log(path: str | Path, slate_size: int | None = None) -> LogDataset:
     """Load a user's own log (CSV or parquet) in the canonical schema.
 
     :param path: a ``.csv`` or ``.parquet`` file, one row per shown slot; ``u_*`` / ``i_*``
-        columns become the user / item feature tables.
+        columns become the user / item feature tables (see :func:`dataset_from_log`).
     :param slate_size: K; defaults to the longest position + 1.
-    :raises LogFileError: the file is missing, empty or unreadable.
+    :raises LogFileError: the file is missing, empty, unreadable or has another extension.
     :raises LogValidationError: the content breaks the schema.
     """
     table = read_table(path)

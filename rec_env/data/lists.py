@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 
 from rec_env.data.dataset import LogDataset, dense_features
+from rec_env.data.schema import timestamp_seconds
 
 PAD_ITEM = -1
 """Item id in padded (never shown) slots. Index with ``np.where(mask, items, 0)``."""
@@ -20,9 +21,11 @@ class LoggedLists:
     :param items: ``[N, K]`` int64 item ids, ``PAD_ITEM`` where no item was shown.
     :param clicks: ``[N, K]`` int8, 0 in padded slots.
     :param mask: ``[N, K]`` bool, True where an item was shown.
-    :param user_ids: ``[N]`` int64.
-    :param request_ids: ``[N]`` int64, the log's ``request_id``.
-    :param timestamps: ``[N]`` float64, the request's first timestamp (NaN if the log has none).
+    :param user_ids: ``[N]`` int64 user indices.
+    :param request_ids: ``[N]`` int64 request indices (the dataset's ``vocabularies.requests``
+        decodes them to the log's own ``request_id``).
+    :param timestamps: ``[N]`` float64 seconds, the request's first timestamp (NaN if the log
+        has none).
     :param item_features: ``[n_items, F_i]`` float32, row = item id (shared, not split).
     :param user_features: ``[n_users, F_u]`` float32, row = user id (shared, not split).
     """
@@ -52,7 +55,7 @@ class LoggedLists:
         first = np.unique(row, return_index=True)[1]
         user_ids = log["user_id"].to_numpy()[first]
         if "timestamp" in log:
-            timestamps = _as_seconds(log["timestamp"].to_numpy()[first])
+            timestamps = timestamp_seconds(log)[first]
         else:
             timestamps = np.full(n, np.nan)
         return cls(
@@ -133,10 +136,3 @@ def split_lists(
     """:func:`split_rows` applied: the train / valid / test :class:`LoggedLists`."""
     train, valid, test = split_rows(lists, by, fractions, seed)
     return Splits(lists.subset(train), lists.subset(valid), lists.subset(test))
-
-
-def _as_seconds(values: np.ndarray) -> np.ndarray:
-    """Timestamps (numbers or datetimes) as float64 seconds."""
-    if np.issubdtype(values.dtype, np.datetime64):
-        return values.astype("datetime64[ns]").astype(np.int64) / 1e9
-    return values.astype(np.float64)

@@ -40,7 +40,10 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
         offline; kwargs are :class:`SyntheticConfig` fields replacing the preset's, or
         ``config=SyntheticConfig(...)``, plus ``progress``), ``"ml-100k"`` (kwargs: ``slate_size``, ``folder``),
         ``"obd"`` (kwargs: ``folder``), or a path to a ``.csv`` / ``.parquet`` log
-        (kwargs: ``slate_size``).
+        (kwargs: ``slate_size``; see :func:`~rec_env.data.load_log`).
+    :raises LogFileError: a path with another extension (``.json``, ``.tsv``...), or a
+        missing or unreadable file.
+    :raises ValueError: a name that is neither a dataset nor a path.
     """
     if name in SYNTHETIC_PRESETS:
         progress = kwargs.pop("progress", True)
@@ -53,8 +56,8 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
         return load_ml100k(**kwargs)
     if name == "obd":
         return load_obd(**kwargs)
-    if Path(name).suffix.lower() in (".csv", ".parquet", ".pq"):
-        return load_log(name, **kwargs)
+    if Path(name).suffix or Path(name).is_file():
+        return load_log(name, **kwargs)  # LogFileError for extensions other than .csv/.parquet
     known = (*SYNTHETIC_PRESETS, *DATASETS[1:])
     raise ValueError(f"unknown dataset {name!r}: use one of {known} or a .csv/.parquet path")
 

@@ -12,9 +12,15 @@ column         dtype     meaning
 ``click``      0 / 1     whether it was clicked
 =============  ========  =====================================================
 
-Optional: ``timestamp`` (numeric or datetime), ``rating``, ``propensity_score``,
-user feature columns ``u_*`` and item feature columns ``i_*``. Other columns
-are kept as they are.
+This is the *canonical* form, with ids as dense indices. A user's own log may use ids of
+any kind (sparse integers, strings): :func:`~rec_env.data.load_log` maps them to indices
+first (:mod:`rec_env.data.vocabulary`). Positions are 0-based: a log without any row at
+position 0 is refused (1-based positions would silently add an empty slot).
+
+Optional: ``timestamp`` (numbers in any unit, datetimes, or ISO 8601 strings such as
+``"2024-01-01 00:00:44"``; all become float64 seconds, datetimes since 1970-01-01 UTC, naive
+ones read as UTC), ``rating``, ``propensity_score``, user feature columns ``u_*`` and item
+feature columns ``i_*``. Other columns are kept as they are.
 
 Every loader goes through :func:`validate_log`; bad input raises
 :class:`LogValidationError` naming the column and showing the first offending rows.
@@ -28,6 +34,7 @@ import pandas as pd
 REQUIRED_COLUMNS = ("user_id", "request_id", "position", "item_id", "click")
 ID_COLUMNS = ("user_id", "request_id", "item_id")
 SHOW_ROWS = 5
+EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
 class LogValidationError(ValueError):
@@ -47,7 +54,7 @@ class LogValidationError(ValueError):
         super().__init__(text)
 
 
-def _fail(log: pd.DataFrame, column: str, bad: np.ndarray | pd.Series, message: str) -> None:
+def raise_if_any(log: pd.DataFrame, column: str, bad: np.ndarray | pd.Series, message: str) -> None:
     """Raise if any row is ``bad``; the error counts them and shows the first ones."""
     bad = np.asarray(bad, dtype=bool)
     if bad.any():
@@ -57,7 +64,7 @@ def _fail(log: pd.DataFrame, column: str, bad: np.ndarray | pd.Series, message: 
 
 def _check_integer_column(log: pd.DataFrame, column: str, minimum: int) -> None:
     values = log[column]
-    _fail(log, column, values.isna(), "missing values (NaN)")
+    raise_if_any(log, column, values.isna(), "missing values (NaN)")
     if not (pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values)):
         raise LogValidationError(
             f"must be integer, got dtype {values.dtype}; encode ids as integers first "
@@ -67,21 +74,12 @@ def _check_integer_column(log: pd.DataFrame, column: str, minimum: int) -> None:
         )
     numeric = values.to_numpy()
     if pd.api.types.is_float_dtype(values):
-        _fail(log, column, numeric != np.round(numeric), "non-integer values")
-    _fail(log, column, numeric < minimum, f"values below {minimum}")
+        raise_if_any(log, column, numeric != np.round(numeric), "non-integer values")
+    raise_if_any(log, column, numeric < minimum, f"values below {minimum}")
 
 
-def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFrame:
-    """Check a log against the canonical schema and return it with canonical dtypes.
-
-    :param log: one row per shown slot (see the module docstring).
-    :param slate_size: K, the longest allowed list; ``None`` accepts any length.
-    :return: a copy with ids as int64, ``position`` as int64 and ``click`` as int8,
-        sorted by ``(request_id, position)``.
-    :raises LogValidationError: on an empty log, a missing column, NaN / negative /
-        non-integer ids, clicks outside {0, 1}, negative or duplicate positions in a
-        request, a request served to two users, or a request longer than ``slate_size``.
-    """
+def require_columns(log: pd.DataFrame) -> None:
+    """Raise unless ``log`` is a non-empty DataFrame with every required column."""
     if not isinstance(log, pd.DataFrame):
         raise LogValidationError(f"a log must be a pandas DataFrame, got {type(log).__name__}")
     if len(log) == 0:
@@ -92,12 +90,36 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
                 f"missing; a log needs columns {list(REQUIRED_COLUMNS)}, got {list(log.columns)}",
                 column,
             )
+
+
+def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFrame:
+    """Check a log against the canonical schema and return it with canonical dtypes.
+
+    :param log: one row per shown slot (see the module docstring).
+    :param slate_size: K, the longest allowed list; ``None`` accepts any length.
+    :return: a copy with ids as int64, ``position`` as int64, ``click`` as int8 and
+        ``timestamp`` (if any) as float64 seconds, sorted by ``(request_id, position)``.
+    :raises LogValidationError: on an empty log, a missing column, NaN / negative /
+        non-integer ids, clicks outside {0, 1}, negative or duplicate positions in a
+        request, no row at position 0, a request served to two users, a request longer than
+        ``slate_size``, or a missing or unparsable timestamp.
+    """
+    require_columns(log)
     for column in ID_COLUMNS:
         _check_integer_column(log, column, minimum=0)
     _check_integer_column(log, "position", minimum=0)
-    _fail(log, "click", ~log["click"].isin([0, 1]), "clicks must be 0 or 1")
+    if not (log["position"] == 0).any():
+        raise LogValidationError(
+            "no row has position 0: positions are 0-based (0 = the first slot); "
+            "if yours start at 1, subtract 1",
+            "position",
+            log.head(SHOW_ROWS),
+        )
+    raise_if_any(log, "click", ~log["click"].isin([0, 1]), "clicks must be 0 or 1")
 
     out = log.astype({c: np.int64 for c in (*ID_COLUMNS, "position")}).astype({"click": np.int8})
+    if "timestamp" in out.columns:
+        out["timestamp"] = timestamp_seconds(out)
     request = out["request_id"].to_numpy()
     position = out["position"].to_numpy()
     ordered = (request[1:] > request[:-1]) | (
@@ -111,19 +133,49 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
 
     same_request = _same_as_previous(request)
     duplicate_position = same_request & _same_as_previous(position)
-    _fail(
+    raise_if_any(
         out, "position", _with_previous(duplicate_position), "duplicate positions within a request"
     )
     other_user = same_request & ~_same_as_previous(out["user_id"].to_numpy())
-    _fail(out, "user_id", _with_previous(other_user), "a request is served to more than one user")
+    raise_if_any(
+        out, "user_id", _with_previous(other_user), "a request is served to more than one user"
+    )
     if slate_size is not None:
-        _fail(
+        raise_if_any(
             out,
             "position",
             position >= slate_size,
             f"position >= slate_size {slate_size}: the request is longer than K",
         )
     return out
+
+
+def timestamp_seconds(log: pd.DataFrame) -> np.ndarray:
+    """``[N]`` float64: the log's ``timestamp`` column in seconds.
+
+    Numbers are kept as they are (any unit); datetimes (naive ones read as UTC) and ISO 8601
+    strings become seconds since 1970-01-01 UTC.
+
+    :raises LogValidationError: missing values, booleans, or strings that are not ISO 8601.
+    """
+    values = log["timestamp"]
+    raise_if_any(log, "timestamp", values.isna(), "missing values (NaN / NaT)")
+    if pd.api.types.is_bool_dtype(values):
+        raise LogValidationError("must be numbers or date-times, got booleans", "timestamp")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(np.float64)
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True)
+        raise_if_any(
+            log,
+            "timestamp",
+            parsed.isna(),
+            "neither numbers nor ISO 8601 date-times (e.g. '2024-01-01 00:00:44')",
+        )
+        values = parsed
+    if values.dt.tz is None:
+        values = values.dt.tz_localize("UTC")
+    return ((values - EPOCH) / pd.Timedelta(seconds=1)).to_numpy(np.float64)
 
 
 def _same_as_previous(values: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from rec_env.arrays import take_rows
-from rec_env.data import PAD_ITEM
+from rec_env.data import PAD_ITEM, IdVocabulary
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.rng import EpisodeUniforms
 from rec_env.simulator import list_context
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 EPISODE_KEYS = ("user", "user_features", "candidates")
 """Observation keys that only a reset changes."""
+
+
+def raw_ids(vocab: IdVocabulary, indices: np.ndarray | int) -> np.ndarray | int | str:
+    """The log's own ids of ``indices`` (as they are when the ids already are indices)."""
+    return indices if vocab.is_range else vocab.decode(indices)
+
 
 InfoColumn = tuple[str, np.ndarray, np.ndarray]
 """``(key, rows [n], values [n, ...])``: an info entry for n of the rows."""
@@ -78,6 +84,7 @@ class FeedCore:
         self.user_context = list_context(
             parts.user_model, self.users, self.slate_items, self.slate_clicks
         )
+        self.vocabularies = parts.scenario.dataset.vocabularies
         # Flat views: a step addresses cell (row, column) as ``row * n_columns + column``,
         # several times cheaper than ``[rows, columns]`` fancy indexing. The per-slot arrays
         # all have ``width`` columns, so one flat slot index serves them all.
@@ -115,7 +122,11 @@ class FeedCore:
         self.position[sel] = 0
         self.valid[sel] = True
         self.invalid_count[sel] = 0
-        return [("request_id", rows, lists.request_ids[request])]
+        vocab = self.vocabularies
+        return [
+            ("request_id", rows, raw_ids(vocab.requests, lists.request_ids[request])),
+            ("user_id", rows, raw_ids(vocab.users, users)),
+        ]
 
     def step(self, rows: np.ndarray, actions: np.ndarray) -> StepResult:
         """Place ``actions [b]`` (candidate indices) in ``rows [b]``, one user-model call for all.
@@ -168,20 +179,21 @@ class FeedCore:
         """Info columns of a step: the placed item, its click probability and click; the
         invalid actions (penalty mode); and the finished lists' items and clicks."""
         rows, ok = result.rows, result.valid
+        items = raw_ids(self.vocabularies.items, result.items)
         if np.count_nonzero(ok) == len(ok):
-            columns = [("item_id", rows, result.items), ("click_proba", rows, result.proba)]
+            columns = [("item_id", rows, items), ("click_proba", rows, result.proba)]
             columns.append(("click", rows, result.clicks))
         else:
             columns = [
                 (key, rows[ok], values[ok])
-                for key, values in (("item_id", result.items), ("click_proba", result.proba))
+                for key, values in (("item_id", items), ("click_proba", result.proba))
             ]
             columns.append(("click", rows[ok], result.clicks[ok]))
             columns.append(("invalid_action", rows[~ok], np.ones(int((~ok).sum()), dtype=bool)))
         ended = result.terminated | result.truncated
         if np.count_nonzero(ended):
             k, rows = self.config.slate_size, rows[ended]
-            columns.append(("list_items", rows, self.slate_items[rows, :k]))
+            columns.append(("list_items", rows, self._raw_list_items(self.slate_items[rows, :k])))
             columns.append(("list_clicks", rows, self.slate_clicks[rows, :k]))
         return [column for column in columns if len(column[1])]
 
@@ -189,15 +201,26 @@ class FeedCore:
         """:meth:`step_info` of a :meth:`step_one` result added to ``info``: Python scalars,
         arrays for lists."""
         if result.valid:
-            info["item_id"], info["click_proba"] = int(result.items), float(result.proba)
+            info["item_id"] = raw_ids(self.vocabularies.items, int(result.items))
+            info["click_proba"] = float(result.proba)
             info["click"] = bool(result.clicks)
         else:
             info["invalid_action"] = True
         if result.terminated or result.truncated:
             k = self.config.slate_size
-            info["list_items"] = self.slate_items[0, :k].copy()
+            info["list_items"] = self._raw_list_items(self.slate_items[0, :k].copy())
             info["list_clicks"] = self.slate_clicks[0, :k].copy()
         return info
+
+    def _raw_list_items(self, items: np.ndarray) -> np.ndarray:
+        """The log's own ids of the item indices ``items [..., K]``; padded slots stay
+        ``PAD_ITEM`` for integer ids and become None for string ids."""
+        vocab = self.vocabularies.items
+        if vocab.is_range:
+            return items
+        shown = items != PAD_ITEM
+        raw = vocab.decode(np.where(shown, items, 0))
+        return np.where(shown, raw, PAD_ITEM if raw.dtype != object else None)
 
     def observation(self) -> dict[str, np.ndarray]:
         """All rows' observations, ``[B, ...]`` per key (see ``observation_space``).

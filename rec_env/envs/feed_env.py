@@ -66,7 +66,8 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     | `action_mask`   | `MultiBinary(C)`                    | 1 where a candidate can be placed  |
 
     Feature tables indexed by id are attributes: `env.unwrapped.item_features`
-    `[n_items, F_i]` and `env.unwrapped.user_features` `[n_users, F_u]` (float32).
+    `[n_items, F_i]` and `env.unwrapped.user_features` `[n_users, F_u]` (float32), each
+    column standardised over the ids (mean 0, std 1; a constant column is 0).
 
     ## Rewards
 
@@ -93,9 +94,12 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     1. Termination: the K-th item is placed (an episode is exactly K steps by default).
     2. Truncation: penalty mode only, after K masked actions in one episode.
 
-    Info: on reset `action_mask` and `request_id` (the log's); on every step `action_mask`,
-    then `item_id`, `click_proba` and `click` for a placed item or `invalid_action=True`
-    for a penalised one; on the last step `list_items` [K] and `list_clicks` [K].
+    Info speaks the log's own ids (its `user_id`, `request_id`, `item_id`, decoded by the
+    dataset's `vocabularies`), while observations hold the dense indices `0..n-1`: on reset
+    `action_mask`, `request_id` and `user_id`; on every step `action_mask`, then `item_id`,
+    `click_proba` and `click` for a placed item or `invalid_action=True` for a penalised one;
+    on the last step `list_items` [K] (unfilled slots `-1`, or None for string ids) and
+    `list_clicks` [K]. For the built-in datasets ids and indices are the same.
 
     ## Arguments
 
@@ -149,7 +153,9 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
       ``rec_env.simulator.fit.MODEL_VERSION`` (3: an item exposure feature). Requests,
       catalogue statistics and the fitted user model come from one ``rec_env.Scenario``
       (``scenario=``, or ``dataset``/``split``/``split_seed``); ``split="time"`` is new (before,
-      the env always used a request split).
+      the env always used a request split). Own logs: ids of any kind become indices, info
+      speaks the log's ids (reset info gains `user_id`); `user_features` and
+      `item_features` are standardised per column (mean 0, std 1; constant columns 0).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}

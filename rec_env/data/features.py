@@ -1,0 +1,140 @@
+"""User and item feature tables from a log's ``u_*`` / ``i_*`` columns, as numbers.
+
+Rules (the README's schema section states them too):
+
+* one row per id: the value of the id's first row (smallest ``request_id``, then
+  ``position``); a :class:`LogDataWarning` names each column whose value varies within an id;
+* numbers are kept in their units (the environment and the models standardise their copy);
+  booleans become 0 / 1;
+* strings and pandas categories are one-hot encoded, at most :data:`MAX_LEVELS` levels: a
+  column ``i_category`` becomes ``i_category=<level>`` 0 / 1 columns, levels sorted as
+  strings; the levels are kept in :attr:`Vocabularies.categories`;
+* missing values (NaN): a number is filled with its column's mean over the ids that have
+  one, a category with no level (all its columns 0); each fill is a :class:`LogDataWarning`
+  naming the column and the count. A column with no value at all is an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from rec_env.data.schema import LogValidationError
+
+MAX_LEVELS = 64
+"""Most levels a categorical feature may have (one-hot columns); bucket rarer ones first."""
+LEVEL_SEPARATOR = "="
+
+
+class LogDataWarning(UserWarning):
+    """A log was loaded, but some values were filled in or dropped by a documented rule."""
+
+
+def feature_table(
+    log: pd.DataFrame, prefix: str, key: str
+) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The ``prefix*`` columns of the validated ``log`` as a numeric table, one row per ``key``.
+
+    :param log: validated (sorted by request and position), ids already indices.
+    :param prefix: ``"u_"`` or ``"i_"``; :param key: ``"user_id"`` or ``"item_id"``.
+    :return: ``(table, categories)``: the table indexed by ``key``, sorted, and the levels of
+        each one-hot encoded column.
+    :raises LogValidationError: a column with no value, date-times, or too many levels.
+    """
+    columns = [c for c in log.columns if c.startswith(prefix)]
+    noun = key.removesuffix("_id") + "s"
+    _warn_if_varying(log, key, columns, noun)
+    table = log[[key, *columns]].drop_duplicates(key).set_index(key).sort_index()
+    encoded, categories = [], {}
+    for column in columns:
+        block, levels = _encode_column(table[column], noun)
+        encoded.append(block)
+        if levels is not None:
+            categories[column] = levels
+    out = pd.concat(encoded, axis=1) if encoded else table
+    return out, categories
+
+
+def decode_features(table: pd.DataFrame, categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """The inverse of the one-hot encoding: each ``column=level`` block back to one column of
+    levels (missing where no level is set), in place of the block."""
+    parts = []
+    for column in table.columns:
+        name = column.split(LEVEL_SEPARATOR, 1)[0]
+        if name not in categories:
+            parts.append(table[column])
+        elif column == _level_column(name, categories[name][0]):
+            levels = categories[name]
+            block = table[[_level_column(name, level) for level in levels]].to_numpy() > 0
+            chosen = np.asarray(levels, dtype=object)[block.argmax(axis=1)]
+            values = np.where(block.any(axis=1), chosen, None)
+            parts.append(pd.Series(values, index=table.index, name=name))
+    return pd.concat(parts, axis=1) if parts else table
+
+
+def _level_column(column: str, level: str) -> str:
+    return f"{column}{LEVEL_SEPARATOR}{level}"
+
+
+def _encode_column(values: pd.Series, noun: str) -> tuple[pd.DataFrame, tuple[str, ...] | None]:
+    """One feature column as numbers: ``([n, 1 or L] table, levels or None)``."""
+    column = values.name
+    missing = values.isna().to_numpy()
+    if missing.all():
+        raise LogValidationError(
+            f"every value is missing (NaN) for all {len(values)} {noun}", column
+        )
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(np.float32).to_frame(), None
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise LogValidationError("date-time features are not supported; convert to numbers", column)
+    if pd.api.types.is_numeric_dtype(values):
+        if missing.any():
+            mean = float(values.mean())
+            _warn(
+                f"{column}: {missing.sum()} of {len(values)} {noun} have no value (NaN); "
+                f"filled with the column mean {mean:.6g}"
+            )
+            values = values.fillna(mean)
+        return values.to_frame(), None
+    return _one_hot(values, missing, noun)
+
+
+def _one_hot(
+    values: pd.Series, missing: np.ndarray, noun: str
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    column = values.name
+    codes, levels = pd.factorize(values.astype("string"), sort=True)
+    if len(levels) > MAX_LEVELS:
+        raise LogValidationError(
+            f"{len(levels)} categorical levels, more than {MAX_LEVELS}: bucket the rare ones, "
+            "or give the column as numbers",
+            column,
+        )
+    if missing.any():
+        _warn(
+            f"{column}: {missing.sum()} of {len(values)} {noun} have no value (NaN); "
+            "encoded as no level (all its one-hot columns 0)"
+        )
+    levels = tuple(str(level) for level in levels)
+    one_hot = (codes[:, None] == np.arange(len(levels))).astype(np.float32)
+    names = [_level_column(column, level) for level in levels]
+    return pd.DataFrame(one_hot, index=values.index, columns=names), levels
+
+
+def _warn_if_varying(log: pd.DataFrame, key: str, columns: list[str], noun: str) -> None:
+    """Warn about each column whose value differs between rows of one id (batched)."""
+    if not columns:
+        return
+    varying = (log.groupby(key, sort=False)[columns].nunique(dropna=False) > 1).sum()
+    for column, count in varying[varying > 0].items():
+        _warn(
+            f"{column} varies within {count} {noun}; each keeps the value of its first row "
+            "(smallest request_id, then position)"
+        )
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, LogDataWarning, stacklevel=2)
