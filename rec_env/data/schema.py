@@ -66,9 +66,9 @@ def _check_integer_column(log: pd.DataFrame, column: str, minimum: int) -> None:
     values = log[column]
     raise_if_any(log, column, values.isna(), "missing values (NaN)")
     if not (pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values)):
+        hint = "; load_log / dataset_from_log map ids of any kind" if column in ID_COLUMNS else ""
         raise LogValidationError(
-            f"must be integer, got dtype {values.dtype}; encode ids as integers first "
-            "(e.g. pandas.factorize)",
+            f"must be integer, got dtype {values.dtype}{hint}",
             column,
             log.head(SHOW_ROWS),
         )
