@@ -35,11 +35,11 @@ class InputError(ValueError):
 def check_choice(name: str, value: object, choices: Collection[object]) -> None:
     """``value`` is one of ``choices`` (e.g. a registry's names, read when called).
 
-    :raises InputError: ``"{name} must be one of a, b, c; got 'x'"``.
+    :raises InputError: ``"{name} must be one of 'a', 'b', got 'x'"``.
     """
     if value not in choices:
         listed = ", ".join(repr(choice) for choice in choices)
-        raise InputError(f"{name} must be one of {listed}; got {value!r}")
+        raise InputError(f"{name} must be one of {listed}, got {value!r}")
 
 
 def check_range(
@@ -99,7 +99,7 @@ def check_dataset(name: str, value: str) -> None:
     known = (*SYNTHETIC_PRESETS, *DATASETS[1:])
     if value not in known and Path(value).suffix.lower() not in LOG_SUFFIXES:
         raise InputError(
-            f"{name} must be one of {', '.join(known)} or a {'/'.join(LOG_SUFFIXES)} log path; "
+            f"{name} must be one of {', '.join(known)} or a {'/'.join(LOG_SUFFIXES)} log path, "
             f"got {value!r}"
         )
 
@@ -112,6 +112,8 @@ def _type_hints(cls: type) -> dict[str, Any]:
 def _matches(value: object, kind: Any) -> bool:
     """True if ``value`` is of the annotation ``kind`` (see :func:`check_types`)."""
     origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is Any:
+        return True
     if origin is Literal:
         return any(value == arg and type(value) is type(arg) for arg in args)
     if origin in (typing.Union, types.UnionType):
@@ -145,6 +147,6 @@ def _describe(kind: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(arg) for arg in args)
     if origin is tuple:
-        return f"a tuple of {_describe(args[0])}" if args else "a tuple"
+        return f"a tuple, each item {_describe(args[0])}" if args else "a tuple"
     names = {bool: "a bool", int: "an int", float: "a number", str: "a str", type(None): "None"}
     return names.get(kind, f"a {getattr(origin or kind, '__name__', kind)}")
