@@ -5,8 +5,8 @@ items ``0..n_items-1``, the rows of the feature tables) and a list length ``k``.
 ranker (:class:`~agents.serving.QAgent`, the baselines, the exported ranker of
 :func:`~agents.serving.load_ranker`) calls :func:`recommend_request` or
 :func:`batch_request`, which raise :class:`~rec_env.checks.InputError` (a ``ValueError``)
-naming the argument and the offending values. :class:`IdSpace` is where a vocabulary of
-raw ids would plug in.
+naming the argument and the offending values. Ids enter only through
+:meth:`IdSpace.dense`: a vocabulary of raw ids plugs in there (raw -> dense, unknown -> error).
 
 An unknown user is an error, not a cold start: the models have no embedding for a user
 absent from the training tables.
@@ -37,18 +37,22 @@ class IdSpace:
     n_users: int | None = None
     n_items: int | None = None
 
-    def check(self, name: str, ids: np.ndarray, kind: str) -> None:
-        """Raise naming the ids of ``ids`` (any shape) outside the ``kind`` ("user" / "item")
-        range."""
+    def dense(self, name: str, ids: np.ndarray, kind: str) -> np.ndarray:
+        """The dense ids of ``ids`` (any shape; today the same ids, range-checked).
+
+        :param kind: ``"user"`` or ``"item"``.
+        :raises InputError: naming the ids the model does not know.
+        """
         n = self.n_users if kind == "user" else self.n_items
         if n is None:
-            return
+            return ids
         unknown = ids[(ids < 0) | (ids >= n)]
         if unknown.size:
             raise InputError(
                 f"{name}: unknown {kind} ids {_quote(unknown)}; this model knows {kind}s "
                 f"0..{n - 1} ({kind}s absent from the training data have no embedding)"
             )
+        return ids
 
 
 def recommend_request(
@@ -68,8 +72,7 @@ def recommend_request(
     _check_k(k, max_k)
     if k > items.shape[1]:
         raise InputError(f"k={k} exceeds the {items.shape[1]} candidates: give at least k ids")
-    _check_ids(users, items, np.ones(items.shape, dtype=bool), ids, "user_id")
-    return users, items
+    return _known_distinct(users, items, np.ones(items.shape, dtype=bool), ids, "user_id")
 
 
 def batch_request(
@@ -96,7 +99,7 @@ def batch_request(
     short = np.flatnonzero(mask.sum(axis=1) < k)
     if short.size:
         raise InputError(f"valid: requests {_quote(short)} have fewer than k={k} valid candidates")
-    _check_ids(users, items, mask, ids, "user_ids")
+    users, items = _known_distinct(users, items, mask, ids, "user_ids")
     return torch.from_numpy(users), torch.from_numpy(items), torch.from_numpy(mask)
 
 
@@ -134,18 +137,20 @@ def _check_k(k: Any, max_k: int | None) -> None:
         raise InputError(f"k={k} exceeds the longest list this model builds, {max_k}")
 
 
-def _check_ids(
+def _known_distinct(
     users: np.ndarray, items: np.ndarray, valid: np.ndarray, ids: IdSpace, user_name: str
-) -> None:
-    """Known users and items; no item twice among a request's valid candidates."""
-    ids.check(user_name, users, "user")
-    ids.check("candidates", items, "item")
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dense ids of known users and items, no item twice among a request's valid
+    candidates."""
+    users = ids.dense(user_name, users, "user")
+    items = ids.dense("candidates", items, "item")
     # invalid slots get distinct ids below every real one, so only valid ones can repeat
     below = items.min() - 1 - np.arange(items.shape[1])
     ordered = np.sort(np.where(valid, items, below), axis=1)
     repeated = ordered[:, 1:][ordered[:, 1:] == ordered[:, :-1]]
     if repeated.size:
         raise InputError(f"candidates: duplicate item ids {_quote(repeated)}; give each id once")
+    return users, items
 
 
 def _quote(values: np.ndarray) -> str:
