@@ -26,7 +26,7 @@ from agents.learners.supervised import SupervisedLearner
 from agents.metrics import auc, evaluate_offline, gauc, mean_ci95, ndcg_at_k
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.policies import OracleAgent, Policy, epsilon_greedy, masked_argmax
-from agents.serving import GreedyRanker, QAgent, export_ranker, load_ranker
+from agents.serving import CheckedRanker, GreedyRanker, QAgent, export_ranker, load_ranker
 from agents.training import AgentSpec, Hook, Trainable, fit, register
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "EpisodeCollector",
     "EpisodeReplay",
     "Episodes",
+    "CheckedRanker",
     "GreedyRanker",
     "Learner",
     "LearnerConfig",

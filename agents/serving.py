@@ -3,10 +3,15 @@
 The list is built before the user reacts, so the clicks of the items already placed are
 unknown. :class:`GreedyRanker` fills them with ``assumed_click`` (default 0: "no clicks
 yet"; a value in (0, 1) is read as an expected click, the click embedding being linear).
+
+Requests are checked first (:mod:`agents.requests`): an unknown user or item id, a repeated
+or missing candidate, ``k`` out of range or a wrong dtype / shape raises a ``ValueError``
+(:class:`~rec_env.checks.InputError`) naming the argument and the offending values.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +25,12 @@ from agents.data.batch import ListBatch
 from agents.learners.base import eval_mode
 from agents.nn.qnetwork import QNetwork
 from agents.policies import Observation, masked_argmax, valid_mask
+from agents.requests import IdSpace, batch_request, recommend_request
+from rec_env.checks import InputError
 from rec_env.data import LoggedLists
+
+RANKER_INFO = "ranker.json"
+"""extra file of an exported ranker: its k and the id ranges it knows"""
 
 
 class GreedyRanker(nn.Module):
@@ -39,8 +49,10 @@ class GreedyRanker(nn.Module):
 
     def __init__(self, network: QNetwork, k: int, assumed_click: float = 0.0) -> None:
         super().__init__()
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise InputError(f"k must be an int >= 1, got {k!r}")
         if k > network.config.max_slots:
-            raise ValueError(f"k={k} exceeds the network's max_slots={network.config.max_slots}")
+            raise InputError(f"k={k} exceeds the network's max_slots={network.config.max_slots}")
         self.network, self.k, self.assumed_click = network, k, assumed_click
 
     def forward(self, user_ids: Tensor, candidates: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
@@ -116,16 +128,33 @@ class QAgent:
         """``[N]`` the valid candidate of highest Q in each request (greedy policy)."""
         return masked_argmax(self.q_values(observation).numpy(), valid_mask(observation))
 
+    @property
+    def ids(self) -> IdSpace:
+        """The user and item ids the network has embeddings for."""
+        return network_ids(self.network)
+
     @torch.no_grad()
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
-        """The top-k list for one request, filled slot by slot (see :class:`GreedyRanker`)."""
-        items = torch.as_tensor(np.asarray(candidates), dtype=torch.int64)[None]
+        """The top-k list for one request, filled slot by slot (see :class:`GreedyRanker`).
+
+        :param user_id: a known user id.
+        :param candidates: distinct known item ids, at least ``k``.
+        :param k: list length, ``1 <= k <= max_slots`` of the network.
+        :raises InputError: (a ``ValueError``) naming the bad argument and values.
+        """
+        max_k = self.network.config.max_slots
+        users, items = recommend_request(user_id, candidates, k, self.ids, max_k)
+        users, items = torch.from_numpy(users), torch.from_numpy(items)
         with eval_mode(self.network) as net:
-            ranker = GreedyRanker(net, k, self.assumed_click)
-            slate, _ = ranker(
-                torch.tensor([user_id]), items, torch.ones_like(items, dtype=torch.bool)
-            )
+            ranker = GreedyRanker(net, int(k), self.assumed_click)
+            slate, _ = ranker(users, items, torch.ones_like(items, dtype=torch.bool))
         return slate[0].tolist()
+
+
+def network_ids(network: QNetwork) -> IdSpace:
+    """The id ranges of a network's feature tables."""
+    fields = network.fields
+    return IdSpace(fields.user_features.shape[0], fields.item_features.shape[0])
 
 
 def export_ranker(
@@ -139,18 +168,25 @@ def export_ranker(
     """Export :class:`GreedyRanker` with ``torch.export``; the candidate count C is dynamic.
 
     The file loads with plain torch, no project code: ``torch.export.load(path).module()``,
-    called as ``(user_ids [B], candidates [B, C], valid [B, C]) -> (slate, q)``.
+    called as ``(user_ids [B], candidates [B, C], valid [B, C]) -> (slate, q)``, with no
+    input checks; :func:`load_ranker` adds them.
 
-    :param n_candidates: C of the example input (any C >= k works after export).
-    :param batch_size: None for a dynamic batch size; an int fixes B, which exports several
-        times faster.
+    :param k: slots to fill, ``1 <= k <= max_slots``.
+    :param n_candidates: C of the example input, ``>= k`` (any C >= k works after export).
+    :param batch_size: None for a dynamic batch size; an int >= 1 fixes B, which exports
+        several times faster.
+    :raises InputError: on an argument out of range.
     """
     ranker = GreedyRanker(network, k, assumed_click)
+    if not isinstance(n_candidates, int) or n_candidates < k:
+        raise InputError(f"n_candidates must be an int >= k={k}, got {n_candidates!r}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise InputError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     b = batch_size or 2
-    n_items = network.fields.item_features.shape[0]
+    ids = network_ids(network)
     example = (
         torch.zeros(b, dtype=torch.int64),
-        torch.arange(b * n_candidates, dtype=torch.int64).view(b, n_candidates) % n_items,
+        torch.arange(b * n_candidates, dtype=torch.int64).view(b, n_candidates) % ids.n_items,
         torch.ones(b, n_candidates, dtype=torch.bool),
     )
     cands = {1: torch.export.Dim("candidates", min=k)}
@@ -163,10 +199,55 @@ def export_ranker(
         program = torch.export.export(ranker, example, dynamic_shapes=shapes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.export.save(program, path)
+    info = {"k": k, "batch_size": batch_size, "n_users": ids.n_users, "n_items": ids.n_items}
+    torch.export.save(program, path, extra_files={RANKER_INFO: json.dumps(info)})
     return path
 
 
-def load_ranker(path: str | Path) -> nn.Module:
-    """The exported ranker as a callable module."""
-    return torch.export.load(Path(path)).module()
+class CheckedRanker(nn.Module):
+    """An exported ranker behind the request checks of :func:`agents.requests.batch_request`.
+
+    :param program: the ranker: the loaded ``torch.export`` module (or a :class:`GreedyRanker`).
+    :param k: the slots it fills.
+    :param ids: the user and item ids it knows.
+    :param batch_size: the batch size it was exported for; None: any.
+    """
+
+    def __init__(
+        self, program: nn.Module, k: int, ids: IdSpace, batch_size: int | None = None
+    ) -> None:
+        super().__init__()
+        self.program, self.k, self.ids, self.batch_size = program, k, ids, batch_size
+
+    @torch.no_grad()
+    def forward(self, user_ids, candidates, valid) -> tuple[Tensor, Tensor]:
+        """:param user_ids: ``[B]`` int; :param candidates: ``[B, C]`` int item ids, C >= k;
+        :param valid: ``[B, C]`` bool, at least k True per row.
+
+        :return: ``(slate [B, k] item ids, q [B, k])``.
+        :raises InputError: naming the bad argument and values (see :mod:`agents.requests`).
+        """
+        users, items, mask = batch_request(user_ids, candidates, valid, self.k, self.ids)
+        if self.batch_size is not None and users.shape[0] != self.batch_size:
+            raise InputError(
+                f"user_ids: this ranker was exported for batches of {self.batch_size}, "
+                f"got {users.shape[0]} (export with batch_size=None for any size)"
+            )
+        return self.program(users, items, mask)
+
+
+def load_ranker(path: str | Path) -> CheckedRanker:
+    """The exported ranker as a callable module that checks its inputs first.
+
+    :raises FileNotFoundError: no file at ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no exported ranker at {path}")
+    extra = {RANKER_INFO: ""}
+    program = torch.export.load(path, extra_files=extra)
+    if not extra[RANKER_INFO]:
+        raise InputError(f"{path} was exported without {RANKER_INFO}: export it again")
+    info = json.loads(extra[RANKER_INFO])
+    ids = IdSpace(info["n_users"], info["n_items"])
+    return CheckedRanker(program.module(), info["k"], ids, info["batch_size"])

@@ -26,6 +26,7 @@ from agents.training.config import OnlineConfig, TrainConfig, load_config
 from agents.training.flags import add_arguments, overrides
 from agents.training.registry import agent_names, spec_of
 from agents.training.runner import load_agent, run
+from rec_env.cli import run_cli
 from rec_env.envs import FeedConfig
 
 __all__ = ["load_agent", "main", "parse_args", "run"]
@@ -76,4 +77,4 @@ def main(argv: list[str] | None = None, prog: str = "python -m agents.train") ->
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -20,6 +20,7 @@ from agents.metrics import auc_by_slot
 from agents.train import load_agent
 from agents.training.config import load_config, load_scenario
 from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.cli import run_cli
 
 
 @dataclass
@@ -79,4 +80,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

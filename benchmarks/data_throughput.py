@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from benchmarks.common import markdown_table, parse_config, peak_rss_mib, write_results
+from rec_env.cli import run_cli
 
 
 @dataclass
@@ -100,4 +101,4 @@ if __name__ == "__main__":
         name, rows, catalogue, seed = sys.argv[2], *map(int, sys.argv[3:6])
         print(json.dumps(measure(name, rows, catalogue, seed)))
     else:
-        main(parse_args())
+        run_cli(lambda: main(parse_args()))

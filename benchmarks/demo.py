@@ -23,6 +23,7 @@ import pandas as pd
 from agents.training.config import OnlineConfig
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, write_results
+from rec_env.cli import run_cli
 from rec_env.data import DATASETS, DatasetFetchError, is_synthetic, load_dataset
 from rec_env.data.stats import dataset_stats
 
@@ -108,4 +109,4 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--agent-steps", type=int, default=Config.agent_steps)
     args = parser.parse_args()
-    main(Config(args.out_dir, args.datasets, args.seed, args.agent_steps))
+    run_cli(main, Config(args.out_dir, args.datasets, args.seed, args.agent_steps))

@@ -34,6 +34,7 @@ from benchmarks.common import markdown_table, parse_config, write_results
 from distill.explore import Explorer, PopularRecall
 from distill.options import DistillOptions
 from distill.trainer import DistillTrainer
+from rec_env.cli import run_cli
 
 
 @dataclass
@@ -174,4 +175,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

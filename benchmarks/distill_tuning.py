@@ -22,6 +22,7 @@ import pandas as pd
 from agents.train import run
 from benchmarks import main_table
 from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
+from rec_env.cli import run_cli
 
 GRIDS: dict[str, list[dict[str, float]]] = {
     "drl-rec": [{"teacher_temperature": t, "student_temperature": t} for t in (1.0, 0.1, 0.03)],
@@ -109,4 +110,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

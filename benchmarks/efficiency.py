@@ -26,6 +26,7 @@ from agents.learners.ddqn import DDQN, DDQNConfig
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker, export_ranker, load_ranker
 from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.cli import run_cli
 from rec_env.data import LoggedLists, load_dataset
 
 METHODS = {"teacher": TEACHER, "student": STUDENT, "minimal": TEACHER.scaled(0.0)}
@@ -207,4 +208,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
+from rec_env.cli import run_cli
 
 ENV_ID = "ListwiseFeed-v0"
 SARDINE_ID = "sardine/SlateTopK-Bored-v0"
@@ -277,4 +278,4 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

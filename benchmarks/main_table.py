@@ -36,6 +36,7 @@ from benchmarks.common import (
 )
 from benchmarks.paired import compare
 from distill.options import METHODS
+from rec_env.cli import run_cli
 
 OFFLINE_METRICS = ("auc", "auc_items_only", "gauc", "ndcg_at_10")
 ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list")
@@ -231,4 +232,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

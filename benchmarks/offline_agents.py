@@ -26,6 +26,7 @@ from benchmarks.common import (
     parse_config,
     write_results,
 )
+from rec_env.cli import run_cli
 from rec_env.data import is_synthetic
 from rec_env.scenario import Scenario
 
@@ -195,4 +196,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

@@ -31,6 +31,7 @@ from benchmarks.common import (  # noqa: E402
     parse_config,
     write_results,
 )
+from rec_env.cli import run_cli
 from rec_env.envs import FeedConfig  # noqa: E402
 
 KEYS = ["dataset", "method", "seed"]
@@ -236,4 +237,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from benchmarks.common import markdown_table, write_results
+from rec_env.cli import run_cli
 from rec_env.data import DATASETS, load_dataset
 from rec_env.data.synthetic import SyntheticWorld
 from rec_env.scenario import Scenario
@@ -251,4 +252,4 @@ def parse_args() -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

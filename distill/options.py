@@ -12,6 +12,7 @@ from typing import Literal
 
 from distill.confidence import CONFIDENCES
 from distill.filters import FILTERS
+from rec_env.checks import InputError, check_choice, check_range, check_types
 
 FilterName = Literal["dual_led", "teacher_led", "student_led", "random", "disagreement", "none"]
 ConfidenceName = Literal["td", "uniform"]
@@ -65,27 +66,20 @@ class DistillOptions:
     empty: teacher and student trained jointly from scratch"""
 
     def __post_init__(self) -> None:
-        if self.filter not in FILTERS:
-            raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {self.filter!r}")
-        if self.confidence not in CONFIDENCES:
-            raise ValueError(
-                f"confidence must be one of {sorted(CONFIDENCES)}, got {self.confidence!r}"
-            )
-        for name in ("pool_size", "top_k"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in (
-            "teacher_temperature",
-            "student_temperature",
-            "ranking_decay",
-            "student_width",
-        ):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        """:raises InputError: naming the field of a wrong type, out of range or not in its
+        registry (:data:`~distill.filters.FILTERS`, :data:`~distill.confidence.CONFIDENCES`)."""
+        check_types(self)  # the Literal names of the flags, then the registries used at run time
+        check_choice("DistillOptions.filter", self.filter, FILTERS)
+        check_choice("DistillOptions.confidence", self.confidence, CONFIDENCES)
+        check_range(self, ("pool_size", "top_k"), low=1)
+        positive = ("teacher_temperature", "student_temperature", "ranking_decay", "student_width")
+        check_range(self, positive, low=0, low_open=True)
+        weights = ("student_rl_weight", "kl_weight", "hint_weight", "ranking_weight")
+        check_range(self, weights, low=0)
         if self.ranking_weight > 0 and not (self.explore and self.filter == "teacher_led"):
-            raise ValueError("ranking_weight > 0 needs explore and filter='teacher_led'")
+            raise InputError("ranking_weight > 0 needs explore and filter='teacher_led'")
         if not (self.kl or self.hint or self.ranking_weight > 0):
-            raise ValueError("nothing to distill: enable kl, hint or ranking_weight")
+            raise InputError("nothing to distill: enable kl, hint or ranking_weight")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import argparse
 import distill  # noqa: F401  (registers the methods)
 from agents.train import main as train_main
 from distill.options import METHODS
+from rec_env.cli import run_cli
 
 PROG = "python -m distill.train"
 
@@ -34,4 +35,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

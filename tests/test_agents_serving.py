@@ -9,10 +9,18 @@ import pytest
 import torch
 from agents_testing import tiny_lists, tiny_network
 
-from agents.baselines import PopularityAgent, RandomAgent
+from agents.baselines import MFAgent, PopularityAgent, RandomAgent
 from agents.data.batch import ListBatch
 from agents.nn.qnetwork import STUDENT, QNetwork
-from agents.serving import GreedyRanker, QAgent, export_ranker
+from agents.serving import (
+    CheckedRanker,
+    GreedyRanker,
+    QAgent,
+    export_ranker,
+    load_ranker,
+    network_ids,
+)
+from rec_env.checks import InputError
 
 
 def test_recommend_is_greedy_over_q_slot_by_slot():
@@ -48,6 +56,134 @@ def test_ranker_respects_the_valid_mask():
     assert torch.isfinite(q).all()
     with pytest.raises(ValueError, match="max_slots"):
         GreedyRanker(net, 99)
+
+
+# the tiny world: users 0..99, items 0..149
+BAD_REQUESTS = [
+    pytest.param(7, [1, 2, 3], 5, r"k=5 exceeds the 3 candidates", id="fewer-than-k"),
+    pytest.param(7, [1, 2, 2, 3, 3], 2, r"duplicate item ids \[2, 3\]", id="duplicates"),
+    pytest.param(100, [1, 2, 3], 2, r"user_id: unknown user ids \[100\]", id="unknown-user"),
+    pytest.param(-1, [1, 2, 3], 2, r"unknown user ids \[-1\]", id="negative-user"),
+    pytest.param(7, [1, 150, 999], 1, r"unknown item ids \[150, 999\]", id="unknown-items"),
+    pytest.param(7, [], 1, r"candidates is empty", id="empty"),
+    pytest.param(7, [1, 2, 3], 0, r"k must be an int >= 1, got 0", id="k-zero"),
+    pytest.param(7, [1, 2, 3], 2.0, r"k must be an int >= 1, got 2.0", id="k-float"),
+    pytest.param(7, [1, 2, 3], 17, r"k=17 exceeds the longest list", id="k-above-max-slots"),
+    pytest.param(
+        7, [1.5, 2.0], 1, r"candidates must be integer ids, got dtype float64", id="float"
+    ),
+    pytest.param(7.0, [1, 2], 1, r"user_id must be an integer id", id="float-user"),
+    pytest.param([7], [1, 2], 1, r"user_id must be a scalar", id="user-list"),
+    pytest.param(7, [[1, 2]], 1, r"candidates must be 1-D, got shape \[1, 2\]", id="2d"),
+    pytest.param(7, [[1, 2], [3]], 1, r"candidates must be a 1-D array", id="ragged"),
+]
+
+
+@pytest.mark.parametrize(("user_id", "candidates", "k", "message"), BAD_REQUESTS)
+def test_recommend_rejects_bad_requests(user_id, candidates, k, message):
+    agent = QAgent(tiny_network())
+    with pytest.raises(ValueError, match=message) as error:
+        agent.recommend(user_id, candidates, k)
+    assert isinstance(error.value, InputError)
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        PopularityAgent(np.arange(150.0)),
+        MFAgent(np.zeros((100, 3)), np.zeros((150, 3)), l2=0.0),
+        RandomAgent(seed=0),
+    ],
+    ids=["popularity", "mf", "random"],
+)
+@pytest.mark.parametrize(
+    ("candidates", "k", "message"),
+    [
+        ([1, 2, 3], 5, "k=5 exceeds the 3 candidates"),
+        ([4, 4, 5], 1, "duplicate item ids"),
+        ([], 1, "candidates is empty"),
+        ([1, 2], 0, "k must be an int >= 1"),
+    ],
+)
+def test_baselines_check_requests_as_the_q_agent(agent, candidates, k, message):
+    with pytest.raises(InputError, match=message):
+        agent.recommend(7, candidates, k)
+
+
+def test_baselines_reject_ids_outside_their_tables():
+    mf = MFAgent(np.zeros((100, 3)), np.zeros((150, 3)), l2=0.0)
+    with pytest.raises(InputError, match=r"unknown user ids \[100\]"):
+        mf.recommend(100, [1, 2], 1)
+    with pytest.raises(InputError, match=r"unknown item ids \[150\]"):
+        PopularityAgent(np.arange(150.0)).recommend(0, [1, 150], 1)
+
+
+def _checked_ranker(k: int = 3) -> tuple[GreedyRanker, CheckedRanker]:
+    net = tiny_network().eval()
+    return GreedyRanker(net, k), CheckedRanker(GreedyRanker(net, k), k, network_ids(net))
+
+
+def test_checked_ranker_passes_good_batches_through():
+    ranker, checked = _checked_ranker()
+    inputs = (torch.tensor([4, 9]), torch.arange(20).view(2, 10), torch.rand(2, 10) > 0.3)
+    with torch.no_grad():
+        expected = ranker(*inputs)
+    got = checked(inputs[0].int(), inputs[1].int(), inputs[2])  # any int dtype is cast
+    assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+
+
+GOOD_BATCH = {
+    "user_ids": torch.tensor([4, 9]),
+    "candidates": torch.arange(20).view(2, 10),
+    "valid": torch.ones(2, 10, dtype=torch.bool),
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"user_ids": torch.tensor([4, 100])}, r"user_ids: unknown user ids \[100\]"),
+        ({"candidates": torch.arange(20).view(2, 10) + 140}, r"unknown item ids \[150, 151"),
+        ({"candidates": torch.zeros(2, 10, dtype=torch.int64)}, r"duplicate item ids \[0\]"),
+        ({"candidates": torch.rand(2, 10)}, "candidates must be integer ids"),
+        ({"valid": torch.ones(2, 10)}, "valid must be bool"),
+        ({"valid": torch.arange(20).view(2, 10) < 12}, r"requests \[1\] have fewer than k=3"),
+        ({"user_ids": torch.tensor([4, 9, 1])}, r"shapes must be .* got \[3\], \[2, 10\]"),
+        ({"user_ids": torch.tensor(4)}, r"user_ids must be 1-D, got shape \[\]"),
+        ({"candidates": torch.zeros(2, 0, dtype=torch.int64)}, "candidates is empty"),
+    ],
+)
+def test_checked_ranker_rejects_bad_batches(changes, message):
+    _, checked = _checked_ranker()
+    with pytest.raises(InputError, match=message):
+        checked(**{**GOOD_BATCH, **changes})
+
+
+def test_duplicates_among_invalid_candidates_are_allowed():
+    _, checked = _checked_ranker(k=2)
+    candidates = torch.tensor([[5, 5, 6, 7]])  # the repeated 5 is masked out once
+    slate, _ = checked(torch.tensor([1]), candidates, torch.tensor([[True, False, True, True]]))
+    assert len(set(slate[0].tolist())) == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"k": 0}, "k must be an int >= 1"),
+        ({"k": 17}, "exceeds the network's max_slots"),
+        ({"k": 5, "n_candidates": 4}, "n_candidates must be an int >= k=5"),
+        ({"k": 3, "batch_size": 0}, "batch_size must be None or an int >= 1"),
+    ],
+)
+def test_export_rejects_bad_arguments_before_exporting(tmp_path, arguments, message):
+    with pytest.raises(InputError, match=message):
+        export_ranker(tiny_network(), tmp_path / "ranker.pt2", **arguments)
+    assert not (tmp_path / "ranker.pt2").exists()
+
+
+def test_load_ranker_of_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no exported ranker"):
+        load_ranker(tmp_path / "nothing.pt2")
 
 
 def test_score_logged_is_q_of_logged_slots():
@@ -91,7 +227,8 @@ def _export_round_trip(tmp_path, batch_size):
     torch.manual_seed(0)
     net = QNetwork(STUDENT, lists.item_features, lists.user_features).eval()
     path = export_ranker(net, tmp_path / "student.pt2", k=3, n_candidates=12, batch_size=batch_size)
-    inputs = (torch.tensor([4, 9, 1]), torch.randint(0, 150, (3, 25)), torch.rand(3, 25) > 0.2)
+    candidates = torch.rand(3, 150).argsort(dim=1)[:, :25]  # distinct ids per request
+    inputs = (torch.tensor([4, 9, 1]), candidates, torch.rand(3, 25) > 0.2)
     torch.save(inputs, tmp_path / "inputs.pt")
     script = tmp_path / "load.py"
     script.write_text(LOADER)
@@ -104,10 +241,17 @@ def _export_round_trip(tmp_path, batch_size):
         slate, q = GreedyRanker(net, 3)(*inputs)
     assert not exported["agents"]
     assert torch.equal(exported["slate"], slate) and torch.equal(exported["q"], q)
+    return path, inputs, slate
 
 
 def test_student_export_gives_identical_scores_without_project_code(tmp_path):
-    _export_round_trip(tmp_path, batch_size=3)  # fixed batch, dynamic candidate count
+    path, inputs, slate = _export_round_trip(tmp_path, batch_size=3)  # dynamic candidate count
+    checked = load_ranker(path)  # with the request checks
+    assert torch.equal(checked(*inputs)[0], slate)
+    with pytest.raises(InputError, match="unknown user ids"):
+        checked(torch.tensor([4, 9, 100]), *inputs[1:])
+    with pytest.raises(InputError, match="exported for batches of 3, got 2"):
+        checked(inputs[0][:2], inputs[1][:2], inputs[2][:2])
 
 
 @pytest.mark.slow

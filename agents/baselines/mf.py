@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from agents.metrics import auc
 from agents.policies import Observation, masked_argmax, valid_mask
+from agents.requests import IdSpace, recommend_request
 from rec_env.data import LoggedLists
 
 L2_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4)
@@ -47,10 +48,12 @@ class MFAgent:
     __call__ = score_logged
 
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
-        """The k candidates of highest logit, ties in candidate order."""
-        candidates = np.asarray(candidates)
-        order = np.argsort(-self.scores(np.array([user_id]), candidates[None])[0], kind="stable")
-        return candidates[order[:k]].tolist()
+        """The k candidates of highest logit, ties in candidate order (checked as
+        :func:`agents.requests.recommend_request`)."""
+        ids = IdSpace(self.user_table.shape[0], self.item_table.shape[0])
+        users, items = recommend_request(user_id, candidates, k, ids)
+        order = np.argsort(-self.scores(users, items)[0], kind="stable")
+        return items[0, order[:k]].tolist()
 
     def act(self, observation: Observation) -> np.ndarray:
         """``[N]`` the valid candidate of highest logit in each request."""

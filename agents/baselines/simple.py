@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agents.policies import Observation, masked_argmax, valid_mask
+from agents.requests import IdSpace, recommend_request
 from rec_env.data import LoggedLists
 
 
@@ -31,8 +32,10 @@ class PopularityAgent:
     __call__ = score_logged
 
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
-        """The k most popular candidates, ties in candidate order."""
-        candidates = np.asarray(candidates)
+        """The k most popular candidates, ties in candidate order (checked as
+        :func:`agents.requests.recommend_request`; any int user id)."""
+        ids = IdSpace(n_items=self.counts.shape[0])
+        candidates = recommend_request(user_id, candidates, k, ids)[1][0]
         order = np.argsort(-self.counts[candidates], kind="stable")
         return candidates[order[:k]].tolist()
 
@@ -56,7 +59,10 @@ class RandomAgent:
     __call__ = score_logged
 
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
-        return self.rng.permutation(np.asarray(candidates))[:k].tolist()
+        """k distinct candidates in random order (checked as
+        :func:`agents.requests.recommend_request`; any int ids)."""
+        candidates = recommend_request(user_id, candidates, k, IdSpace())[1][0]
+        return self.rng.permutation(candidates)[:k].tolist()
 
     def act(self, observation: Observation) -> np.ndarray:
         """``[N]`` a uniformly random valid candidate of each request."""

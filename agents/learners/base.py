@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from agents.data.batch import TDBatch
 from agents.nn.qnetwork import QNetwork
+from rec_env.checks import check_range, check_types
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,14 @@ class LearnerConfig:
     """gradients are clipped to this global L2 norm"""
     batch_size: int = 256
     """lists per update"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or out of range."""
+        check_types(self)
+        rates = ("learning_rate", "factor_learning_rate", "max_grad_norm")
+        check_range(self, rates, low=0, low_open=True)
+        check_range(self, ("factor_weight_decay",), low=0)
+        check_range(self, ("batch_size",), low=1)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from agents.learners.base import (
     weighted_mean,
 )
 from agents.nn.qnetwork import QNetwork
+from rec_env.checks import check_range
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class DDQNConfig(LearnerConfig):
     """a' of the TD target: online argmax over candidates ("double") or the logged next item"""
     n_recall: int = 32
     """popularity-recall items added to the next slot's candidates (target="double")"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or out of range."""
+        super().__post_init__()  # types of every field, Literal target included
+        check_range(self, ("gamma",), low=0, high=1)
+        check_range(self, ("tau",), low=0, high=1, low_open=True)
+        check_range(self, ("huber_delta",), low=0, low_open=True)
+        check_range(self, ("target_update_every",), low=1)
+        check_range(self, ("n_recall",), low=0)
 
 
 def greedy_choice(q: Tensor, valid: Tensor) -> Tensor:

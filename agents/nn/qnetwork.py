@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from agents.data.batch import ListBatch
 from agents.nn.layers import CausalBlock, FieldInteraction, KeysValues, QHead, causal_mask
 from rec_env.arrays import standardise
+from rec_env.checks import InputError, check_range, check_types
 
 ITEM_FIELDS = 4  # item id, item features, click, position
 USER_FIELDS = 2  # user id, user features
@@ -62,6 +63,22 @@ class QNetworkConfig:
     """largest slate size K the position embedding supports"""
     factor_dim: int = 8
     """F, width of the user and item factors of the MF term <p_u, q_a> (0: biases only)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or out of range."""
+        check_types(self)
+        check_range(self, ("n_heads", "n_layers", "ff_mult", "max_slots"), low=1)
+        check_range(self, ("factor_dim",), low=0)
+        check_range(self, ("dropout",), low=0, high=1)
+        for name in ("embed_dim", "model_dim"):
+            width = getattr(self, name)
+            if width < 1 or width % self.n_heads:
+                raise InputError(
+                    f"QNetworkConfig.{name} must be a positive multiple of "
+                    f"n_heads={self.n_heads}, got {width}"
+                )
+        if not self.head_dims or min(self.head_dims) < 1:
+            raise InputError(f"QNetworkConfig.head_dims must be widths >= 1, got {self.head_dims}")
 
     def scaled(self, width: float) -> QNetworkConfig:
         """All widths times ``width`` (rounded to a multiple of ``n_heads``, at least ``n_heads``)."""

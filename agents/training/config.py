@@ -19,6 +19,7 @@ from agents.learners.ddqn import DDQNConfig
 from agents.training.flags import from_dict
 from agents.training.logger import ScalarLogger
 from agents.training.registry import AgentSpec, spec_of
+from rec_env.checks import InputError, check_dataset, check_range, check_types
 from rec_env.data import Splits, SyntheticConfig, is_synthetic
 from rec_env.envs import FeedConfig
 from rec_env.scenario import Scenario
@@ -50,17 +51,12 @@ class OnlineConfig:
     """ListwiseFeed-v0 settings (C, recall, reward mode...); user_split is set per use"""
 
     def __post_init__(self) -> None:
-        positive = ("num_envs", "buffer_lists", "learning_starts", "eval_envs")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("exploration_start", "exploration_end"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if self.exploration_steps < 0 or self.eval_lists < 0:
-            raise ValueError("exploration_steps and eval_lists must be >= 0")
+        check_types(self)
+        check_range(self, ("num_envs", "buffer_lists", "learning_starts", "eval_envs"), low=1)
+        check_range(self, ("exploration_start", "exploration_end"), low=0, high=1)
+        check_range(self, ("exploration_steps", "eval_lists"), low=0)
         if self.learning_starts > self.buffer_lists:
-            raise ValueError(
+            raise InputError(
                 f"learning_starts ({self.learning_starts}) exceeds the replay's capacity "
                 f"buffer_lists ({self.buffer_lists}): training would never start"
             )
@@ -121,27 +117,34 @@ class TrainConfig:
     """the agent's own settings: an instance of its registry entry's ``options`` dataclass"""
 
     def __post_init__(self) -> None:
+        """Check every field (the agent against the registry as it is now, so agents that
+        plugins register at import time are valid) before any run folder exists.
+
+        :raises InputError: naming the field and what is valid.
+        """
+        check_types(self)
         spec = self.spec
         if self.mode not in spec.modes:
-            raise ValueError(
+            raise InputError(
                 f"agent {self.agent!r} exists in mode(s) {spec.modes}, not {self.mode!r}"
             )
         if spec.options is not None and not isinstance(self.options, spec.options):
             if self.options is not None:
-                raise TypeError(
+                raise InputError(
                     f"options of agent {self.agent!r} must be a {spec.options.__name__}, "
                     f"got {type(self.options).__name__}"
                 )
             object.__setattr__(self, "options", spec.options())
         if spec.options is None and self.options is not None:
-            raise ValueError(f"agent {self.agent!r} takes no options, got {self.options!r}")
+            raise InputError(f"agent {self.agent!r} takes no options, got {self.options!r}")
+        check_dataset("TrainConfig.dataset", self.dataset)
         if self.synthetic is not None and not is_synthetic(self.dataset):
-            raise ValueError(
+            raise InputError(
                 f"synthetic= describes a synthetic world, not dataset {self.dataset!r}"
             )
-        for name in ("steps", "eval_every", "checkpoint_every", "log_every", "threads"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        counts = ("steps", "eval_every", "checkpoint_every", "log_every", "threads")
+        check_range(self, counts, low=1)
+        check_range(self, ("width",), low=0, low_open=True)
 
     @property
     def spec(self) -> AgentSpec:

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from rec_env.checks import check_choice
+
 if TYPE_CHECKING:
     from agents.training.config import Run
     from agents.training.loop import Trainable
@@ -93,13 +95,12 @@ def agent_names() -> tuple[str, ...]:
 def spec_of(name: str, module: str | None = None) -> AgentSpec:
     """The entry of ``name``; ``module`` (saved with a run) is imported first if given.
 
-    :raises ValueError: naming the known agents if ``name`` is not registered.
+    :raises InputError: naming the registered agents if ``name`` is not one of them.
     """
     _load_builtin()
     if module and name not in _REGISTRY:
         importlib.import_module(module)
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown agent {name!r}: choose one of {', '.join(_REGISTRY)}")
+    check_choice("agent", name, _REGISTRY)
     return _REGISTRY[name]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from rec_env.checks import check_dataset
+from rec_env.cli import run_cli
 from rec_env.data.registry import DATASETS, load_dataset
 from rec_env.data.stats import dataset_stats
 
@@ -17,9 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     for name in args.names:
+        check_dataset("NAME", name)
+    for name in args.names:
         stats = dataset_stats(load_dataset(name))
         print(json.dumps(stats.as_dict()) if args.json else stats.to_text() + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

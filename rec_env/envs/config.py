@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rec_env.envs.recall import RECALLS, Recall, RecallName
-from rec_env.scenario import REQUEST_SPLITS, RequestSplit
+from rec_env.checks import InputError, check_range, check_types
+from rec_env.envs.recall import Recall, RecallName
+from rec_env.scenario import RequestSplit
 
 RewardMode = Literal["click", "expected"]
 InvalidAction = Literal["raise", "penalty"]
-REWARD_MODES = ("click", "expected")
-INVALID_ACTIONS = ("raise", "penalty")
 
 
 @dataclass(frozen=True)
@@ -34,20 +33,14 @@ class FeedConfig:
     """reward of a masked action in penalty mode"""
 
     def __post_init__(self) -> None:
-        if self.slate_size is not None and self.slate_size < 1:
-            raise ValueError(f"slate_size must be >= 1, got {self.slate_size}")
-        if self.slate_size is not None and self.num_candidates < self.slate_size:
-            raise ValueError(
-                f"num_candidates ({self.num_candidates}) must be >= slate_size "
-                f"({self.slate_size}) to fill a list with distinct items"
-            )
-        if not isinstance(self.recall, Recall) and self.recall not in RECALLS:
-            raise ValueError(f"recall must be one of {RECALLS} or a Recall, got {self.recall!r}")
-        choices = {
-            "user_split": REQUEST_SPLITS,
-            "reward_mode": REWARD_MODES,
-            "invalid_action": INVALID_ACTIONS,
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        """:raises InputError: naming the field of a wrong type, out of range or not one of its
+        choices (the values of its ``Literal``)."""
+        check_types(self)
+        check_range(self, ("num_candidates",), low=1)
+        if self.slate_size is not None:
+            check_range(self, ("slate_size",), low=1)
+            if self.num_candidates < self.slate_size:
+                raise InputError(
+                    f"num_candidates ({self.num_candidates}) must be >= slate_size "
+                    f"({self.slate_size}) to fill a list with distinct items"
+                )
