@@ -27,10 +27,10 @@ from agents.nn.qnetwork import QNetwork
 from agents.policies import Observation, masked_argmax, valid_mask
 from agents.requests import IdSpace, batch_request, recommend_request
 from rec_env.checks import InputError
-from rec_env.data import LoggedLists
+from rec_env.data import LoggedLists, Vocabularies
 
 RANKER_INFO = "ranker.json"
-"""extra file of an exported ranker: its k and the id ranges it knows"""
+"""extra file of an exported ranker: its k, the id ranges it knows and their vocabularies"""
 
 
 class GreedyRanker(nn.Module):
@@ -87,10 +87,20 @@ class QAgent:
     :param network: a trained :class:`QNetwork`.
     :param assumed_click: click value of placed items when recommending (see module doc).
     :param batch_size: lists per forward pass when scoring.
+    :param vocabularies: the training log's id vocabularies: :meth:`recommend` then takes and
+        returns the log's own ids; None: dense indices (:meth:`score_logged`, :meth:`act`
+        and :meth:`q_values` always work on indices, as the environment's observations do).
     """
 
-    def __init__(self, network: QNetwork, assumed_click: float = 0.0, batch_size: int = 1024):
+    def __init__(
+        self,
+        network: QNetwork,
+        assumed_click: float = 0.0,
+        batch_size: int = 1024,
+        vocabularies: Vocabularies | None = None,
+    ):
         self.network, self.assumed_click, self.batch_size = network, assumed_click, batch_size
+        self.vocabularies = vocabularies
 
     @torch.no_grad()
     def score_logged(self, lists: LoggedLists, observed_clicks: bool = True) -> np.ndarray:
@@ -131,14 +141,15 @@ class QAgent:
     @property
     def ids(self) -> IdSpace:
         """The user and item ids the network has embeddings for."""
-        return network_ids(self.network)
+        return network_ids(self.network, self.vocabularies)
 
     @torch.no_grad()
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
         """The top-k list for one request, filled slot by slot (see :class:`GreedyRanker`).
 
-        :param user_id: a known user id.
+        :param user_id: a known user id (the log's own id if the agent has vocabularies).
         :param candidates: distinct known item ids, at least ``k``.
+        :return: the k chosen item ids, in the candidates' id space.
         :param k: list length, ``1 <= k <= max_slots`` of the network.
         :raises InputError: (a ``ValueError``) naming the bad argument and values.
         """
@@ -148,13 +159,14 @@ class QAgent:
         with eval_mode(self.network) as net:
             ranker = GreedyRanker(net, int(k), self.assumed_click)
             slate, _ = ranker(users, items, torch.ones_like(items, dtype=torch.bool))
-        return slate[0].tolist()
+        return self.ids.raw("item", slate[0].numpy()).tolist()
 
 
-def network_ids(network: QNetwork) -> IdSpace:
-    """The id ranges of a network's feature tables."""
+def network_ids(network: QNetwork, vocabularies: Vocabularies | None = None) -> IdSpace:
+    """The id ranges of a network's feature tables, in the log's ids if ``vocabularies``."""
     fields = network.fields
-    return IdSpace(fields.user_features.shape[0], fields.item_features.shape[0])
+    n_users, n_items = fields.user_features.shape[0], fields.item_features.shape[0]
+    return IdSpace.of(n_users, n_items, vocabularies)
 
 
 def export_ranker(
@@ -164,6 +176,7 @@ def export_ranker(
     n_candidates: int = 100,
     batch_size: int | None = None,
     assumed_click: float = 0.0,
+    vocabularies: Vocabularies | None = None,
 ) -> Path:
     """Export :class:`GreedyRanker` with ``torch.export``; the candidate count C is dynamic.
 
@@ -175,6 +188,8 @@ def export_ranker(
     :param n_candidates: C of the example input, ``>= k`` (any C >= k works after export).
     :param batch_size: None for a dynamic batch size; an int >= 1 fixes B, which exports
         several times faster.
+    :param vocabularies: the training log's vocabularies (``agent.vocabularies``), saved with
+        the ranker so that :func:`load_ranker` speaks the log's own ids.
     :raises InputError: on an argument out of range.
     """
     ranker = GreedyRanker(network, k, assumed_click)
@@ -200,6 +215,8 @@ def export_ranker(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     info = {"k": k, "batch_size": batch_size, "n_users": ids.n_users, "n_items": ids.n_items}
+    if vocabularies is not None:
+        info["vocabularies"] = vocabularies.to_dict()
     torch.export.save(program, path, extra_files={RANKER_INFO: json.dumps(info)})
     return path
 
@@ -224,7 +241,8 @@ class CheckedRanker(nn.Module):
         """:param user_ids: ``[B]`` int; :param candidates: ``[B, C]`` int item ids, C >= k;
         :param valid: ``[B, C]`` bool, at least k True per row.
 
-        :return: ``(slate [B, k] item ids, q [B, k])``.
+        :return: ``(slate [B, k] item ids, q [B, k])``; the slate is a tensor when the ids
+            are the dense indices, else an array of the log's own ids.
         :raises InputError: naming the bad argument and values (see :mod:`agents.requests`).
         """
         users, items, mask = batch_request(user_ids, candidates, valid, self.k, self.ids)
@@ -233,7 +251,8 @@ class CheckedRanker(nn.Module):
                 f"user_ids: this ranker was exported for batches of {self.batch_size}, "
                 f"got {users.shape[0]} (export with batch_size=None for any size)"
             )
-        return self.program(users, items, mask)
+        slate, q = self.program(users, items, mask)
+        return (slate if self.ids.items is None else self.ids.raw("item", slate.numpy())), q
 
 
 def load_ranker(path: str | Path) -> CheckedRanker:
@@ -249,5 +268,7 @@ def load_ranker(path: str | Path) -> CheckedRanker:
     if not extra[RANKER_INFO]:
         raise InputError(f"{path} was exported without {RANKER_INFO}: export it again")
     info = json.loads(extra[RANKER_INFO])
-    ids = IdSpace(info["n_users"], info["n_items"])
+    vocabularies = info.get("vocabularies")
+    vocabularies = None if vocabularies is None else Vocabularies.from_dict(vocabularies)
+    ids = IdSpace.of(info["n_users"], info["n_items"], vocabularies)
     return CheckedRanker(program.module(), info["k"], ids, info["batch_size"])

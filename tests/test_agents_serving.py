@@ -21,6 +21,7 @@ from agents.serving import (
     network_ids,
 )
 from rec_env.checks import InputError
+from rec_env.data import IdVocabulary, Vocabularies
 
 
 def test_recommend_is_greedy_over_q_slot_by_slot():
@@ -72,7 +73,7 @@ BAD_REQUESTS = [
     pytest.param(
         7, [1.5, 2.0], 1, r"candidates must be integer ids, got dtype float64", id="float"
     ),
-    pytest.param(7.0, [1, 2], 1, r"user_id must be an integer id", id="float-user"),
+    pytest.param(7.0, [1, 2], 1, r"user_id must be integer ids, got dtype float64", id="float-user"),
     pytest.param([7], [1, 2], 1, r"user_id must be a scalar", id="user-list"),
     pytest.param(7, [[1, 2]], 1, r"candidates must be 1-D, got shape \[1, 2\]", id="2d"),
     pytest.param(7, [[1, 2], [3]], 1, r"candidates must be a 1-D array", id="ragged"),
@@ -116,6 +117,30 @@ def test_baselines_reject_ids_outside_their_tables():
         mf.recommend(100, [1, 2], 1)
     with pytest.raises(InputError, match=r"unknown item ids \[150\]"):
         PopularityAgent(np.arange(150.0)).recommend(0, [1, 150], 1)
+
+
+def string_vocabularies(n_users: int = 100, n_items: int = 150) -> Vocabularies:
+    """A log whose users are ``"u000"``... and items ``"i000"``... (index order = id order)."""
+
+    def vocabulary(field: str, prefix: str, n: int) -> IdVocabulary:
+        return IdVocabulary.build(field, np.array([f"{prefix}{i:03d}" for i in range(n)]))[0]
+
+    users, items = vocabulary("user_id", "u", n_users), vocabulary("item_id", "i", n_items)
+    return Vocabularies(users, items, IdVocabulary.range("request_id", 1))
+
+
+def test_recommend_speaks_the_logs_own_ids():
+    net, vocab = tiny_network().eval(), string_vocabularies()
+    dense = QAgent(net).recommend(7, list(range(20, 40)), 4)
+    raw = QAgent(net, vocabularies=vocab).recommend("u007", [f"i{i:03d}" for i in range(20, 40)], 4)
+    assert raw == [f"i{i:03d}" for i in dense]
+    agent = QAgent(net, vocabularies=vocab)
+    with pytest.raises(InputError, match=r"user_id: unknown user ids \['u100'\]"):
+        agent.recommend("u100", ["i001", "i002"], 1)
+    with pytest.raises(InputError, match=r"candidates: duplicate item ids \['i001'\]"):
+        agent.recommend("u001", ["i001", "i001", "i002"], 2)
+    with pytest.raises(InputError, match="candidates must be integer or string ids"):
+        agent.recommend("u001", [1.0, 2.0], 1)
 
 
 def _checked_ranker(k: int = 3) -> tuple[GreedyRanker, CheckedRanker]:
@@ -222,11 +247,13 @@ torch.save({"slate": slate, "q": q, "agents": "agents" in sys.modules}, sys.argv
 """
 
 
-def _export_round_trip(tmp_path, batch_size):
+def _export_round_trip(tmp_path, batch_size, vocabularies=None):
     lists = tiny_lists()
     torch.manual_seed(0)
     net = QNetwork(STUDENT, lists.item_features, lists.user_features).eval()
-    path = export_ranker(net, tmp_path / "student.pt2", k=3, n_candidates=12, batch_size=batch_size)
+    path = export_ranker(
+        net, tmp_path / "student.pt2", 3, 12, batch_size, vocabularies=vocabularies
+    )
     candidates = torch.rand(3, 150).argsort(dim=1)[:, :25]  # distinct ids per request
     inputs = (torch.tensor([4, 9, 1]), candidates, torch.rand(3, 25) > 0.2)
     torch.save(inputs, tmp_path / "inputs.pt")
@@ -245,13 +272,17 @@ def _export_round_trip(tmp_path, batch_size):
 
 
 def test_student_export_gives_identical_scores_without_project_code(tmp_path):
-    path, inputs, slate = _export_round_trip(tmp_path, batch_size=3)  # dynamic candidate count
+    vocab = string_vocabularies()
+    # the bare module takes dense indices; load_ranker the log's own ids (dynamic C)
+    path, inputs, slate = _export_round_trip(tmp_path, batch_size=3, vocabularies=vocab)
     checked = load_ranker(path)  # with the request checks
-    assert torch.equal(checked(*inputs)[0], slate)
+    users, items = vocab.users.decode(inputs[0].numpy()), vocab.items.decode(inputs[1].numpy())
+    raw_slate, q = checked(users, items, inputs[2])
+    np.testing.assert_array_equal(raw_slate, vocab.items.decode(slate.numpy()))
     with pytest.raises(InputError, match="unknown user ids"):
-        checked(torch.tensor([4, 9, 100]), *inputs[1:])
+        checked(np.array(["u004", "u009", "u100"]), items, inputs[2])
     with pytest.raises(InputError, match="exported for batches of 3, got 2"):
-        checked(inputs[0][:2], inputs[1][:2], inputs[2][:2])
+        checked(users[:2], items[:2], inputs[2][:2])
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from agents_testing import tiny_config
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
-from agents.train import run
+from agents.train import load_agent, run
 from rec_env import Scenario
 from rec_env.data import (
     IdVocabulary,
@@ -278,3 +278,12 @@ def test_end_to_end_fit_environment_and_training(kind, tmp_path, monkeypatch):
 
     result = run(tiny_config(tmp_path, dataset=path, steps=2, eval_every=2))
     assert np.isfinite(result.metrics["test"]["auc"])
+
+    agent = load_agent(result.dir)  # the run folder keeps the vocabularies
+    user, candidates = log["user_id"].iloc[0], list(log["item_id"].unique()[:8])
+    slate = agent.recommend(user, candidates, k=5)
+    assert len(set(slate)) == 5 and set(slate) <= set(candidates)
+    with pytest.raises(ValueError, match="user_id: unknown user ids"):
+        agent.recommend(raw_ids(kind, "u", N_USERS + 1)[-1], candidates, k=5)
+    with pytest.raises(ValueError, match="candidates: duplicate item ids"):
+        agent.recommend(user, [candidates[0], *candidates], k=5)

@@ -30,9 +30,14 @@ from agents.training.logger import ScalarLogger
 from agents.training.loop import checkpoint_step, fit, read_checkpoint
 from agents.training.offline import offline_hooks, offline_sampler
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
+from rec_env.data import Vocabularies
+from rec_env.files import atomic_write
 from rec_env.scenario import Scenario
 
 METRICS_NAME = "metrics.json"
+VOCABULARIES_NAME = "vocabularies.json"
+"""the training log's id vocabularies (JSON, :meth:`Vocabularies.to_dict`): a served agent
+speaks the log's own ids"""
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ def train_agent(run: Run):
     trainable = spec.make_trainable(run)
     networks = trainable.networks()
     save_config(run.config, {name: net.config for name, net in networks.items()}, run.dir)
-    agent = QAgent(networks[spec.serve])
+    agent = QAgent(networks[spec.serve], vocabularies=run.scenario.dataset.vocabularies)
     if run.config.mode == "offline":
         sampler, hooks = offline_sampler(run, generator), offline_hooks(run, trainable, agent)
     else:
@@ -77,6 +82,7 @@ def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
     if resume_dir and step is None:
         raise FileNotFoundError(f"{folder} has no checkpoint to resume from")
     save_config(config, {}, folder)
+    save_vocabularies(scenario.dataset.vocabularies, folder)
     logger = ScalarLogger(folder, step)
     this_run = Run(config, folder, scenario, logger, resume=step is not None)
     start = time.perf_counter()
@@ -128,4 +134,19 @@ def load_agent(
         load_networks(folder / BEST_NAME, networks)
     else:
         trainable.load_state_dict(read_checkpoint(folder)["trainable"])
-    return QAgent(networks[name].eval())
+    return QAgent(networks[name].eval(), vocabularies=load_vocabularies(folder, scenario))
+
+
+def save_vocabularies(vocabularies: Vocabularies, folder: Path) -> None:
+    """Write the run's id vocabularies to ``folder`` (atomically)."""
+    with atomic_write(folder / VOCABULARIES_NAME) as tmp:
+        tmp.write_text(json.dumps(vocabularies.to_dict()))
+
+
+def load_vocabularies(folder: Path, scenario: Scenario) -> Vocabularies:
+    """The vocabularies saved in a run folder (those of ``scenario``'s dataset for a folder
+    written before runs kept them)."""
+    path = folder / VOCABULARIES_NAME
+    if not path.exists():
+        return scenario.dataset.vocabularies
+    return Vocabularies.from_dict(json.loads(path.read_text()))

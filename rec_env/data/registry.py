@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from rec_env.checks import InputError
 from rec_env.data.dataset import LogDataset, load_log
 from rec_env.data.movielens import load_ml100k
 from rec_env.data.obd import load_obd
@@ -43,13 +44,13 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
         (kwargs: ``slate_size``; see :func:`~rec_env.data.load_log`).
     :raises LogFileError: a path with another extension (``.json``, ``.tsv``...), or a
         missing or unreadable file.
-    :raises ValueError: a name that is neither a dataset nor a path.
+    :raises InputError: (a ``ValueError``) a name that is neither a dataset nor a path.
     """
     if name in SYNTHETIC_PRESETS:
         progress = kwargs.pop("progress", True)
         config = kwargs.pop("config", None)
         if config is not None and kwargs:
-            raise ValueError(f"pass either config= or SyntheticConfig fields, not both: {kwargs}")
+            raise InputError(f"pass either config= or SyntheticConfig fields, not both: {kwargs}")
         config = config or replace(SYNTHETIC_PRESETS[name], **kwargs)
         return replace(generate_synthetic(config, progress=progress), name=name)
     if name == "ml-100k":
@@ -59,7 +60,7 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
     if Path(name).suffix or Path(name).is_file():
         return load_log(name, **kwargs)  # LogFileError for extensions other than .csv/.parquet
     known = (*SYNTHETIC_PRESETS, *DATASETS[1:])
-    raise ValueError(f"unknown dataset {name!r}: use one of {known} or a .csv/.parquet path")
+    raise InputError(f"unknown dataset {name!r}: use one of {known} or a .csv/.parquet path")
 
 
 def is_synthetic(name: str) -> bool:

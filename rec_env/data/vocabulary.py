@@ -26,11 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rec_env.checks import InputError
+
 SHOW_IDS = 5
 
 
-class UnknownIdError(ValueError):
-    """Ids that are not in a vocabulary (or indices outside ``0..n-1``).
+class UnknownIdError(InputError):
+    """Ids that are not in a vocabulary (or indices outside ``0..n-1``); an
+    :class:`~rec_env.checks.InputError`, so a ``ValueError``.
 
     :param field: the id column, e.g. ``"item_id"``; :param unknown: the first unknown ids.
     """
