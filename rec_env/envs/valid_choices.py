@@ -114,6 +114,18 @@ class ChoiceLayout:
         )
         return np.concatenate(parts, axis=-1, dtype=np.float32)
 
+    def encode(self, observation: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``[..., D]`` features of an observation (one, or a vector env's batch) and
+        ``[..., n]`` the candidate index of each action (see :meth:`choices`)."""
+        index, exists = self.choices(observation)
+        return self.features(observation, index, exists), index
+
+
+def chosen_candidates(index: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """``[N]`` candidate indices of ``actions [N]`` given each row's action -> candidate
+    ``index [N, n]`` (from :meth:`ChoiceLayout.encode`)."""
+    return np.take_along_axis(index, np.asarray(actions)[:, None], axis=1)[:, 0]
+
 
 def require_single_feed(env: Any, wrapper: str) -> None:
     """Raise ``TypeError`` unless ``env`` is one (possibly wrapped) ``ListwiseFeed`` env."""
@@ -166,8 +178,8 @@ class ValidChoices(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return self._features(observation), reward, terminated, truncated, info
 
     def _features(self, observation: dict[str, np.ndarray]) -> np.ndarray:
-        self._index, exists = self.layout.choices(observation)
-        return self.layout.features(observation, self._index, exists)
+        features, self._index = self.layout.encode(observation)
+        return features
 
 
 class ValidChoicesVector(gym.vector.VectorWrapper):
@@ -213,10 +225,10 @@ class ValidChoicesVector(gym.vector.VectorWrapper):
             )
         if np.count_nonzero((actions < 0) | (actions >= n)):
             raise ValueError(f"actions must lie in Discrete({n}), got {actions}")
-        candidates = np.take_along_axis(self._index, actions[:, None], axis=1)[:, 0]
+        candidates = chosen_candidates(self._index, actions)
         observation, reward, terminated, truncated, info = self.env.step(candidates)
         return self._features(observation), reward, terminated, truncated, info
 
     def _features(self, observation: dict[str, np.ndarray]) -> np.ndarray:
-        self._index, exists = self.layout.choices(observation)
-        return self.layout.features(observation, self._index, exists)
+        features, self._index = self.layout.encode(observation)
+        return features
