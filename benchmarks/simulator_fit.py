@@ -39,6 +39,7 @@ from rec_env.simulator import (
     fit_report,
     plot_reliability,
 )
+from rec_env.simulator.baselines import ConstantModel
 from rec_env.simulator.click_net import ClickNet
 
 MODELS = {
@@ -80,16 +81,6 @@ class Config:
     """torch CPU threads (these small batches gain little from more)"""
     model: LogClickConfig = field(default_factory=LogClickConfig)
     """the full model's config (variants override the switches)"""
-
-
-class ConstantModel:
-    """Reference: every slot gets the training click rate (AUC 0.5 by construction)."""
-
-    def __init__(self, rate: float, slate_size: int):
-        self.rate, self.slate_size = rate, slate_size
-
-    def click_proba(self, users, slate_items, slate_clicks, candidates, position) -> np.ndarray:
-        return np.full(np.shape(candidates), self.rate, dtype=np.float32)
 
 
 def load(name: str, config: Config):
@@ -148,9 +139,7 @@ def run_dataset(name: str, config: Config) -> list[dict]:
     on synthetic, the oracle fits)."""
     dataset = load(name, config)
     scenario = Scenario.from_dataset(dataset, split="request", split_seed=config.seed)
-    train = scenario.splits.train
-    train_rate = float(train.clicks[train.mask].mean())
-    constant = fit_report(ConstantModel(train_rate, train.slate_size), scenario)
+    constant = fit_report(ConstantModel.fit(scenario.splits.train), scenario)
     rows = [{"model": "constant", **constant.metrics()}]
     curves = {}
     fit = partial(fit_and_score, scenario=scenario)

@@ -1,4 +1,5 @@
-"""The ``ListwiseFeed-v0`` environments: single, native vector, and an SB3 wrapper.
+"""The ``ListwiseFeed-v0`` environments: single, native vector, and wrappers for SB3
+(``FlatFeatures`` for MaskablePPO, ``ValidChoices`` for any Discrete-action agent).
 
 >>> import gymnasium as gym
 >>> import rec_env
@@ -18,6 +19,7 @@ from rec_env.envs.recall import (
     make_recall,
 )
 from rec_env.envs.users import RequestSampler
+from rec_env.envs.valid_choices import ValidChoices, ValidChoicesVector
 from rec_env.envs.vector_env import ListwiseFeedVectorEnv
 from rec_env.envs.wrappers import FlatFeatures, flat_features
 
@@ -33,6 +35,8 @@ __all__ = [
     "RandomRecall",
     "Recall",
     "RequestSampler",
+    "ValidChoices",
+    "ValidChoicesVector",
     "flat_features",
     "make_recall",
 ]

@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rec_env.envs.spaces import feature_box
+from rec_env.envs.valid_choices import require_single_feed
 
 
 class FlatFeatures(gym.ObservationWrapper):
@@ -26,12 +27,16 @@ class FlatFeatures(gym.ObservationWrapper):
 
     Empty slots are zeros. Bounds come from the feature tables, so the ``Box`` is finite.
     ``action_masks()`` is kept for sb3-contrib's ``MaskablePPO``. Plain SB3 algorithms (no
-    masking) pick masked actions, so use them with ``invalid_action="penalty"``.
+    masking) pick masked actions and rarely learn to avoid them: wrap the env in
+    :class:`~rec_env.envs.ValidChoices` instead (every action valid, standardised features).
 
     :param env: a ``ListwiseFeedEnv`` (possibly wrapped, e.g. by ``gym.make``).
+    :raises TypeError: ``env`` is a vector env (use :func:`flat_features` on its batches) or
+        no ``ListwiseFeed-v0`` env.
     """
 
     def __init__(self, env: gym.Env):
+        require_single_feed(env, "FlatFeatures")
         super().__init__(env)
         space = env.observation_space
         self.item_features = env.unwrapped.item_features

@@ -1,0 +1,199 @@
+"""Plain SB3 agents (no action masks) in ListwiseFeed-v0 through ``ValidChoices``, next to the
+random policy and the masked agents.
+
+Stable-Baselines3's PPO and DQN (``MlpPolicy``, SB3 defaults otherwise) train on
+``ValidChoices`` (action i = the i-th still-valid candidate, standardised features) for the
+env slots MaskablePPO gets in ``benchmarks.online_agents`` (``steps * num_envs``). The masked
+agents (random, sb3-contrib MaskablePPO, the DDQN student) are ``agents.train`` online runs.
+Every agent is scored the same way: greedily, on the same ``eval_lists`` test requests with
+the same click uniforms (``agents.training.online.TEST_EVAL_SEED``).
+
+    python -m benchmarks.plain_agents             # synthetic, 3 seeds
+    python -m benchmarks.plain_agents --smoke     # a tiny synthetic world, numbers meaningless
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+from stable_baselines3 import DQN, PPO
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from agents.baselines.ppo import ROLLOUT_STEPS
+from agents.evaluation import evaluate_online
+from agents.learners.ddqn import DDQNConfig
+from agents.training.config import OnlineConfig
+from agents.training.online import TEST_EVAL_SEED, env_arguments, make_vector_env
+from benchmarks import online_agents
+from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.envs import ValidChoices
+from rec_env.envs.valid_choices import ChoiceLayout, chosen_candidates
+from rec_env.scenario import Scenario
+
+ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list")
+MASKED_NAMES = {"random": "random", "ppo": "maskable_ppo", "student": "ddqn_student"}
+"""``agents.train`` name -> row name of the masked agents (and the random policy)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    out_dir: str = "results/plain_agents"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    runs_dir: str = "runs/plain_agents"
+    """parent of the masked agents' training runs"""
+    datasets: tuple[str, ...] = ("synthetic",)
+    """datasets whose simulators the agents train and are scored in"""
+    plain: tuple[str, ...] = ("ppo", "dqn")
+    """plain SB3 algorithms trained through ValidChoices"""
+    masked: tuple[str, ...] = tuple(MASKED_NAMES)
+    """masked agents, as agents.train names them"""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """training seeds (the split seed and the evaluation seeds stay fixed)"""
+    steps: int = 3000
+    """DDQN gradient steps; PPO, MaskablePPO and DQN get steps * num_envs env slots"""
+    dqn_buffer: int = 100_000
+    """DQN replay capacity in transitions (SB3's default of 1M would not fit in memory)"""
+    smoke: bool = False
+    """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
+    learner: DDQNConfig = field(default_factory=lambda: online_agents.Config().learner)
+    """the DDQN student's learner settings (as benchmarks.online_agents)"""
+    online: OnlineConfig = field(default_factory=OnlineConfig)
+    """env, training and evaluation settings shared by every agent"""
+
+
+SMOKE = {
+    **{k: v for k, v in online_agents.SMOKE.items() if k in ("datasets", "seeds", "steps")},
+    "out_dir": "results/plain_agents_smoke",
+    "runs_dir": "runs/plain_agents_smoke",
+    "learner": online_agents.SMOKE["learner"],
+    "online": online_agents.SMOKE["online"],
+    "dqn_buffer": 1_000,
+}
+
+
+class PlainAgent:
+    """A model trained on ``ValidChoices`` features as a policy in the dict-observation vector
+    env (:class:`~agents.policies.Policy`): encode, predict, map actions to candidates.
+
+    :param model: an SB3 model with ``predict``.
+    :param layout: the ``ValidChoices`` layout it was trained on.
+    """
+
+    def __init__(self, model, layout: ChoiceLayout):
+        self.model, self.layout = model, layout
+
+    def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
+        """``[N]`` candidate indices of the model's greedy actions."""
+        features, index = self.layout.encode(observation)
+        actions, _ = self.model.predict(features, deterministic=True)
+        return chosen_candidates(index, actions)
+
+
+def train_plain(algorithm: str, scenario: Scenario, config: Config, seed: int) -> PlainAgent:
+    """Train PPO or DQN on ``num_envs`` ``ValidChoices`` envs for ``steps * num_envs`` slots."""
+
+    def make_env() -> gym.Env:
+        env = gym.make("ListwiseFeed-v0", **env_arguments(scenario, config.online, "train"))
+        return ValidChoices(env)
+
+    envs = DummyVecEnv([make_env] * config.online.num_envs)
+    envs.seed(seed)
+    if algorithm == "ppo":  # the rollout and batch sizes of the MaskablePPO baseline
+        settings = {"n_steps": ROLLOUT_STEPS, "batch_size": config.learner.batch_size}
+        model = PPO("MlpPolicy", envs, seed=seed, device="cpu", **settings)
+    else:
+        model = DQN("MlpPolicy", envs, buffer_size=config.dqn_buffer, seed=seed, device="cpu")
+    model.learn(config.steps * config.online.num_envs)
+    layout = envs.envs[0].layout
+    envs.close()
+    return PlainAgent(model, layout)
+
+
+def plain_row(config: Config, dataset: str, algorithm: str, seed: int) -> dict:
+    """Train one plain agent and score it on the test requests."""
+    online = config.online
+    scenario = Scenario.build(dataset, "request", 0)  # the split of the agents.train runs
+    start = time.perf_counter()
+    agent = train_plain(algorithm, scenario, config, seed)
+    train_s = time.perf_counter() - start
+    env = make_vector_env(scenario, online, "test", online.eval_envs)
+    summary = evaluate_online(agent, env, online.eval_lists, TEST_EVAL_SEED).summary()
+    env.close()
+    row = {"dataset": dataset, "method": f"plain_{algorithm}", "seed": seed}
+    return {**row, **{name: summary[name] for name in ONLINE}, "train_s": train_s}
+
+
+def masked_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
+    """One ``agents.train`` online run, as ``benchmarks.online_agents`` makes it."""
+    settings = {
+        "runs_dir": config.runs_dir,
+        "steps": config.steps,
+        "eval_every": config.steps,
+        "learner": config.learner,
+        "online": config.online,
+    }
+    row = online_agents.one_row(replace(online_agents.Config(), **settings), dataset, agent, seed)
+    kept = {"dataset": dataset, "method": MASKED_NAMES.get(agent, agent), "seed": seed}
+    return {**kept, **{name: row[name] for name in ONLINE}, "train_s": row["train_s"]}
+
+
+def relative(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, method): mean expected clicks per list over seeds (+- std), its ratio
+    to random, and the share of the random -> agent gain it reaches for each trained masked
+    agent (1 = as good as that agent)."""
+    stats = table.groupby(["dataset", "method"], sort=False)["expected_clicks_per_list"]
+    stats = stats.agg(["mean", "std", "size"])
+    rows = []
+    for (dataset, method), (mean, std, size) in stats.iterrows():
+        level = stats.loc[dataset, "mean"]
+        spread = f" +- {std:.3f}" if size > 1 else ""
+        row = {"dataset": dataset, "method": method, "expected_clicks": f"{mean:.3f}{spread}"}
+        if "random" in level:
+            row["x_random"] = mean / level["random"]
+            for masked in ("maskable_ppo", "ddqn_student"):
+                if masked in level and level[masked] != level["random"]:
+                    gain = level[masked] - level["random"]
+                    row[f"share_of_{masked}_gain"] = (mean - level["random"]) / gain
+        rows.append({**row, "n_seeds": int(size)})
+    return pd.DataFrame(rows)
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    return (
+        "# Plain (mask-free) SB3 agents through ValidChoices vs masked agents\n\n"
+        f"Every agent: {config.steps * config.online.num_envs:,} env slots "
+        f"({config.online.num_envs} envs) of ListwiseFeed-v0 with C = "
+        f"{config.online.env.num_candidates}; plain_ppo / plain_dqn: stable-baselines3 "
+        "PPO / DQN on ValidChoices (action i = the i-th still-valid candidate, catalogue-"
+        "standardised features); maskable_ppo: sb3-contrib MaskablePPO on FlatFeatures; "
+        f"ddqn_student: the DDQN student ({config.steps} gradient steps). Scores: expected "
+        f"clicks per list on {config.online.eval_lists} test requests, the same for every "
+        "agent, greedy actions; mean +- std over seeds. x_random = ratio to random; "
+        "share_of_X_gain = (agent - random) / (X - random).\n\n" + markdown_table(relative(table))
+    )
+
+
+def main(config: Config) -> pd.DataFrame:
+    rows = []
+    for dataset in config.datasets:
+        for seed in config.seeds:
+            rows += [masked_row(config, dataset, agent, seed) for agent in config.masked]
+            rows += [plain_row(config, dataset, algorithm, seed) for algorithm in config.plain]
+            print(pd.DataFrame(rows[-len(config.masked) - len(config.plain) :]), flush=True)
+    table = pd.DataFrame(rows)
+    out = write_results(Path(config.out_dir), table, summary_text(config, table), config)
+    print((out / "summary.md").read_text())
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.plain_agents", __doc__)
+
+
+if __name__ == "__main__":
+    main(parse_args())

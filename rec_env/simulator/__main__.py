@@ -1,0 +1,64 @@
+"""Command line: ``python -m rec_env.simulator report DATASET_OR_PATH [--out DIR]``.
+
+Fits the environment's click model on the dataset's training split (or loads it from the
+disk cache, exactly as ``gym.make("ListwiseFeed-v0", dataset=...)`` does), scores it on the
+test split next to the reference models of :mod:`rec_env.simulator.baselines`, prints the
+table and writes ``table.csv`` and ``reliability.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS
+from rec_env.scenario import SPLIT_KINDS, Scenario
+from rec_env.simulator.report import N_BINS, TRUTH, fit_report, plot_reliability
+
+PLOTTED = ("position", "position_item", "fitted", TRUTH)
+"""Curves of the reliability plot (the constant baseline is one point)."""
+
+
+def report(
+    dataset: str, out: Path, split: str = "request", split_seed: int = 0, n_bins: int = N_BINS
+) -> str:
+    """Fit (or load) the env's click model of ``dataset``, write its report into ``out``.
+
+    :param dataset: a dataset name or a ``.csv`` / ``.parquet`` log path.
+    :return: the printed text.
+    """
+    scenario = Scenario.build(dataset, split=split, split_seed=split_seed, user_model="fitted")
+    result = fit_report(scenario.user_model, scenario, n_bins)
+    out.mkdir(parents=True, exist_ok=True)
+    result.table().to_csv(out / "table.csv", index=False)
+    curves = {name: curve.curve for name, curve in result.scores().items() if name in PLOTTED}
+    plot_reliability(curves, out / "reliability.png", title=scenario.name)
+    title = f"{scenario.name}: fitted click model on the test split ({split} split, seed {split_seed})\n"
+    return result.to_text(title) + f"written to {out}/ (table.csv, reliability.png)\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rec_env.simulator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("report", help="held-out quality of the env's click model")
+    names = (*SYNTHETIC_PRESETS, *DATASETS[1:])
+    command.add_argument("dataset", metavar="DATASET_OR_PATH", help=f"one of {names} or a log file")
+    command.add_argument(
+        "--out", type=Path, help="output folder (default: results/simulator_report/<dataset>)"
+    )
+    command.add_argument("--split", choices=SPLIT_KINDS, default="request", help="split kind")
+    command.add_argument("--split-seed", type=int, default=0, help="seed of a request split")
+    command.add_argument("--bins", type=int, default=N_BINS, help="calibration bins")
+    args = parser.parse_args(argv)
+    if args.bins < 1:
+        parser.error(f"--bins must be >= 1, got {args.bins}")
+    out = args.out or Path("results/simulator_report") / Path(args.dataset).stem
+    try:
+        text = report(args.dataset, out, args.split, args.split_seed, args.bins)
+    except (ValueError, OSError) as error:  # bad dataset, file or option: a message, no trace
+        parser.exit(2, f"{parser.prog} report: error: {error}\n")
+    print(text, end="")
+
+
+if __name__ == "__main__":
+    main()
