@@ -31,6 +31,7 @@ from agents.training.config import OnlineConfig
 from agents.training.online import TEST_EVAL_SEED, env_arguments, make_vector_env
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.cli import run_cli
 from rec_env.envs import ValidChoices
 from rec_env.envs.valid_choices import ChoiceLayout, chosen_candidates
 from rec_env.scenario import Scenario
@@ -196,4 +197,4 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    run_cli(lambda: main(parse_args()))

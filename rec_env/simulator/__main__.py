@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rec_env.cli import run_cli
 from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS
 from rec_env.scenario import SPLIT_KINDS, Scenario
 from rec_env.simulator.report import N_BINS, TRUTH, fit_report, plot_reliability
@@ -53,11 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.bins < 1:
         parser.error(f"--bins must be >= 1, got {args.bins}")
     out = args.out or Path("results/simulator_report") / Path(args.dataset).stem
-    try:
-        text = report(args.dataset, out, args.split, args.split_seed, args.bins)
-    except (ValueError, OSError) as error:  # bad dataset, file or option: a message, no trace
-        parser.exit(2, f"{parser.prog} report: error: {error}\n")
-    print(text, end="")
+    print(run_cli(report, args.dataset, out, args.split, args.split_seed, args.bins), end="")
 
 
 if __name__ == "__main__":
