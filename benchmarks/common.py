@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import resource
 import shlex
+import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -58,6 +59,14 @@ def parallel_map(function, cells: list[tuple], jobs: int) -> list:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         return list(pool.map(function, *zip(*cells, strict=True)))
+
+
+def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``python -m module --worker *args`` in a fresh process (so its peak memory is its
+    own) and return the JSON object its last line of output holds."""
+    command = [sys.executable, "-m", module, "--worker", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def learner_changes(default, by_dataset: dict) -> dict[str, dict]:

@@ -9,14 +9,19 @@ Each measurement runs in a fresh subprocess so its peak memory is its own.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks.common import markdown_table, parse_config, peak_rss_mib, write_results
+from benchmarks.common import (
+    markdown_table,
+    parse_config,
+    peak_rss_mib,
+    run_worker,
+    write_results,
+)
 from rec_env.cli import run_cli
 
 
@@ -65,19 +70,13 @@ def measure(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
     }
 
 
-def run_worker(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
-    command = [sys.executable, "-m", "benchmarks.data_throughput", "--worker", dataset,
-               str(rows), str(catalogue), str(seed)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(config: Config) -> pd.DataFrame:
     jobs = [("synthetic", r, c) for c in config.catalogues for r in config.synthetic_rows]
     jobs += [(name, 0, 0) for name in config.public]
     results = []
     for dataset, rows, catalogue in jobs:
-        result = run_worker(dataset, rows, catalogue, config.seed)
+        args = [dataset, str(rows), str(catalogue), str(config.seed)]
+        result = run_worker("benchmarks.data_throughput", args)
         print(json.dumps(result), flush=True)
         results.append(result)
     table = pd.DataFrame(results)
