@@ -95,7 +95,7 @@ def test_resume_after_a_crash_equals_uninterrupted_run(tmp_path, monkeypatch):
 
 def test_checkpoint_is_weights_only_and_atomic(tmp_path):
     result = run(tiny_config(tmp_path, steps=2))
-    state = torch.load(result.dir / CHECKPOINT_NAME, weights_only=True)
+    state = load_checkpoint(result.dir / CHECKPOINT_NAME)
     assert {"network", "target_network", "optimizer", "n_updates"} <= set(state["trainable"])
     assert sorted(p.name for p in result.dir.iterdir() if p.name.startswith(CHECKPOINT_NAME)) == [
         CHECKPOINT_NAME

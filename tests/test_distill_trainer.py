@@ -11,6 +11,7 @@ from agents_testing import tiny_config
 import distill
 from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.train import load_agent, run
+from agents.training.checkpoint import load_checkpoint
 from agents.training.config import Run, load_config, load_scenario
 from agents.training.loop import CHECKPOINT_NAME
 from distill.options import METHODS, DistillOptions
@@ -103,10 +104,7 @@ def test_resume_is_bit_identical(tmp_path):
     config = distill_config(tmp_path, options=replace(SMALL_POOL, filter="random"))
     straight = run(config)
     resumed = run(config, resume_dir=run(replace(config, steps=3)).dir)
-    a, b = (
-        torch.load(r.dir / CHECKPOINT_NAME, weights_only=True)["trainable"]
-        for r in (straight, resumed)
-    )
+    a, b = (load_checkpoint(r.dir / CHECKPOINT_NAME)["trainable"] for r in (straight, resumed))
     for side in ("teacher", "student"):
         assert all(torch.equal(v, b[side]["network"][k]) for k, v in a[side]["network"].items())
     assert torch.equal(a["generator"], b["generator"])

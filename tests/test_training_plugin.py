@@ -16,6 +16,7 @@ from agents.learners.ddqn import DDQN
 from agents.metrics import evaluate_offline
 from agents.train import load_agent, main, run
 from agents.training import AgentSpec, register
+from agents.training.checkpoint import load_checkpoint
 from agents.training.config import Run, load_config, load_scenario
 from agents.training.hooks import BEST_NAME
 from agents.training.loop import CHECKPOINT_NAME
@@ -109,11 +110,13 @@ def test_joint_training_moves_both_networks_and_the_projection(tmp_path):
     fresh = Pair(Run(config, tmp_path, scenario, logger=None))
     before = {k: v.clone() for k, v in fresh.projection.state_dict().items()}
     result = run(config)
-    trained = torch.load(result.dir / CHECKPOINT_NAME, weights_only=True)["trainable"]
+    trained = load_checkpoint(result.dir / CHECKPOINT_NAME)["trainable"]
     (projection,) = trained["small"]["extra_modules"]
     assert not torch.equal(projection["weight"], before["weight"])
     for side, net in fresh.networks().items():
-        moved = [not torch.equal(v, trained[side]["network"][k]) for k, v in net.state_dict().items()]
+        moved = [
+            not torch.equal(v, trained[side]["network"][k]) for k, v in net.state_dict().items()
+        ]
         assert any(moved), side
 
 
@@ -122,9 +125,7 @@ def test_resume_is_bit_identical(tmp_path):
     straight = run(config)
     first_leg = run(replace(config, steps=3))
     resumed = run(config, resume_dir=first_leg.dir)
-    a, b = (
-        _tensors(torch.load(r.dir / CHECKPOINT_NAME, weights_only=True)) for r in (straight, resumed)
-    )
+    a, b = (_tensors(load_checkpoint(r.dir / CHECKPOINT_NAME)) for r in (straight, resumed))
     assert a.keys() == b.keys() and any(".extra_modules.0.weight" in k for k in a)
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
     assert resumed.metrics["test"] == straight.metrics["test"]
@@ -139,9 +140,9 @@ def test_load_agent_picks_each_network_by_name(tmp_path, select_best):
     assert evaluate_offline(small, scenario.splits.test) == result.metrics["test"]
     big = load_agent(result.dir, name="big", scenario=scenario)
     if select_best:
-        expected = torch.load(result.dir / BEST_NAME, weights_only=True)["networks"]["big"]
+        expected = load_checkpoint(result.dir / BEST_NAME)["networks"]["big"]
     else:
-        expected = torch.load(result.dir / CHECKPOINT_NAME, weights_only=True)["trainable"]
+        expected = load_checkpoint(result.dir / CHECKPOINT_NAME)["trainable"]
         expected = expected["big"]["network"]
     assert all(torch.equal(v, expected[k]) for k, v in big.network.state_dict().items())
     assert big.network.config.model_dim == BIG.model_dim != small.network.config.model_dim

@@ -161,6 +161,8 @@ class Run:
     :param scenario: its data, split and user model.
     :param logger: scalar sink (None when a run folder is only loaded).
     :param resume: True to continue from the folder's checkpoint.
+    :param checkpoint: that checkpoint, if the caller has read it already (else the loop
+        reads it).
     :param summary: entries a trainer adds to ``metrics.json`` (e.g. the selected step).
     """
 
@@ -169,6 +171,7 @@ class Run:
     scenario: Scenario
     logger: ScalarLogger | None
     resume: bool = False
+    checkpoint: dict | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property

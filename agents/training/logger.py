@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from rec_env.files import atomic_write
+
 CSV_NAME = "scalars.csv"
 FIELDS = ("step", "tag", "value")
 
@@ -23,19 +25,19 @@ class ScalarLogger:
     def __init__(self, run_dir: str | Path, resume_step: int | None = None) -> None:
         self.path = Path(run_dir) / CSV_NAME
         rows = self._kept_rows(resume_step)
-        self.file = open(self.path, "w", newline="")
+        with atomic_write(self.path) as tmp, open(tmp, "w", newline="") as file:
+            csv.writer(file).writerows([FIELDS, *rows])  # a kill here keeps the old file
+        self.file = open(self.path, "a", newline="")
         self.csv = csv.writer(self.file)
-        self.csv.writerow(FIELDS)
-        self.csv.writerows(rows)
         self.tensorboard = _tensorboard_writer(run_dir, resume_step)
 
     def _kept_rows(self, resume_step: int | None) -> list[list[str]]:
+        """The rows up to ``resume_step``; a last line cut short by a kill is dropped."""
         if resume_step is None or not self.path.exists():
             return []
-        with open(self.path, newline="") as handle:
-            return [
-                row for row in csv.reader(handle) if row[0] != "step" and int(row[0]) <= resume_step
-            ]
+        lines = self.path.read_text().splitlines(keepends=True)
+        complete = lines if not lines or lines[-1].endswith("\n") else lines[:-1]
+        return [row for row in csv.reader(complete[1:]) if int(row[0]) <= resume_step]
 
     def log(self, scalars: dict[str, float], step: int) -> None:
         """Write every ``{tag: value}`` at ``step``."""

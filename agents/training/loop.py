@@ -11,24 +11,30 @@
 A checkpoint (``checkpoint.pt``) is a dict of named state dicts: the trainable's (its
 networks and optimisers), the sampler's (its generator, a replay...), the global torch RNG
 (dropout) and each hook's. A resumed run restores them all, so it ends with the same
-parameters, bit for bit, as an uninterrupted run with the same ``threads``.
+parameters, bit for bit, as an uninterrupted run with the same ``threads`` (also after a
+SIGKILL: every file is written atomically). Each new checkpoint first rotates the intact
+current one to ``checkpoint.prev.pt``; reading falls back to it when ``checkpoint.pt`` is
+missing or fails its checksum (:mod:`agents.training.checkpoint`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from agents.training.checkpoint import load_checkpoint, save_checkpoint
+from agents.training.checkpoint import load_checkpoint, previous_path, save_checkpoint
 
 if TYPE_CHECKING:
     from agents.training.config import Run
 
 CHECKPOINT_NAME = "checkpoint.pt"
+PREVIOUS_CHECKPOINT_NAME = previous_path(CHECKPOINT_NAME).name
+"""the checkpoint before the last one (``checkpoint.prev.pt``), the fallback of a bad one"""
 CHECKPOINT_FORMAT = 2
 """Layout version of a training checkpoint (2: named state dicts of trainable, sampler, hooks)."""
 
@@ -130,7 +136,7 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
 def save_training(
     run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook], step: int
 ) -> None:
-    """Write the run's checkpoint: every named state, atomically."""
+    """Write the run's checkpoint (every named state, atomically), keeping the previous one."""
     state = {
         "format": CHECKPOINT_FORMAT,
         "step": step,
@@ -139,15 +145,22 @@ def save_training(
         "torch_rng": torch.get_rng_state(),
         "hooks": {hook.name: hook.state_dict() for hook in hooks},
     }
-    save_checkpoint(run.dir / CHECKPOINT_NAME, state)
+    save_checkpoint(run.dir / CHECKPOINT_NAME, state, run.dir / PREVIOUS_CHECKPOINT_NAME)
 
 
-def read_checkpoint(folder) -> dict:
-    """The training checkpoint of a run folder, checked for its format."""
-    path = folder / CHECKPOINT_NAME
-    if not path.is_file():
+def read_checkpoint(folder: Path) -> dict:
+    """The training checkpoint of a run folder, checked for its format.
+
+    ``checkpoint.prev.pt`` if ``checkpoint.pt`` is missing or unusable (with a
+    :class:`~agents.training.checkpoint.CheckpointFallbackWarning` naming both).
+
+    :raises FileNotFoundError: the folder has neither.
+    :raises CorruptCheckpointError: neither is intact (the message names the files).
+    """
+    path, previous = folder / CHECKPOINT_NAME, folder / PREVIOUS_CHECKPOINT_NAME
+    if not path.is_file() and not previous.is_file():
         raise FileNotFoundError(f"{folder} has no checkpoint ({CHECKPOINT_NAME})")
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, previous)
     if state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(
             f"{path}: checkpoint format {state.get('format')} != {CHECKPOINT_FORMAT} "
@@ -157,17 +170,12 @@ def read_checkpoint(folder) -> dict:
 
 
 def restore(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook]) -> int:
-    """Load the run's checkpoint into everything; return its step."""
-    state = read_checkpoint(run.dir)
+    """Load the run's checkpoint (``run.checkpoint`` if read already) into everything; return
+    its step."""
+    state = run.checkpoint if run.checkpoint is not None else read_checkpoint(run.dir)
     trainable.load_state_dict(state["trainable"])
     sampler.load_state_dict(state["sampler"])
     torch.set_rng_state(state["torch_rng"])
     for hook in hooks:
         hook.load_state_dict(state["hooks"].get(hook.name, {}))
     return int(state["step"])
-
-
-def checkpoint_step(folder) -> int | None:
-    """Step of the checkpoint in a run folder, or None if it has none."""
-    path = folder / CHECKPOINT_NAME
-    return int(load_checkpoint(path)["step"]) if path.is_file() else None

@@ -27,7 +27,7 @@ from agents.training.config import (
 )
 from agents.training.hooks import BEST_NAME, load_networks
 from agents.training.logger import ScalarLogger
-from agents.training.loop import checkpoint_step, fit, read_checkpoint
+from agents.training.loop import fit, read_checkpoint
 from agents.training.offline import offline_hooks, offline_sampler
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
 from rec_env.data import Vocabularies
@@ -78,13 +78,12 @@ def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
     """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``."""
     scenario = load_scenario(config)
     folder = Path(resume_dir) if resume_dir else new_run_dir(config)
-    step = checkpoint_step(folder) if resume_dir else None
-    if resume_dir and step is None:
-        raise FileNotFoundError(f"{folder} has no checkpoint to resume from")
+    checkpoint = read_checkpoint(folder) if resume_dir else None
+    step = None if checkpoint is None else int(checkpoint["step"])
     save_config(config, {}, folder)
     save_vocabularies(scenario.dataset.vocabularies, folder)
     logger = ScalarLogger(folder, step)
-    this_run = Run(config, folder, scenario, logger, resume=step is not None)
+    this_run = Run(config, folder, scenario, logger, resume=step is not None, checkpoint=checkpoint)
     start = time.perf_counter()
     try:
         agent = train_agent(this_run)
