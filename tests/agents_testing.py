@@ -44,6 +44,16 @@ def tiny_batch(rows: int = 8) -> ListBatch:
     return ListBatch.from_lists(tiny_lists()).index(slice(0, rows))
 
 
+def tensors_of(state, prefix: str = "") -> dict[str, torch.Tensor]:
+    """Every tensor of a nested checkpoint (dicts and lists), by dotted path."""
+    if isinstance(state, torch.Tensor):
+        return {prefix: state}
+    if not isinstance(state, dict | list | tuple):
+        return {}
+    items = state.items() if isinstance(state, dict) else enumerate(state)
+    return {k: v for key, value in items for k, v in tensors_of(value, f"{prefix}.{key}").items()}
+
+
 def tiny_config(tmp_path, **changes) -> TrainConfig:
     """A seconds-long run on the tiny world, written under ``tmp_path``."""
     config = TrainConfig(

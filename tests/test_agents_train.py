@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from agents_testing import tiny_config
+from agents_testing import tensors_of, tiny_config
 
 from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQNConfig
@@ -20,20 +20,8 @@ from agents.training.flags import field_docs
 from agents.training.loop import CHECKPOINT_NAME
 
 
-def _tensors(state: dict, prefix: str = "") -> dict[str, torch.Tensor]:
-    """Every tensor of a nested checkpoint dict, by dotted path."""
-    flat = {}
-    for key, value in state.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, torch.Tensor):
-            flat[name] = value
-        elif isinstance(value, dict):
-            flat.update(_tensors(value, name + "."))
-    return flat
-
-
 def _assert_same_state(first, second):
-    a, b = (_tensors(load_checkpoint(folder / CHECKPOINT_NAME)) for folder in (first, second))
+    a, b = (tensors_of(load_checkpoint(folder / CHECKPOINT_NAME)) for folder in (first, second))
     assert a.keys() == b.keys() and len(a) > 10
     different = [name for name in a if not torch.equal(a[name], b[name])]
     assert not different

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import pytest
 import torch
 import torch.nn.functional as F
-from agents_testing import TINY, tiny_config
+from agents_testing import TINY, tensors_of, tiny_config
 from torch import nn
 
 from agents.learners.base import scalars
@@ -80,16 +80,6 @@ def pair_config(tmp_path, **changes):
     return tiny_config(tmp_path, agent="test-pair", width=1.0, options=PairOptions(0.25), **changes)
 
 
-def _tensors(state, prefix: str = "") -> dict[str, torch.Tensor]:
-    """Every tensor of a nested checkpoint (dicts and lists), by dotted path."""
-    if isinstance(state, torch.Tensor):
-        return {prefix: state}
-    if not isinstance(state, dict | list | tuple):
-        return {}
-    items = state.items() if isinstance(state, dict) else enumerate(state)
-    return {k: v for key, value in items for k, v in _tensors(value, f"{prefix}.{key}").items()}
-
-
 def test_registered_trainable_runs_through_the_cli(tmp_path, capsys):
     main(["--agent", "test-pair", "--dataset", "synthetic-tiny", "--hint-weight", "0.1",
           "--steps", "3", "--eval-every", "3", "--batch-size", "8", "--num-candidates", "20",
@@ -125,7 +115,7 @@ def test_resume_is_bit_identical(tmp_path):
     straight = run(config)
     first_leg = run(replace(config, steps=3))
     resumed = run(config, resume_dir=first_leg.dir)
-    a, b = (_tensors(load_checkpoint(r.dir / CHECKPOINT_NAME)) for r in (straight, resumed))
+    a, b = (tensors_of(load_checkpoint(r.dir / CHECKPOINT_NAME)) for r in (straight, resumed))
     assert a.keys() == b.keys() and any(".extra_modules.0.weight" in k for k in a)
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
     assert resumed.metrics["test"] == straight.metrics["test"]
