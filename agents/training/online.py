@@ -134,7 +134,7 @@ class EnvTransitions:
         """``charts/epsilon`` and the clicks per list of the lists finished since last call."""
         charts = {"charts/epsilon": self.epsilon}
         if self.finished_clicks:
-            charts["charts/clicks_per_list"] = float(np.concatenate(self.finished_clicks).mean())
+            charts["charts/clicks_per_list"] = float(self._finished_clicks().mean())
             self.finished_clicks = []
         return charts
 
@@ -146,12 +146,19 @@ class EnvTransitions:
             "generator": self.generator.get_state(),
             "round": self.round,
             "updates": self.updates,
+            "finished_clicks": torch.from_numpy(self._finished_clicks()),  # not yet logged
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.replay.load_state_dict(state["replay"])
         self.generator.set_state(state["generator"])
         self.round, self.updates = int(state["round"]), int(state["updates"])
+        clicks = state["finished_clicks"].numpy()
+        self.finished_clicks = [clicks] if len(clicks) else []
+
+    def _finished_clicks(self) -> np.ndarray:
+        """``[L]`` clicks of each list finished since the last :meth:`scalars` call."""
+        return np.concatenate(self.finished_clicks) if self.finished_clicks else np.zeros(0)
 
     def close(self) -> None:
         self.env.close()
