@@ -241,7 +241,7 @@ LOADER = """
 import sys, torch
 torch.set_num_threads(1)  # as the parent: float sums depend on the thread split
 ranker = torch.export.load(sys.argv[1]).module()
-inputs = torch.load(sys.argv[2])
+inputs = torch.load(sys.argv[2], weights_only=True)
 slate, q = ranker(*inputs)
 torch.save({"slate": slate, "q": q, "agents": "agents" in sys.modules}, sys.argv[3])
 """
@@ -263,7 +263,7 @@ def _export_round_trip(tmp_path, batch_size, vocabularies=None):
     # -I: isolated mode, the repository is not on sys.path
     command = [sys.executable, "-I", str(script), str(path), str(tmp_path / "inputs.pt"), str(out)]
     subprocess.run(command, check=True)
-    exported = torch.load(out)
+    exported = torch.load(out, weights_only=True)
     with torch.no_grad():
         slate, q = GreedyRanker(net, 3)(*inputs)
     assert not exported["agents"]
