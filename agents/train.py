@@ -9,9 +9,10 @@ A run folder ``{out}/{dataset}__{agent}__{seed}__{time}/`` holds ``config.json``
 before) and ``metrics.json``: valid and test AUC, GAUC, NDCG@10 on logged lists (agents
 that score them), and ``online``: clicks per list of the greedy agent on ``--eval-lists``
 test requests of ListwiseFeed-v0 (fixed seeds, the same lists for every agent; 0 skips it).
-``--resume`` continues a run folder from its checkpoint with its saved config (``--steps`` may raise the budget); the result equals an
-uninterrupted run. The agents are the registry's (:mod:`agents.training.registry`); a
-package that registers its own (``distill``) calls :func:`main` after importing itself.
+``--resume`` continues a run folder from its checkpoint with its saved config (``--steps``
+may raise the budget); the result equals an uninterrupted run. The agents are the
+registry's (:mod:`agents.training.registry`); a package that registers its own
+(``distill``) calls :func:`main` after importing itself.
 """
 
 from __future__ import annotations
