@@ -72,6 +72,11 @@ class DistillOptions:
         check_choice("DistillOptions.filter", self.filter, FILTERS)
         check_choice("DistillOptions.confidence", self.confidence, CONFIDENCES)
         check_range(self, ("pool_size", "top_k"), low=1)
+        if self.explore and self.top_k > self.pool_size:
+            raise InputError(
+                f"DistillOptions.top_k ({self.top_k}) must be <= pool_size ({self.pool_size}): "
+                "a filter picks top_k items per side of the explored pool"
+            )
         positive = ("teacher_temperature", "student_temperature", "ranking_decay", "student_width")
         check_range(self, positive, low=0, low_open=True)
         weights = ("student_rl_weight", "kl_weight", "hint_weight", "ranking_weight")

@@ -19,6 +19,7 @@ hint projection trains with the student and is not counted in its parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,12 +31,13 @@ from agents.learners.ddqn import DDQN
 from agents.nn.qnetwork import TEACHER
 from agents.training.config import Run, load_config
 from agents.training.networks import make_network
-from agents.training.runner import load_agent
+from agents.training.runner import load_agent, load_vocabularies
 from distill.confidence import CONFIDENCES, lesson_confidence
 from distill.explore import Explorer, PopularRecall, UniformRecall
 from distill.filters import FILTERS
 from distill.losses import hint_loss, listwise_kl, ranking_loss
 from distill.options import DistillOptions
+from rec_env.checks import InputError
 from rec_env.data import item_counts
 
 
@@ -236,6 +238,7 @@ def load_teacher(run: Run, teacher: DDQN) -> None:
                 f"teacher_from={folder}: its {field} {getattr(theirs, field)!r} differs from "
                 f"this run's {getattr(ours, field)!r}"
             )
+    _check_same_items(folder, run)
     trained = load_agent(folder, scenario=run.scenario).network
     if trained.config != teacher.network.config:
         raise ValueError(
@@ -244,3 +247,15 @@ def load_teacher(run: Run, teacher: DDQN) -> None:
         )
     teacher.network.load_state_dict(trained.state_dict())
     polyak_update(teacher.network, teacher.target_network, 1.0)
+
+
+def _check_same_items(folder: str, run: Run) -> None:
+    """:raises InputError: the teacher run's item vocabulary (its ``vocabularies.json``) is not
+    this run's: its Q-values would score other items."""
+    theirs = load_vocabularies(Path(folder), run.scenario).items
+    ours = run.scenario.dataset.vocabularies.items
+    if theirs.digest_bytes() != ours.digest_bytes():
+        raise InputError(
+            f"DistillOptions.teacher_from={folder}: its item_id vocabulary ({len(theirs)} items) "
+            f"differs from this run's ({len(ours)} items); train the teacher on the same log"
+        )

@@ -3,6 +3,7 @@ and unknown names raise InputError (a ValueError) naming the field and what is v
 
 from dataclasses import dataclass
 
+import gymnasium as gym
 import pytest
 
 import distill  # noqa: F401  (registers the distillation methods as agents)
@@ -15,6 +16,7 @@ from agents.training.builtin import popularity
 from agents.training.config import OnlineConfig, TrainConfig
 from distill.options import METHODS, DistillOptions
 from rec_env.checks import InputError, check_choice, check_range, check_types
+from rec_env.data import load_dataset
 from rec_env.envs import FeedConfig
 
 CASES = [
@@ -52,12 +54,21 @@ CASES = [
     (FeedConfig, {"num_candidates": 0}, r"FeedConfig.num_candidates must be >= 1"),
     (FeedConfig, {"slate_size": 2.5}, r"FeedConfig.slate_size must be an int or None"),
     (FeedConfig, {"reward_mode": "clicks"}, r"reward_mode must be one of 'click', 'expected'"),
+    (FeedConfig, {"slate_size": 0}, r"FeedConfig.slate_size must be >= 1, got 0"),
+    (FeedConfig, {"num_candidates": -5}, r"FeedConfig.num_candidates must be >= 1, got -5"),
+    (FeedConfig, {"slate_size": 5, "num_candidates": 4}, r"num_candidates \(4\) must be >= slate"),
     # distillation options
     (DistillOptions, {"filter": "tops"}, r"DistillOptions.filter must be one of 'dual_led'"),
     (DistillOptions, {"confidence": "tdd"}, r"DistillOptions.confidence must be one of 'td'"),
     (DistillOptions, {"pool_size": 0}, r"DistillOptions.pool_size must be >= 1"),
     (DistillOptions, {"kl_weight": -0.1}, r"DistillOptions.kl_weight must be >= 0"),
     (DistillOptions, {"explore": 1}, r"DistillOptions.explore must be a bool"),
+    (DistillOptions, {"pool_size": -1}, r"DistillOptions.pool_size must be >= 1, got -1"),
+    (
+        DistillOptions,
+        {"top_k": 5, "pool_size": 4},
+        r"DistillOptions.top_k \(5\) must be <= pool_size",
+    ),
 ]
 
 
@@ -146,3 +157,32 @@ def test_check_range_and_choice_messages():
     check_range(Example(), ["count", "rate"], low=0)
     with pytest.raises(InputError, match=r"filter must be one of 'a', 'b', got 'c'"):
         check_choice("filter", "c", {"a": 1, "b": 2})
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"num_candidates": 151}, r"num_candidates \(151\) exceeds the catalogue .* \(150 items\)"),
+        ({"slate_size": 11, "num_candidates": 20}, r"slate_size \(11\) exceeds the 10 slots"),
+        ({"num_candidates": 5}, r"num_candidates \(5\) must be >= slate_size \(10\)"),
+        ({"num_candidates": 0}, r"FeedConfig.num_candidates must be >= 1"),
+    ],
+)
+def test_env_sizes_are_checked_against_the_dataset_naming_the_field(settings, message):
+    with pytest.raises(InputError, match=message):
+        gym.make("ListwiseFeed-v0", dataset="synthetic-tiny", **settings)
+
+
+def test_a_vector_env_of_no_sub_envs_is_refused():
+    with pytest.raises(ValueError, match="num_envs must be >= 1, got 0"):
+        gym.make_vec("ListwiseFeed-v0", num_envs=0, vectorization_mode="vector_entry_point")
+
+
+@pytest.mark.parametrize("name", ["synthtic", "movielens", "logs/feed"])
+def test_an_unknown_dataset_lists_the_known_names_and_the_log_suffixes(name):
+    message = (
+        f"unknown dataset '{name}': use one of synthetic, synthetic-tiny, .*ml-100k, obd "
+        "or a path to a .csv/.parquet log"
+    )
+    with pytest.raises(InputError, match=message):
+        load_dataset(name)

@@ -17,6 +17,7 @@ from agents.training.loop import CHECKPOINT_NAME
 from distill.options import METHODS, DistillOptions
 from distill.train import main
 from distill.trainer import DistillTrainer
+from rec_env.checks import InputError
 
 SMALL_POOL = DistillOptions(pool_size=30)
 
@@ -127,10 +128,22 @@ def test_two_stage_mode_refuses_a_teacher_of_other_data(tmp_path):
         run(distill_config(tmp_path, options=options, steps=1))
 
 
+def test_two_stage_mode_refuses_a_teacher_of_other_items(tmp_path):
+    teacher_run = run(tiny_config(tmp_path, agent="teacher", steps=1, select_best=False))
+    saved = teacher_run.dir / "vocabularies.json"
+    vocabularies = json.loads(saved.read_text())
+    vocabularies["items"]["size"] -= 1  # as if the teacher's log had one item fewer
+    saved.write_text(json.dumps(vocabularies))
+    options = replace(SMALL_POOL, teacher_from=str(teacher_run.dir))
+    with pytest.raises(InputError, match="teacher_from=.*item_id vocabulary"):
+        run(distill_config(tmp_path, options=options, steps=1))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"filter": "tops"}, "filter must be one of"),
+        ({"top_k": 31, "pool_size": 30}, r"top_k \(31\) must be <= pool_size \(30\)"),
         ({"top_k": 0}, "top_k must be >= 1"),
         ({"ranking_weight": 0.3}, "ranking_weight > 0 needs"),
         ({"kl": False, "hint": False}, "nothing to distill"),

@@ -120,6 +120,9 @@ def _check_feature_table(table: pd.DataFrame, prefix: str, index_name: str) -> N
             f"{index_name} features have missing values (NaN), count by column: {counts}; "
             "load_log / dataset_from_log fill them"
         )
+    infinite = table.columns[np.isinf(table.to_numpy(np.float64)).any(axis=0)].tolist()
+    if infinite:
+        raise LogValidationError(f"{index_name} features have infinite values: {infinite}")
     if table.index.has_duplicates:
         raise LogValidationError(f"{index_name} feature table has duplicate ids")
 

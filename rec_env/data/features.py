@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from rec_env.data.schema import LogValidationError
+from rec_env.data.schema import LogValidationError, raise_if_any
 
 MAX_LEVELS = 64
 """Most levels a categorical feature may have (one-hot columns); bucket rarer ones first."""
@@ -41,9 +41,12 @@ def feature_table(
     :param prefix: ``"u_"`` or ``"i_"``; :param key: ``"user_id"`` or ``"item_id"``.
     :return: ``(table, categories)``: the table indexed by ``key``, sorted, and the levels of
         each one-hot encoded column.
-    :raises LogValidationError: a column with no value, date-times, or too many levels.
+    :raises LogValidationError: a column with no value, with infinite numbers, complex
+        numbers, date-times, values that are not scalars (lists...), or too many levels.
     """
     columns = [c for c in log.columns if c.startswith(prefix)]
+    for column in columns:
+        _check_scalars(log, column)
     noun = key.removesuffix("_id") + "s"
     _warn_if_varying(log, key, columns, noun)
     table = log[[key, *columns]].drop_duplicates(key).set_index(key).sort_index()
@@ -90,7 +93,11 @@ def _encode_column(values: pd.Series, noun: str) -> tuple[pd.DataFrame, tuple[st
         return values.astype(np.float32).to_frame(), None
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
         raise LogValidationError("date-time features are not supported; convert to numbers", column)
+    if pd.api.types.is_complex_dtype(values):
+        raise LogValidationError("complex numbers are not supported; give real numbers", column)
     if pd.api.types.is_numeric_dtype(values):
+        infinite = np.isinf(values.to_numpy(np.float64, na_value=np.nan))
+        raise_if_any(values.to_frame(), column, infinite, f"infinite values for {noun}")
         if missing.any():
             mean = float(values.mean())
             _warn(
@@ -100,6 +107,16 @@ def _encode_column(values: pd.Series, noun: str) -> tuple[pd.DataFrame, tuple[st
             values = values.fillna(mean)
         return values.to_frame(), None
     return _one_hot(values, missing, noun)
+
+
+def _check_scalars(log: pd.DataFrame, column: str) -> None:
+    """Raise unless every value of ``column`` is a scalar (lists, dicts, sets... are not)."""
+    try:
+        pd.unique(log[column])  # one C pass; raises on the first unhashable value
+    except TypeError:
+        scalar = log[column].map(pd.api.types.is_scalar)  # a Python pass, on error only
+        raise_if_any(log, column, ~scalar, "values must be numbers, booleans or strings")
+        raise
 
 
 def _one_hot(

@@ -9,6 +9,7 @@ from rec_env.data.schema import (
     ID_COLUMNS,
     SHOW_ROWS,
     LogValidationError,
+    int64_values,
     raise_if_any,
     require_columns,
 )
@@ -22,7 +23,8 @@ STRING_KINDS = ("string",)
 def raw_id_values(log: pd.DataFrame, column: str) -> np.ndarray:
     """``[N]`` the raw ids of ``column`` as int64 (integers, integral floats) or object (str).
 
-    :raises LogValidationError: missing values, non-integral floats, or ids that are neither
+    :raises LogValidationError: missing values, infinite or non-integral floats, integers
+        beyond int64 (which a cast would silently wrap), or ids that are neither
         all integers nor all strings (e.g. booleans, date-times, a mix of types).
     """
     values = log[column]
@@ -31,11 +33,9 @@ def raw_id_values(log: pd.DataFrame, column: str) -> np.ndarray:
         values = values.astype(object)
     kind = pd.api.types.infer_dtype(values, skipna=False)
     if kind in INTEGER_KINDS:
-        return values.to_numpy(np.int64)
+        return int64_values(log, values, "ids")
     if kind in FLOAT_KINDS:
-        numeric = values.to_numpy(np.float64)
-        raise_if_any(log, column, numeric != np.round(numeric), "non-integer ids")
-        return numeric.astype(np.int64)
+        return int64_values(log, values.astype(np.float64), "ids")
     if kind in STRING_KINDS:
         return values.to_numpy(object)
     raise LogValidationError(

@@ -60,7 +60,9 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
     if Path(name).suffix or Path(name).is_file():
         return load_log(name, **kwargs)  # LogFileError for extensions other than .csv/.parquet
     known = (*SYNTHETIC_PRESETS, *DATASETS[1:])
-    raise InputError(f"unknown dataset {name!r}: use one of {known} or a .csv/.parquet path")
+    raise InputError(
+        f"unknown dataset {name!r}: use one of {', '.join(known)} or a path to a .csv/.parquet log"
+    )
 
 
 def is_synthetic(name: str) -> bool:

@@ -34,6 +34,8 @@ import pandas as pd
 REQUIRED_COLUMNS = ("user_id", "request_id", "position", "item_id", "click")
 ID_COLUMNS = ("user_id", "request_id", "item_id")
 SHOW_ROWS = 5
+INT64_LIMIT = 2**63
+OUTSIDE_INT64 = "outside the int64 range (|value| < 2**63)"
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 
 
@@ -72,18 +74,51 @@ def _check_integer_column(log: pd.DataFrame, column: str, minimum: int) -> None:
             column,
             log.head(SHOW_ROWS),
         )
-    numeric = values.to_numpy()
-    if pd.api.types.is_float_dtype(values):
-        raise_if_any(log, column, numeric != np.round(numeric), "non-integer values")
+    numeric = int64_values(log, values, "values")
     raise_if_any(log, column, numeric < minimum, f"values below {minimum}")
 
 
+def int64_values(log: pd.DataFrame, values: pd.Series, noun: str) -> np.ndarray:
+    """``[N]`` int64: ``values``, the column of ``log`` named ``values.name``, as integers.
+
+    :param values: integers (any width, or Python ints in an object column) or floats, with
+        no missing values (checked first).
+    :param noun: what the values are, for the errors (``"ids"``, ``"values"``).
+    :raises LogValidationError: infinite or non-integer floats, or values outside the int64
+        range (which a cast would silently wrap); the error shows the rows.
+    """
+    column = values.name
+    if pd.api.types.is_float_dtype(values):
+        numeric = values.to_numpy(np.float64)
+        raise_if_any(log, column, ~np.isfinite(numeric), f"infinite {noun}")
+        raise_if_any(log, column, numeric != np.round(numeric), f"non-integer {noun}")
+        raise_if_any(log, column, np.abs(numeric) >= INT64_LIMIT, f"{noun} {OUTSIDE_INT64}")
+        return numeric.astype(np.int64)
+    if pd.api.types.is_unsigned_integer_dtype(values):
+        numeric = values.to_numpy(np.uint64)
+        raise_if_any(log, column, numeric >= np.uint64(INT64_LIMIT), f"{noun} {OUTSIDE_INT64}")
+        return numeric.astype(np.int64)
+    try:  # signed integers, or Python ints in an object column
+        return values.to_numpy(np.int64)
+    except OverflowError:
+        too_large = values.map(lambda value: abs(value) >= INT64_LIMIT)  # on error only
+        raise_if_any(log, column, too_large, f"{noun} {OUTSIDE_INT64}")
+        raise
+
+
 def require_columns(log: pd.DataFrame) -> None:
-    """Raise unless ``log`` is a non-empty DataFrame with every required column."""
+    """Raise unless ``log`` is a non-empty DataFrame with unique string column names, every
+    required column among them."""
     if not isinstance(log, pd.DataFrame):
         raise LogValidationError(f"a log must be a pandas DataFrame, got {type(log).__name__}")
     if len(log) == 0:
         raise LogValidationError("the log is empty (no rows)")
+    not_strings = [name for name in log.columns if not isinstance(name, str)]
+    if not_strings:
+        raise LogValidationError(f"column names must be strings, got {not_strings[:SHOW_ROWS]}")
+    repeated = log.columns[log.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise LogValidationError(f"column names must be unique, repeated: {repeated}")
     for column in REQUIRED_COLUMNS:
         if column not in log.columns:
             raise LogValidationError(
@@ -99,8 +134,8 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
     :param slate_size: K, the longest allowed list; ``None`` accepts any length.
     :return: a copy with ids as int64, ``position`` as int64, ``click`` as int8 and
         ``timestamp`` (if any) as float64 seconds, sorted by ``(request_id, position)``.
-    :raises LogValidationError: on an empty log, a missing column, NaN / negative /
-        non-integer ids, clicks outside {0, 1}, negative or duplicate positions in a
+    :raises LogValidationError: on an empty log, column names that are not unique strings,
+        a missing column, NaN / infinite / negative / non-integer / beyond-int64 ids, clicks outside {0, 1}, negative or duplicate positions in a
         request, no row at position 0, a request served to two users, a request longer than
         ``slate_size``, or a missing or unparsable timestamp.
     """

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from rec_env.checks import InputError
 from rec_env.data import Catalogue, LogDataset
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.core import FeedCore
@@ -112,18 +113,19 @@ def build_parts(
 
 
 def _check_sizes(config: FeedConfig, data: LogDataset, user_model: UserModel) -> None:
+    """:raises InputError: C above the catalogue, K above C, or K above the user model's slots."""
     if config.num_candidates > data.n_items:
-        raise ValueError(
+        raise InputError(
             f"num_candidates ({config.num_candidates}) exceeds the catalogue of "
             f"{data.name!r} ({data.n_items} items)"
         )
     if config.num_candidates < config.slate_size:
-        raise ValueError(
+        raise InputError(
             f"num_candidates ({config.num_candidates}) must be >= slate_size "
             f"({config.slate_size}) to fill a list with distinct items"
         )
     if config.slate_size > user_model.slate_size:
-        raise ValueError(
+        raise InputError(
             f"slate_size ({config.slate_size}) exceeds the {user_model.slate_size} slots the "
             "user model was built for"
         )

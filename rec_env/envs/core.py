@@ -136,7 +136,7 @@ class FeedCore:
         :raises ValueError: an action outside ``[0, C)``, or a masked one in ``"raise"`` mode.
         """
         sel = self._select(rows)
-        self._check(rows, actions)
+        actions = self._checked(rows, actions)
         first = self._flat.first_cell if isinstance(sel, slice) else rows * self._flat.n_cells
         choice = first + actions  # flat (row, action) cells
         valid = self._flat.valid[choice]
@@ -287,7 +287,11 @@ class FeedCore:
         """``[b]`` float64 rewards of placed items in the configured mode (a new array)."""
         return clicks.astype(np.float64) if self.config.reward_mode == "click" else proba.copy()
 
-    def _check(self, rows: np.ndarray, actions: np.ndarray) -> None:
+    def _checked(self, rows: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """``actions`` as int64 (uint64 ones would turn the flat cell indices into floats).
+
+        :raises ValueError: not ``[b]`` integers, or an action outside ``[0, C)``.
+        """
         if actions.shape != rows.shape or actions.dtype.kind not in "iu":
             raise ValueError(
                 f"actions must be {rows.shape} integers, got {actions.dtype} {actions.shape}"
@@ -300,6 +304,7 @@ class FeedCore:
                 f"{self._who(rows[first])}action {actions[first]} is outside "
                 f"Discrete({self.config.num_candidates})"
             )
+        return actions.astype(np.int64, copy=False)
 
     def _describe_invalid(self, rows: np.ndarray, actions: np.ndarray, valid: np.ndarray) -> str:
         first = int(np.argmin(valid))

@@ -49,7 +49,9 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     (bool, True = valid, as sb3-contrib's `MaskablePPO` wants). A masked action raises
     `ValueError`; with `invalid_action="penalty"` it earns `invalid_penalty` instead and the
     slot stays empty (nothing placed, no click drawn, same position). An action outside
-    `[0, C)` always raises. No action is ever remapped.
+    `[0, C)` always raises, and so does an action that is not an integer (a float, a bool,
+    a list, None: `ValueError`); numpy integer scalars are integers. No action is ever
+    remapped.
 
     ## Observation Space
 
@@ -219,9 +221,13 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         try:
             index = operator.index(action)
         except TypeError:
-            raise ValueError(f"action must be an integer index, got {action!r}") from None
+            index = None
+        if index is None or isinstance(action, bool):
+            raise ValueError(f"action must be an integer index, got {action!r}")
         if not self._running:
             raise RuntimeError("step() on a finished episode: call reset() first")
+        if not 0 <= index < self.config.num_candidates:  # here: a huge int is no numpy int
+            raise ValueError(f"action {index} is outside Discrete({self.config.num_candidates})")
         result = self.core.step_one(index)
         observation = self._observation()
         info = self.core.row_info(result, {"action_mask": self._mask})

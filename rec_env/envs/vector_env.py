@@ -18,7 +18,9 @@ class ListwiseFeedVectorEnv(VectorEnv):
     """``num_envs`` :class:`~rec_env.envs.ListwiseFeedEnv` requests, stepped by one batched call.
 
     Arguments, spaces, rewards and infos are those of ``ListwiseFeedEnv``, batched over the
-    first axis (infos carry gymnasium's ``_key`` masks). A step places every sub-env's item
+    first axis (infos carry gymnasium's ``_key`` masks). ``step`` takes ``[N]`` integer
+    actions (any integer dtype; a list of ints); another shape or dtype (floats, bools,
+    objects, ragged lists) is a ``ValueError``, as is an action outside ``[0, C)``. A step places every sub-env's item
     with one user-model call, without a Python loop over sub-envs.
 
     Autoreset is gymnasium's ``NEXT_STEP`` mode: the step after a sub-env terminates or
@@ -79,7 +81,10 @@ class ListwiseFeedVectorEnv(VectorEnv):
         self, actions: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env; those that ended on the previous step are reset instead."""
-        actions = np.asarray(actions)
+        try:
+            actions = np.asarray(actions)
+        except ValueError:  # ragged nesting, e.g. [1, [2], 3]
+            raise ValueError(f"actions must be {self.num_envs} integers, got {actions!r}") from None
         if actions.shape != (self.num_envs,):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {actions.shape}")
         if not np.count_nonzero(self._autoreset):  # the usual step: every sub-env places an item
@@ -100,15 +105,19 @@ class ListwiseFeedVectorEnv(VectorEnv):
         reward = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
         truncated = np.zeros(self.num_envs, dtype=bool)
-        columns = self.core.reset(np.flatnonzero(self._autoreset))
-        stepping = np.flatnonzero(~self._autoreset)
-        if len(stepping):
+        stepping, columns = np.flatnonzero(~self._autoreset), []
+        if len(stepping):  # first: a bad action raises before any sub-env is reset
             result = self.core.step(stepping, actions[stepping])
             reward[stepping] = result.reward
             terminated[stepping] = result.terminated
             truncated[stepping] = result.truncated
-            columns += self.core.step_info(result)
-        return reward, terminated, truncated, columns
+            columns = self.core.step_info(result)
+        return (
+            reward,
+            terminated,
+            truncated,
+            self.core.reset(np.flatnonzero(self._autoreset)) + columns,
+        )
 
     def action_masks(self) -> np.ndarray:
         """``[N, C]`` bool, True where a sub-env's candidate can be placed."""
