@@ -367,3 +367,10 @@ def test_cli_online_flags():
     )
     assert (config.mode, config.agent, config.online.num_envs) == ("online", "ppo", 8)
     assert config.online.env.num_candidates == 30
+
+
+def test_online_run_without_evaluation_lists_trains_and_skips_online_scores(tmp_path):
+    config = online_config(tmp_path)
+    result = run(replace(config, online=replace(config.online, eval_lists=0)))
+    assert "online" not in result.metrics and 0.0 <= result.metrics["test"]["auc"] <= 1.0
+    assert "eval/valid_clicks_per_list" not in _tags(result.dir)

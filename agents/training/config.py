@@ -44,7 +44,8 @@ class OnlineConfig:
     exploration_steps: int = 1_500
     """gradient steps over which epsilon decays linearly"""
     eval_lists: int = 1_000
-    """lists per online evaluation (valid requests during training, test requests at the end)"""
+    """lists per online evaluation (valid requests during training, test requests at the end;
+    0: no online evaluation)"""
     eval_envs: int = 100
     """sub-envs of the evaluation env (fixed, so every agent sees the same lists)"""
     env: FeedConfig = field(default_factory=FeedConfig)

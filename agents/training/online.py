@@ -165,8 +165,11 @@ class EnvTransitions:
 
 
 def online_hooks(run: Run, agent: Policy) -> list[Hook]:
-    """Clicks per list on validation requests every ``eval_every`` updates (no selection)."""
+    """Clicks per list on validation requests every ``eval_every`` updates (no selection);
+    none with ``eval_lists=0``."""
     online = run.config.online
+    if online.eval_lists == 0:
+        return []
     valid_env = make_vector_env(run.scenario, online, "valid", online.eval_envs)
 
     def evaluate() -> dict[str, float]:
