@@ -3,6 +3,7 @@
     python -m agents.train --agent teacher --dataset ml-100k --mode offline --seed 0 --steps 3000
     python -m agents.train --agent student --dataset synthetic --mode online --steps 2000
     python -m agents.train --resume runs/ml-100k__teacher__0__1700000000 [--steps 6000]
+    torchrun --nproc_per_node=2 -m agents.train --agent teacher --steps 3000 --distributed
 
 A run folder ``{out}/{dataset}__{agent}__{seed}__{time}/`` holds ``config.json``,
 ``scalars.csv`` (+ TensorBoard events), ``checkpoint.pt`` (+ ``checkpoint.prev.pt``, the one
@@ -12,7 +13,10 @@ test requests of ListwiseFeed-v0 (fixed seeds, the same lists for every agent; 0
 ``--resume`` continues a run folder from its checkpoint with its saved config (``--steps``
 may raise the budget); the result equals an uninterrupted run. The agents are the
 registry's (:mod:`agents.training.registry`); a package that registers its own
-(``distill``) calls :func:`main` after importing itself.
+(``distill``) calls :func:`main` after importing itself. ``--distributed`` (under
+``torchrun``, offline runs) trains data-parallel: each process learns on its slice of every
+global batch, gradients are averaged, process 0 writes the run folder
+(:mod:`agents.training.distributed`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from agents.learners.ddqn import DDQNConfig
 from agents.training.config import OnlineConfig, TrainConfig, load_config
+from agents.training.distributed import SINGLE, close_world, init_world
 from agents.training.flags import add_arguments, overrides
 from agents.training.registry import agent_names, spec_of
 from agents.training.runner import load_agent, run
@@ -39,7 +44,8 @@ ENV_FLAGS_SKIPPED = ("user_split", "recall", "invalid_action", "invalid_penalty"
 def parse_args(
     argv: list[str] | None = None, prog: str = "python -m agents.train"
 ) -> tuple[TrainConfig, Path | None]:
-    """The run's config (or the saved config of ``--resume``) from the command line."""
+    """The run's config (or the saved config of ``--resume``) from the command line
+    (``--distributed`` is accepted here and read by :func:`main`)."""
     parser = argparse.ArgumentParser(  # --help is added last, once the agent's flags are known
         prog=prog,
         description=__doc__,
@@ -48,6 +54,7 @@ def parse_args(
     )
     parser.add_argument("--resume", type=Path, default=None, help="run folder to continue")
     parser.add_argument("--agent", choices=agent_names(), help="agent (default: teacher)")
+    add_distributed_flag(parser)
     known, _ = parser.parse_known_args(argv)
     options_type = spec_of(known.agent or "teacher").options
     add_arguments(parser, TrainConfig, skip=("agent",))
@@ -71,10 +78,31 @@ def parse_args(
     return TrainConfig(**given, learner=learner, online=online, **extra), None
 
 
+def add_distributed_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel offline training, one process per rank, launched by torchrun "
+        "(--batch-size is the global batch, a multiple of the number of processes)",
+    )
+
+
+def distributed_requested(argv: list[str] | None) -> bool:
+    """True if the command line has ``--distributed``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_distributed_flag(parser)
+    return parser.parse_known_args(argv)[0].distributed
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m agents.train") -> None:
     config, resume_dir = parse_args(argv, prog)
-    result = run(config, resume_dir)
-    print(json.dumps({"run_dir": str(result.dir), **result.metrics}, indent=2))
+    world = init_world() if distributed_requested(argv) else SINGLE
+    try:
+        result = run(config, resume_dir, world)
+    finally:
+        close_world(world)
+    if world.is_main:
+        print(json.dumps({"run_dir": str(result.dir), **result.metrics}, indent=2))
 
 
 if __name__ == "__main__":

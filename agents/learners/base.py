@@ -16,7 +16,7 @@ A learner is a :class:`~agents.training.loop.Trainable`; the loop owns the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -148,6 +148,9 @@ class Learner:
         self.optimizer = torch.optim.Adam(groups, lr=config.learning_rate)
         self.extra_modules: list[nn.Module] = []
         self.n_updates = 0
+        self.reduce_gradients: Callable[[list[Tensor]], None] | None = None
+        """called on :meth:`parameters` before clipping (data-parallel training averages
+        the gradients over processes here); None: nothing"""
 
     def compute(self, batch: TDBatch) -> LearnerOutput:
         """Loss and per-transition tensors of one batch (no optimiser step)."""
@@ -170,8 +173,10 @@ class Learner:
         self.optimizer.zero_grad(set_to_none=True)
 
     def apply(self) -> float:
-        """Clip the gradients already in ``.grad``, take an Adam step, run :meth:`after_step`;
-        return the pre-clip gradient norm."""
+        """Clip the gradients already in ``.grad`` (first passed to ``reduce_gradients``, if
+        set), take an Adam step, run :meth:`after_step`; return the pre-clip gradient norm."""
+        if self.reduce_gradients is not None:
+            self.reduce_gradients(self.parameters())
         norm = nn.utils.clip_grad_norm_(self.parameters(), self.config.max_grad_norm)
         self.optimizer.step()
         self.n_updates += 1

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import torch
 
 from agents.learners.ddqn import DDQNConfig
+from agents.training.distributed import SINGLE, World
 from agents.training.flags import from_dict
 from agents.training.logger import ScalarLogger
 from agents.training.registry import AgentSpec, spec_of
@@ -165,6 +166,8 @@ class Run:
     :param checkpoint: that checkpoint, if the caller has read it already (else the loop
         reads it).
     :param summary: entries a trainer adds to ``metrics.json`` (e.g. the selected step).
+    :param world: this process's rank among data-parallel processes (one process: rank 0 of
+        1); only rank 0 logs and writes (its ``logger`` is the only one).
     """
 
     config: TrainConfig
@@ -174,6 +177,7 @@ class Run:
     resume: bool = False
     checkpoint: dict | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    world: World = SINGLE
 
     @property
     def splits(self) -> Splits:

@@ -28,6 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from agents.training.checkpoint import load_checkpoint, previous_path, save_checkpoint
+from agents.training.distributed import torch_rng_for_rank
 
 if TYPE_CHECKING:
     from agents.training.config import Run
@@ -113,12 +114,17 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
         raise ValueError(f"hook names must be unique, got {names}")
     step = restore(run, trainable, sampler, hooks) if run.resume else 0
     last_checkpoint = step
-    bar = tqdm(total=config.steps, initial=step, desc=f"{config.agent} {config.mode}")
+    bar = tqdm(
+        total=config.steps,
+        initial=step,
+        desc=f"{config.agent} {config.mode}",
+        disable=not run.world.is_main,
+    )
     while step < config.steps or not sampler.at_boundary():
         scalars = trainable.update(sampler.sample(config.learner.batch_size))
         step += 1
         bar.update()
-        if step % config.log_every == 0:
+        if step % config.log_every == 0 and run.world.is_main:
             run.logger.log({**scalars, **sampler.scalars()}, step)
             if "losses/loss" in scalars:
                 bar.set_postfix(loss=f"{scalars['losses/loss']:.4f}")
@@ -136,16 +142,25 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
 def save_training(
     run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook], step: int
 ) -> None:
-    """Write the run's checkpoint (every named state, atomically), keeping the previous one."""
-    state = {
-        "format": CHECKPOINT_FORMAT,
-        "step": step,
-        "trainable": trainable.state_dict(),
-        "sampler": sampler.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-        "hooks": {hook.name: hook.state_dict() for hook in hooks},
-    }
-    save_checkpoint(run.dir / CHECKPOINT_NAME, state, run.dir / PREVIOUS_CHECKPOINT_NAME)
+    """Write the run's checkpoint (every named state, atomically), keeping the previous one.
+
+    With several processes, rank 0 writes it (with every rank's torch RNG state) while the
+    others wait at a barrier.
+    """
+    rank_rngs = run.world.gather(torch.get_rng_state())
+    if run.world.is_main:
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "step": step,
+            "trainable": trainable.state_dict(),
+            "sampler": sampler.state_dict(),
+            "torch_rng": rank_rngs[0],
+            "hooks": {hook.name: hook.state_dict() for hook in hooks},
+        }
+        if run.world.size > 1:
+            state["rank_torch_rng"] = rank_rngs
+        save_checkpoint(run.dir / CHECKPOINT_NAME, state, run.dir / PREVIOUS_CHECKPOINT_NAME)
+    run.world.barrier()
 
 
 def read_checkpoint(folder: Path) -> dict:
@@ -175,7 +190,7 @@ def restore(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Ho
     state = run.checkpoint if run.checkpoint is not None else read_checkpoint(run.dir)
     trainable.load_state_dict(state["trainable"])
     sampler.load_state_dict(state["sampler"])
-    torch.set_rng_state(state["torch_rng"])
+    torch.set_rng_state(torch_rng_for_rank(state, run.world, run.config.seed))
     for hook in hooks:
         hook.load_state_dict(state["hooks"].get(hook.name, {}))
     return int(state["step"])

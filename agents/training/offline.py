@@ -13,14 +13,19 @@ from agents.data.logged import LoggedTransitions
 from agents.metrics import evaluate_offline
 from agents.serving import QAgent
 from agents.training.config import Run
+from agents.training.distributed import ShardedTransitions
 from agents.training.hooks import BestNetworks, Evaluate
 from agents.training.loop import Hook, Trainable
 
 
 def offline_sampler(run: Run, generator: torch.Generator) -> LoggedTransitions:
-    """Whole training lists drawn uniformly, next-slot candidates per ``learner.target``."""
+    """Whole training lists drawn uniformly, next-slot candidates per ``learner.target``
+    (with several processes, this rank's slice of each global batch)."""
     learner = run.config.learner
-    return LoggedTransitions(run.splits.train, learner.target, learner.n_recall, generator)
+    lists, target, n_recall = run.splits.train, learner.target, learner.n_recall
+    if run.world.size == 1:
+        return LoggedTransitions(lists, target, n_recall, generator)
+    return ShardedTransitions(lists, target, n_recall, generator, run.world, learner.batch_size)
 
 
 def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:

@@ -4,6 +4,8 @@
 :class:`~rec_env.Scenario`, asks the registry for the agent, trains a trainable in the one
 loop (:func:`~agents.training.loop.fit`) with the mode's sampler and hooks, then scores the
 served network on the valid and test lists and in the environment on test requests.
+With several processes (``world``, :mod:`agents.training.distributed`), every rank trains
+its shard of each batch and rank 0 alone writes the folder and evaluates.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from agents.training.config import (
     save_config,
     seed_everything,
 )
+from agents.training.distributed import SINGLE, World, synchronise
 from agents.training.hooks import BEST_NAME, load_networks
 from agents.training.logger import ScalarLogger
 from agents.training.loop import fit, read_checkpoint
 from agents.training.offline import offline_hooks, offline_sampler
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
+from rec_env.checks import InputError
 from rec_env.data import Vocabularies
 from rec_env.files import atomic_write
 from rec_env.scenario import Scenario
@@ -60,11 +64,15 @@ def train_agent(run: Run):
             )
         return spec.make_agent(run)
     trainable = spec.make_trainable(run)
+    synchronise(trainable, run.world, run.config.seed)
     networks = trainable.networks()
-    save_config(run.config, {name: net.config for name, net in networks.items()}, run.dir)
+    main = run.world.is_main
+    if main:
+        save_config(run.config, {name: net.config for name, net in networks.items()}, run.dir)
     agent = QAgent(networks[spec.serve], vocabularies=run.scenario.dataset.vocabularies)
     if run.config.mode == "offline":
-        sampler, hooks = offline_sampler(run, generator), offline_hooks(run, trainable, agent)
+        sampler = offline_sampler(run, generator)
+        hooks = offline_hooks(run, trainable, agent) if main else []
     else:
         sampler, hooks = EnvTransitions(run, agent, generator), online_hooks(run, agent)
     try:
@@ -74,22 +82,46 @@ def train_agent(run: Run):
     return agent
 
 
-def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
-    """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``."""
+def run(
+    config: TrainConfig, resume_dir: str | Path | None = None, world: World = SINGLE
+) -> RunResult:
+    """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``.
+
+    :param world: this process's rank among data-parallel processes; ranks other than 0
+        train only and return the run folder with empty metrics.
+    :raises InputError: several processes asked for an online run or an agent not trained
+        in steps.
+    """
+    check_distributable(config, world)
     scenario = load_scenario(config)
-    folder = Path(resume_dir) if resume_dir else new_run_dir(config)
+    main = world.is_main
+    folder = world.broadcast(
+        Path(resume_dir) if resume_dir else new_run_dir(config) if main else None
+    )
     checkpoint = read_checkpoint(folder) if resume_dir else None
     step = None if checkpoint is None else int(checkpoint["step"])
-    save_config(config, {}, folder)
-    save_vocabularies(scenario.dataset.vocabularies, folder)
-    logger = ScalarLogger(folder, step)
-    this_run = Run(config, folder, scenario, logger, resume=step is not None, checkpoint=checkpoint)
+    if main:
+        save_config(config, {}, folder)
+        save_vocabularies(scenario.dataset.vocabularies, folder)
+    logger = ScalarLogger(folder, step) if main else None
+    this_run = Run(
+        config,
+        folder,
+        scenario,
+        logger,
+        resume=step is not None,
+        checkpoint=checkpoint,
+        world=world,
+    )
     start = time.perf_counter()
     try:
         agent = train_agent(this_run)
     finally:
-        logger.close()
+        if logger is not None:
+            logger.close()
     seconds = time.perf_counter() - start
+    if not main:
+        return RunResult(folder, {})
     metrics: dict[str, Any] = {}
     if hasattr(agent, "score_logged"):
         splits = scenario.splits
@@ -97,10 +129,29 @@ def run(config: TrainConfig, resume_dir: str | Path | None = None) -> RunResult:
     if config.online.eval_lists > 0:
         metrics["online"] = evaluate_in_env(this_run, agent, "test", TEST_EVAL_SEED).summary()
     metrics.update(this_run.summary, steps=config.steps, run_seconds=seconds, resumed_from=step)
+    if world.size > 1:
+        metrics["processes"] = world.size
     if isinstance(agent, QAgent):
         metrics["params"] = agent.network.n_params()
     (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
     return RunResult(folder, metrics)
+
+
+def check_distributable(config: TrainConfig, world: World) -> None:
+    """:raises InputError: several processes asked for what only one process can run: an
+    online run (its replay is not sharded) or an agent fitted rather than trained in steps."""
+    if world.size == 1:
+        return
+    if config.mode != "offline":
+        raise InputError(
+            f"--distributed trains offline only (mode='offline'), got mode={config.mode!r}: "
+            "online runs collect their replay in one process"
+        )
+    if not config.spec.trained_by_loop:
+        raise InputError(
+            f"--distributed trains agents in gradient steps; agent {config.agent!r} is fitted"
+        )
+    world.shard(config.learner.batch_size)
 
 
 def load_agent(
