@@ -211,7 +211,7 @@ def learners_of(trainable: object) -> list[Learner]:
     """
     if isinstance(trainable, Learner):
         return [trainable]
-    found = [value for value in vars(trainable).values() if isinstance(value, Learner)]
+    found = [v for v in getattr(trainable, "__dict__", {}).values() if isinstance(v, Learner)]
     if not found:
         raise InputError(
             f"--distributed averages gradients in Learner.apply; {type(trainable).__name__} "
