@@ -4,11 +4,13 @@
     python -m distill.train --method drl-rec --no-explore --filter random --no-hint ...
     python -m distill.train --method kd --teacher-from runs/synthetic-gap__teacher__0__1700000000
     python -m distill.train --resume runs/synthetic-gap__drl-rec__0__1700000000
+    torchrun --nproc_per_node=2 -m distill.train --method drl-rec --distributed
 
 Methods: drl-rec (default), kd, hint, policy-distill, ranking-distill. Every other flag is
 ``python -m agents.train``'s (data, steps, learner, online settings) or the method's
 options (``--help`` lists them); runs are the same folders (progress bar, CSV + TensorBoard
-scalars, atomic checkpoints, resume, best-validation selection of the student), and
+scalars, atomic checkpoints, resume, best-validation selection of the student,
+``--distributed`` data-parallel training under torchrun), and
 ``agents.train.load_agent(folder)`` loads the student, ``name="teacher"`` the teacher.
 """
 
