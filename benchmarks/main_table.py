@@ -3,7 +3,8 @@
 Every cell is one training run (``agents.train`` for ``teacher`` / ``student``,
 ``distill.train`` for the distillers), offline from the logged train lists, ending with the
 network of best validation AUC; the distillers train their teacher jointly from scratch and
-serve their student. Scores on the test split: ``auc`` of Q(s_t, a_t) with the logged prefix
+serve their student; ``mf``, the logistic MF ranker, is the reference the teacher must not
+lose to. Scores on the test split: ``auc`` of Q(s_t, a_t) with the logged prefix
 (items and clicks of slots < t), ``auc_items_only`` with the prefix clicks hidden (as when a
 whole list is built before the user sees it), GAUC, NDCG@10, and the expected clicks per list
 of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k the fitted simulator).
@@ -26,6 +27,7 @@ from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.train import load_agent, run
 from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
+from agents.training.registry import spec_of
 from benchmarks.common import (
     learner_changes,
     markdown_table,
@@ -52,8 +54,8 @@ class Config:
     """parent of the training runs' folders"""
     datasets: tuple[str, ...] = ("synthetic-gap", "ml-100k")
     """datasets to train and test on"""
-    methods: tuple[str, ...] = ("teacher", "student", *METHODS)
-    """teacher and student alone, then the distillers (distill.options.METHODS)"""
+    methods: tuple[str, ...] = ("teacher", "student", *METHODS, "mf")
+    """teacher and student alone, the distillers (distill.options.METHODS), logistic MF"""
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     """training seeds (the split seed stays 0)"""
     steps: int = 400
@@ -127,21 +129,29 @@ def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainC
 def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
     """Train one cell and score it (the served network: the student of a distiller)."""
     result = run(train_config(config, dataset, method, seed))
-    scenario = load_scenario(load_config(result.dir))
-    agent = load_agent(result.dir, scenario=scenario)
-    hidden = partial(agent.score_logged, observed_clicks=False)
     test, online = result.metrics["test"], result.metrics["online"]
     return {
         "dataset": dataset,
         "method": method,
         "seed": seed,
         **{name: test[name] for name in ("auc", "gauc", "ndcg_at_10")},
-        "auc_items_only": evaluate_offline(hidden, scenario.splits.test)["auc"],
+        "auc_items_only": items_only_auc(result.dir, method, test["auc"]),
         **{name: online[name] for name in ONLINE_METRICS},
-        "params": result.metrics["params"],
+        "params": result.metrics.get("params", float("nan")),  # MF has no network
         "train_s": result.metrics["run_seconds"],
         "run_dir": str(result.dir),
     }
+
+
+def items_only_auc(run_dir: Path, method: str, auc: float) -> float:
+    """Test AUC of the run's served network with the prefix clicks hidden; a fitted ranker
+    without a network (MF) never reads the prefix, so its ``auc``."""
+    if not spec_of(method).trained_by_loop:
+        return auc
+    scenario = load_scenario(load_config(run_dir))
+    agent = load_agent(run_dir, scenario=scenario)
+    hidden = partial(agent.score_logged, observed_clicks=False)
+    return evaluate_offline(hidden, scenario.splits.test)["auc"]
 
 
 def train_all(config: Config) -> pd.DataFrame:
@@ -163,34 +173,46 @@ def formatted(values: pd.Series, spec: str) -> list[str]:
 
 
 def summary_tables(table: pd.DataFrame) -> str:
-    """Per metric: mean +- std, the paired test against the student alone, the gap closed."""
-    columns = ["diff", "p_ttest", "p_wilcoxon", "verdict", "gap_closed"]
-    parts = []
-    for metric in COMPARED:
-        compared = compare(table, metric)
-        compared = compared.reindex(columns=list(dict.fromkeys([*compared.columns, *columns])))
-        shown = pd.DataFrame(
-            {
-                "dataset": compared["dataset"],
-                "method": compared["method"],
-                metric: [
-                    f"{m:.4f}" + (f" +- {s:.4f}" if pd.notna(s) else "")
-                    for m, s in zip(compared["mean"], compared["std"], strict=True)
-                ],
-                "vs student": formatted(compared["diff"], "+.4f"),
-                "p (t)": formatted(compared["p_ttest"], ".3g"),
-                "p (Wilcoxon)": formatted(compared["p_wilcoxon"], ".3g"),
-                "verdict": compared["verdict"].fillna(""),
-                "gap closed": formatted(compared["gap_closed"], ".0%"),
-                "n_seeds": compared["n_seeds"],
-            }
-        )
-        parts.append(f"## {metric}\n\n" + markdown_table(shown))
+    """Per metric: mean +- std, the paired test against the student alone and the gap closed;
+    then the teacher against the logistic MF reference (if the table has it)."""
+    parts = [section(metric, metric, compare(table, metric)) for metric in COMPARED]
+    if "mf" in set(table["method"]):
+        for metric in COMPARED:
+            compared = compare(table, metric, baseline="mf")
+            teacher = compared[compared["method"].isin(["teacher", "mf"])]
+            parts.append(section(f"{metric}: teacher vs logistic MF", metric, teacher, "mf"))
     return "\n".join(parts)
 
 
+def section(title: str, metric: str, compared: pd.DataFrame, baseline: str = "student") -> str:
+    """One markdown section of :func:`~benchmarks.paired.compare`'s rows."""
+    columns = ["diff", "p_ttest", "p_wilcoxon", "verdict", "gap_closed"]
+    compared = compared.reindex(columns=list(dict.fromkeys([*compared.columns, *columns])))
+    shown = pd.DataFrame(
+        {
+            "dataset": compared["dataset"],
+            "method": compared["method"],
+            metric: [
+                f"{m:.4f}" + (f" +- {s:.4f}" if pd.notna(s) else "")
+                for m, s in zip(compared["mean"], compared["std"], strict=True)
+            ],
+            f"vs {baseline}": formatted(compared["diff"], "+.4f"),
+            "p (t)": formatted(compared["p_ttest"], ".3g"),
+            "p (Wilcoxon)": formatted(compared["p_wilcoxon"], ".3g"),
+            "verdict": compared["verdict"].fillna(""),
+            "gap closed": formatted(compared["gap_closed"], ".0%"),
+            "n_seeds": compared["n_seeds"],
+        }
+    )
+    if baseline != "student":  # the gap is the teacher's over the student
+        shown = shown.drop(columns="gap closed")
+    return f"## {title}\n\n" + markdown_table(shown)
+
+
 def params_table(table: pd.DataFrame) -> str:
-    params = table.groupby(["dataset", "method"], sort=False)["params"].first().reset_index()
+    """Parameters of each served network (methods without a network left out)."""
+    params = table.groupby(["dataset", "method"], sort=False)["params"].first().dropna()
+    params = params.astype(int).reset_index()
     teacher = params[params["method"] == "teacher"].set_index("dataset")["params"]
     params["share of teacher"] = [
         f"{p / teacher.get(d, float('nan')):.1%}"
