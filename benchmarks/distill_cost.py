@@ -3,7 +3,9 @@ memory with a 1M-item catalogue.
 
 1. Time: one DRL-Rec update (teacher + student RL losses, a pool of M items scored at every
    state by both networks, dual-led filter, KL and hint) against one plain DDQN update of the
-   teacher plus one of the student, on the same batches, interleaved, median over batches.
+   teacher plus one of the student, on the same batches, interleaved: the ratio of the
+   median times, and the 10th and 90th percentiles of the per-batch ratios (the spread a
+   single number hides on a shared machine).
 2. Memory: the explorer alone (pool draw, masks, both networks scoring every (state, item))
    on B lists of K slots with a catalogue of ``catalogue_items`` items and random features:
    the peak resident memory it adds (Linux VmHWM reset through /proc/self/clear_refs).
@@ -14,7 +16,6 @@ memory with a 1M-item catalogue.
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,9 @@ class Config:
     """lists per update (and per explored batch)"""
     pool_size: int = 1000
     """M, items drawn per list"""
-    batches: int = 11
-    """timed updates per method (the median is reported); one more warms up"""
+    batches: int = 31
+    """timed updates per method (medians and ratio percentiles are reported); one more
+    warms up"""
     catalogue_items: int = 1_000_000
     """catalogue size of the memory measurement"""
     seed: int = 0
@@ -67,8 +69,9 @@ SMOKE = {
 }
 
 
-def step_times(config: Config) -> dict[str, float]:
-    """Median seconds of one update: DRL-Rec, and plain DDQN teacher + student."""
+def step_times(config: Config) -> dict[str, np.ndarray]:
+    """``[batches]`` seconds of each update, DRL-Rec and plain DDQN teacher + student, on the
+    same batches in the same order."""
     train = TrainConfig(
         agent="drl-rec",
         dataset=config.dataset,
@@ -96,7 +99,7 @@ def step_times(config: Config) -> dict[str, float]:
             update(batch)
             if i > 0:  # the first batch warms up
                 seconds[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in seconds.items()}
+    return {name: np.asarray(values) for name, values in seconds.items()}
 
 
 def _status_kib(field: str) -> int:
@@ -139,11 +142,17 @@ def main(config: Config) -> pd.DataFrame:
     torch.set_num_threads(1)
     memory = explorer_memory(config)  # first: memory freed by the timed steps would hide it
     times = step_times(config)
-    plain, drl = times["teacher + student DDQN"], times["drl-rec"]
+    medians = {name: float(np.median(values)) for name, values in times.items()}
+    per_batch = times["drl-rec"] / times["teacher + student DDQN"]
+    ratio = {
+        "step_ratio": medians["drl-rec"] / medians["teacher + student DDQN"],
+        "step_ratio_p10": float(np.percentile(per_batch, 10)),
+        "step_ratio_p90": float(np.percentile(per_batch, 90)),
+    }
     table = pd.DataFrame(
-        [{"measure": "step_s", "method": name, "value": value} for name, value in times.items()]
+        [{"measure": "step_s", "method": name, "value": value} for name, value in medians.items()]
+        + [{"measure": name, "method": "drl-rec / plain", "value": v} for name, v in ratio.items()]
         + [
-            {"measure": "step_ratio", "method": "drl-rec / plain", "value": drl / plain},
             {
                 "measure": "explorer_extra_peak_mib",
                 "method": "drl-rec",
@@ -160,7 +169,9 @@ def main(config: Config) -> pd.DataFrame:
         "# Cost of DRL-Rec's exploration\n\n"
         f"Time: median of {config.batches} updates on batches of {config.batch_size} lists of "
         f"{config.dataset}, M = {config.pool_size} items drawn per list (popular recall), one CPU "
-        "thread; the same batches for both, interleaved. Memory: the explorer alone on "
+        "thread; the same batches for both, interleaved; `step_ratio` is the ratio of the "
+        "medians, `step_ratio_p10` / `p90` the percentiles of the per-batch ratios. Memory: "
+        "the explorer alone on "
         f"{config.batch_size} lists x 10 slots, a {config.catalogue_items:,}-item catalogue "
         "(Zipf popularity), teacher and student presets.\n\n"
         + markdown_table(table, floatfmt=".4g")

@@ -11,6 +11,8 @@ def test_smoke_run_measures_time_and_memory(tmp_path):
     assert set(times.index) == {"teacher + student DDQN", "drl-rec"} and (times > 0).all()
     ratio = table.loc["step_ratio", "value"]
     assert ratio == pytest.approx(times["drl-rec"] / times["teacher + student DDQN"])
+    spread = table.loc[["step_ratio_p10", "step_ratio_p90"], "value"]
+    assert 0 < spread.iloc[0] <= spread.iloc[1]
     assert table.loc["explorer_extra_peak_mib", "value"] >= 0
     assert 0 < table.loc["pool_distinct_items", "value"] <= 50
     assert (tmp_path / "summary.md").read_text().startswith("# Cost of DRL-Rec")
