@@ -64,7 +64,10 @@ def test_recommend_and_act_rank_by_the_logit(splits):
     assert agent.act(observation)[0] == np.argsort(-logits)[1]
 
 
-@pytest.mark.parametrize(("agent", "scale"), [("supervised", 1.0), ("teacher", 0.25)])
+@pytest.mark.parametrize(
+    ("agent", "scale"),
+    [pytest.param("supervised", 1.0, marks=pytest.mark.slow), ("teacher", 0.25)],
+)
 def test_warm_start_puts_the_fitted_mf_into_the_network_at_the_q_scale(tmp_path, agent, scale):
     config = tiny_config(tmp_path, agent=agent, mf_warm_start=True)
     run = Run(config, tmp_path, load_scenario(config), ScalarLogger(tmp_path))

@@ -125,6 +125,7 @@ def test_cli_flags_and_help():
     assert docs["gamma"] == "discount per slot" and docs["learning_rate"] == "Adam learning rate"
 
 
+@pytest.mark.slow  # test_kill_resume runs the CLI in a subprocess and resumes it by default
 def test_cli_subprocess_smoke_and_resume(tmp_path, capsys):
     tiny = ["--dataset", "synthetic-tiny", "--width", "0.25", "--num-candidates", "20"]
     command = [sys.executable, "-m", "agents.train", *tiny, "--agent", "student", "--steps", "2"]
