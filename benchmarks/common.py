@@ -36,11 +36,16 @@ def write_results(
     table.to_csv(out / "table.csv", index=False)
     (out / "summary.md").write_text(summary)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-    command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", *_module_argv()])
-    commands = out / "command.txt"
-    earlier = commands.read_text() if merged and commands.exists() else ""
-    commands.write_text(earlier + command + "\n")
+    append_command(out, keep_earlier=merged)
     return out
+
+
+def append_command(out_dir: str | Path, keep_earlier: bool = True) -> None:
+    """Add this process's command line to ``out_dir/command.txt`` (or start it afresh)."""
+    command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", *_module_argv()])
+    commands = Path(out_dir) / "command.txt"
+    earlier = commands.read_text() if keep_earlier and commands.exists() else ""
+    commands.write_text(earlier + command + "\n")
 
 
 def _module_argv() -> list[str]:

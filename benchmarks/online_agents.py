@@ -12,7 +12,6 @@ requests with the same click uniforms (fixed evaluation seeds), greedily.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from benchmarks.common import (  # noqa: E402
     parse_config,
     write_results,
 )
+from benchmarks.plot import read_scalar
 from rec_env.cli import run_cli
 from rec_env.envs import FeedConfig  # noqa: E402
 
@@ -157,15 +157,6 @@ def ordering_checks(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_curve(run_dir: str) -> pd.Series:
-    """The run's validation curve, expected clicks per list by step."""
-    with open(Path(run_dir) / "scalars.csv", newline="") as handle:
-        rows = [
-            (int(step), float(value)) for step, tag, value in csv.reader(handle) if tag == CURVE_TAG
-        ]
-    return pd.Series(dict(rows), dtype=float)
-
-
 def plot_curves(table: pd.DataFrame, path: Path) -> None:
     """Validation curves of the DDQN agents (mean over seeds), baselines' test levels dashed."""
     datasets = list(table["dataset"].unique())
@@ -175,7 +166,8 @@ def plot_curves(table: pd.DataFrame, path: Path) -> None:
         for index, (method, group) in enumerate(rows.groupby("method", sort=False)):
             color = f"C{index}"
             if method in ("teacher", "student"):
-                curve = pd.concat([read_curve(d) for d in group["run_dir"]], axis=1).mean(axis=1)
+                runs = [read_scalar(d, CURVE_TAG) for d in group["run_dir"]]
+                curve = pd.concat(runs, axis=1).mean(axis=1)
                 ax.plot(curve.index, curve.to_numpy(), color=color, label=f"{method} (valid)")
             else:
                 level = group["expected_clicks_per_list"].mean()

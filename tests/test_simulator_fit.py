@@ -399,6 +399,7 @@ def test_reliability_plot_writes_png(model, scenario, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a subprocess fitting simulators; the report CLI is smoke-tested by default
 def test_benchmark_script_smoke(tmp_path):
     script = [sys.executable, "-m", "benchmarks.simulator_fit", "--smoke"]
     subprocess.run([*script, "--datasets", "synthetic", "--out-dir", str(tmp_path)], check=True)
