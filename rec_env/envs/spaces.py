@@ -28,3 +28,23 @@ def observation_space(catalogue: Catalogue, config: FeedConfig) -> spaces.Dict:
 def feature_box(table: np.ndarray) -> spaces.Box:
     """``Box`` of one row of a ``[n, F]`` float32 feature table, bounded by its column extremes."""
     return spaces.Box(table.min(axis=0), table.max(axis=0), dtype=np.float32)
+
+
+def list_state_bounds(user: spaces.Box, item: spaces.Box, k: int) -> tuple[list, list]:
+    """``(low, high)`` parts of a flat vector's list state: user features, the position
+    one-hot over ``0..K`` and, per slot, the placed item's features (0 when empty) and click."""
+    slot_low = np.append(np.minimum(item.low, 0.0), 0.0)
+    slot_high = np.append(np.maximum(item.high, 0.0), 1.0)
+    low = [user.low, np.zeros(k + 1), np.tile(slot_low, k)]
+    high = [user.high, np.ones(k + 1), np.tile(slot_high, k)]
+    return low, high
+
+
+def placed_slot_features(observation: dict, item_table: np.ndarray) -> np.ndarray:
+    """``[..., K * (F_i + 1)]`` each slot's placed item features (zeros when empty) and
+    click, for one observation or a vector env's batch."""
+    items = np.asarray(observation["slate_items"])
+    placed = items >= 0
+    slots = item_table[np.where(placed, items, 0)] * placed[..., None]  # [..., K, F_i]
+    slots = np.concatenate([slots, observation["slate_clicks"][..., None]], axis=-1)
+    return slots.reshape(*items.shape[:-1], -1)

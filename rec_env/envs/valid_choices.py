@@ -45,7 +45,7 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
 from rec_env.arrays import standardise
-from rec_env.envs.spaces import feature_box
+from rec_env.envs.spaces import feature_box, list_state_bounds, placed_slot_features
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,12 +75,9 @@ class ChoiceLayout:
     def observation_space(self) -> spaces.Box:
         """The ``Box`` of one feature vector, bounded by the standardised tables."""
         item, user = feature_box(self.item_table), feature_box(self.user_table)
-        k, n = self.slate_size, self.n_choices
-        item_low, item_high = np.minimum(item.low, 0.0), np.maximum(item.high, 0.0)
-        low = [user.low, np.zeros(k + 1), np.tile(np.append(item_low, 0.0), k)]
-        high = [user.high, np.ones(k + 1), np.tile(np.append(item_high, 1.0), k)]
-        low.append(np.tile(item_low, n))
-        high.append(np.tile(item_high, n))
+        low, high = list_state_bounds(user, item, self.slate_size)
+        low.append(np.tile(np.minimum(item.low, 0.0), self.n_choices))
+        high.append(np.tile(np.maximum(item.high, 0.0), self.n_choices))
         return spaces.Box(
             np.concatenate(low, dtype=np.float32),
             np.concatenate(high, dtype=np.float32),
@@ -99,18 +96,13 @@ class ChoiceLayout:
     ) -> np.ndarray:
         """``[..., D]`` float32 features of one observation (or a vector env's batch), with
         ``index`` and ``exists`` from :meth:`choices`."""
-        items = np.asarray(observation["slate_items"])
-        batch = items.shape[:-1]
-        placed = items >= 0
-        slots = self.item_table[np.where(placed, items, 0)] * placed[..., None]  # [..., K, F_i]
-        slots = np.concatenate([slots, observation["slate_clicks"][..., None]], axis=-1)
         chosen = np.take_along_axis(np.asarray(observation["candidates"]), index, axis=-1)
         choices = self.item_table[chosen] * exists[..., None]  # [..., n, F_i]
         parts = (
             self.user_table[observation["user"]],
             np.asarray(observation["position"])[..., None] == np.arange(self.slate_size + 1),
-            slots.reshape(*batch, -1),
-            choices.reshape(*batch, -1),
+            placed_slot_features(observation, self.item_table),
+            choices.reshape(*chosen.shape[:-1], -1),
         )
         return np.concatenate(parts, axis=-1, dtype=np.float32)
 

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rec_env.envs.spaces import feature_box
+from rec_env.envs.spaces import feature_box, list_state_bounds, placed_slot_features
 from rec_env.envs.valid_choices import require_single_feed
 
 
@@ -42,11 +42,9 @@ class FlatFeatures(gym.ObservationWrapper):
         self.item_features = env.unwrapped.item_features
         k, c = space["slate_items"].shape[0], space["candidates"].shape[0]
         item = feature_box(self.item_features)
-        user = space["user_features"]
-        slot_low = np.append(np.minimum(item.low, 0.0), 0.0)
-        slot_high = np.append(np.maximum(item.high, 0.0), 1.0)
-        low = [user.low, np.zeros(k + 1), np.tile(slot_low, k), np.tile(item.low, c), np.zeros(c)]
-        high = [user.high, np.ones(k + 1), np.tile(slot_high, k), np.tile(item.high, c), np.ones(c)]
+        low, high = list_state_bounds(space["user_features"], item, k)
+        low += [np.tile(item.low, c), np.zeros(c)]
+        high += [np.tile(item.high, c), np.ones(c)]
         self.observation_space = spaces.Box(
             np.concatenate(low, dtype=np.float32),
             np.concatenate(high, dtype=np.float32),
@@ -69,14 +67,11 @@ def flat_features(observation: dict[str, Any], item_features: np.ndarray) -> np.
     """
     items = np.asarray(observation["slate_items"])
     batch = items.shape[:-1]
-    placed = items >= 0
-    slots = item_features[np.where(placed, items, 0)] * placed[..., None]  # [..., K, F_i]
-    slots = np.concatenate([slots, observation["slate_clicks"][..., None]], axis=-1)
     position = np.asarray(observation["position"])[..., None]
     parts = (
         observation["user_features"],
         position == np.arange(items.shape[-1] + 1),  # one-hot over 0..K
-        slots.reshape(*batch, -1),
+        placed_slot_features(observation, item_features),
         item_features[observation["candidates"]].reshape(*batch, -1),
         observation["action_mask"],
     )
