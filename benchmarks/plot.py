@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from agents.training.config import load_config  # noqa: E402
+from agents.training.logger import CSV_NAME  # noqa: E402
 from benchmarks.common import append_command  # noqa: E402
 from rec_env.checks import InputError  # noqa: E402
 from rec_env.cli import run_cli  # noqa: E402
@@ -38,9 +39,9 @@ def read_scalar(run_dir: str | Path, tag: str) -> pd.Series:
 
     :raises InputError: the folder has no ``scalars.csv`` or no value of ``tag``.
     """
-    path = Path(run_dir) / "scalars.csv"
+    path = Path(run_dir) / CSV_NAME
     if not path.is_file():
-        raise InputError(f"{run_dir} is not a run folder: no scalars.csv")
+        raise InputError(f"{run_dir} is not a run folder: no {CSV_NAME}")
     with open(path, newline="") as handle:
         rows = [
             (int(step), float(value)) for step, name, value in csv.reader(handle) if name == tag
