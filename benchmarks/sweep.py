@@ -248,10 +248,13 @@ def params_table(table: pd.DataFrame) -> str:
 
 
 def sections(table: pd.DataFrame, against: dict[str, list[tuple[str, str]]]) -> str:
-    """Per compared metric and per set of pairs (``{title: pairs}``), a markdown section."""
+    """Per compared metric and per non-empty set of pairs (``{title: pairs}``), a markdown
+    section."""
     parts = []
     for metric in main_table.COMPARED:
         for title, pairs in against.items():
+            if not pairs:
+                continue
             compared = comparison(table, metric, pairs)
             students = (compared["reference_method"] == "student").all()  # gap closed shown
             reference = "student" if students else "/".join(compared["reference"].unique())

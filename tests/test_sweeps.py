@@ -111,6 +111,17 @@ def test_comparison_pairs_by_seed_with_its_interval_and_gap():
     assert other["reference_method"] == "drl-rec"
 
 
+def test_sections_per_metric_and_non_empty_pair_set():
+    table = scored(pd.DataFrame(), "auc", {"teacher": [0.8, 0.8], "student": [0.7, 0.71]})
+    table = scored(table, "auc", {"drl-rec": [0.72, 0.7]})
+    for metric in main_table.COMPARED:
+        table[metric] = table["auc"]
+    against = {"vs the student": [("drl-rec", "student")], "vs drl-rec": []}
+    text = sweep.sections(table, against)
+    assert text.count("## ") == len(main_table.COMPARED) and "vs drl-rec" not in text
+    assert "| d | drl-rec | 0.7100 +- 0.0141 | +0.0050 |" in text and "gap closed" in text
+
+
 def fake_runs(tmp_path, config, variants) -> str:
     """A table of finished runs, one per cell, whose folders hold the cells' configs."""
     rows = []
