@@ -44,6 +44,11 @@ OFFLINE_METRICS = ("auc", "auc_items_only", "gauc", "ndcg_at_10")
 ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list")
 COMPARED = ("auc", "auc_items_only", "expected_clicks_per_list")
 """metrics with a paired test against the student alone in the summary"""
+ROW_COLUMNS = (
+    "dataset", "method", "seed", "auc", "gauc", "ndcg_at_10", "auc_items_only",
+    *ONLINE_METRICS, "params", "train_s", "run_dir",
+)  # fmt: skip
+"""the columns of a row of :func:`scored_run`"""
 
 
 @dataclass
@@ -128,14 +133,19 @@ def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainC
 
 def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
     """Train one cell and score it (the served network: the student of a distiller)."""
-    result = run(train_config(config, dataset, method, seed))
+    return scored_run(train_config(config, dataset, method, seed))
+
+
+def scored_run(train: TrainConfig) -> dict:
+    """Train one run and score it: a table row (``ROW_COLUMNS``)."""
+    result = run(train)
     test, online = result.metrics["test"], result.metrics["online"]
     return {
-        "dataset": dataset,
-        "method": method,
-        "seed": seed,
+        "dataset": train.dataset,
+        "method": train.agent,
+        "seed": train.seed,
         **{name: test[name] for name in ("auc", "gauc", "ndcg_at_10")},
-        "auc_items_only": items_only_auc(result.dir, method, test["auc"]),
+        "auc_items_only": items_only_auc(result.dir, train.agent, test["auc"]),
         **{name: online[name] for name in ONLINE_METRICS},
         "params": result.metrics.get("params", float("nan")),  # MF has no network
         "train_s": result.metrics["run_seconds"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from agents.nn.qnetwork import STUDENT_WIDTH
 from distill.confidence import CONFIDENCES
 from distill.filters import FILTERS
 from rec_env.checks import InputError, check_choice, check_range, check_types
@@ -59,7 +60,7 @@ class DistillOptions:
     teacher_led)"""
     ranking_decay: float = 1.0
     """lambda of the rank weights exp(-rank / lambda) of ranking distillation"""
-    student_width: float = 0.5
+    student_width: float = STUDENT_WIDTH
     """the student's widths as a share of the teacher's (0.5: the STUDENT preset)"""
     teacher_from: str = ""
     """two-stage mode: a trained teacher run folder, frozen (its RL loss is not trained);

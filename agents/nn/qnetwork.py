@@ -97,9 +97,12 @@ class QNetworkConfig:
 
 TEACHER = QNetworkConfig()
 """The teacher: embeddings 16 (official DRL-Rec code), model width 64, MLP 64-32, factors 8."""
-STUDENT = TEACHER.scaled(0.5)
+STUDENT_WIDTH = 0.5
+"""the student preset's widths as a share of the teacher's"""
+STUDENT = TEACHER.scaled(STUDENT_WIDTH)
 """The student: every width halved (embeddings 8, factors 4); under half the teacher's
-parameters."""
+parameters. ``STUDENT.scaled(w / STUDENT_WIDTH)`` equals ``TEACHER.scaled(w)`` (the teacher's
+widths are multiples of 4, so halving them rounds nothing)."""
 FACTOR_INIT_STD = 0.01
 """standard deviation of the initial MF factors (biases start at 0)"""
 

@@ -1,0 +1,313 @@
+"""Sweeps of DRL-Rec's settings: named variants x seeds, each variant compared with references.
+
+A variant is one line of a sweep: an agent (``teacher``, ``student`` or a distiller), the
+DRL-Rec options it changes and the width of the network it serves. Every (variant, seed) is one
+main-table cell (:func:`benchmarks.main_table.scored_run`: the main table's learner, MF warm
+start, best-validation selection and test metrics) with the sweep's ``steps`` and
+``eval_every``. The summary compares variants with reference variants seed by seed
+(:func:`benchmarks.paired.paired_test`). A row of an earlier table (``reuse_from``) is taken
+instead of training again where its run folder holds the very ``TrainConfig`` of the cell
+(the runs folder aside); the ``source`` column says which rows were.
+
+:mod:`benchmarks.ablations`, :mod:`benchmarks.compression` and :mod:`benchmarks.k_sweep` are
+sweeps; :mod:`benchmarks.sweep_plots` draws them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+from scipy import stats
+
+from agents.nn.qnetwork import STUDENT_WIDTH
+from agents.training.config import CONFIG_NAME, TrainConfig, load_config
+from benchmarks import main_table
+from benchmarks.common import markdown_table, parallel_map, write_results
+from benchmarks.paired import gap_closed, paired_test
+from distill.options import METHODS
+from rec_env.checks import InputError, check_choice, check_dataset, check_range, check_types
+
+SWEEP_TABLES = tuple(
+    f"results/{name}/table.csv" for name in ("main_table", "ablations", "k_sweep", "compression")
+)
+"""tables whose rows a sweep reuses by default (a missing one is skipped)"""
+AGENTS = ("teacher", "student", *METHODS)
+"""the agents a variant may train"""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One line of a sweep."""
+
+    label: str
+    """its name in the table, the summary and the figures"""
+    method: str = "drl-rec"
+    """the agent trained: teacher, student (DDQN alone) or a distiller (distill.options)"""
+    options: dict = field(default_factory=dict)
+    """a distiller's options that replace the sweep's base options"""
+    width: float = STUDENT_WIDTH
+    """widths of the served network as a share of the teacher preset's (the teacher: 1)"""
+    x: float = math.nan
+    """its value on the sweep's axis (k, width); NaN: off the axis (a reference level)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or value."""
+        check_types(self)
+        check_choice("Variant.method", self.method, AGENTS)
+        check_range(self, ("width",), low=0, high=1, low_open=True)
+        if self.options and self.method not in METHODS:
+            raise InputError(f"Variant {self.label!r}: agent {self.method!r} takes no options")
+
+
+TEACHER = Variant("teacher", "teacher", width=1.0)
+"""the teacher alone (its validation AUC is the ceiling of the gap closed)"""
+STUDENT = Variant("student", "student")
+"""the student alone at the student preset's width"""
+DRL_REC = Variant("drl-rec")
+"""DRL-Rec with the sweep's base options"""
+
+
+@dataclass
+class Config:
+    """Settings every sweep shares (each script adds its own and its paths)."""
+
+    out_dir: str = "results/sweep"
+    """where table.csv, summary.md, config.json, command.txt and the figure go"""
+    runs_dir: str = "runs/sweep"
+    """parent of the training runs' folders"""
+    dataset: str = "synthetic-gap"
+    """dataset to train and test on"""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """training seeds (the split seed stays 0)"""
+    steps: int = 400
+    """gradient steps per run (the main table's)"""
+    eval_every: int = 100
+    """steps between validation evaluations (each may become the selected network)"""
+    eval_lists: int = 1000
+    """test requests of the online evaluation"""
+    jobs: int = 2
+    """runs trained in parallel (processes of one torch thread each)"""
+    base_options: dict = field(default_factory=dict)
+    """DRL-Rec options every distiller variant starts from (JSON), e.g. the main table's
+    --method-options for drl-rec; empty: the defaults"""
+    reuse: bool = True
+    """take the rows of reuse_from whose run has this very config instead of training"""
+    reuse_from: tuple[str, ...] = SWEEP_TABLES
+    """earlier tables (table.csv with a run_dir column) to reuse rows of"""
+    smoke: bool = False
+    """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or value."""
+        check_types(self)
+        check_dataset(f"{type(self).__name__}.dataset", self.dataset)
+        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
+        if not self.seeds:
+            raise InputError(f"{type(self).__name__}.seeds must name at least one seed")
+        METHODS["drl-rec"](**self.base_options)  # names the bad option, if any
+
+
+def smoke(name: str) -> dict:
+    """The ``--smoke`` overrides of sweep ``name``: the main table's tiny world, 2 steps."""
+    return {
+        "out_dir": f"results/{name}_smoke",
+        "runs_dir": f"runs/{name}_smoke",
+        "dataset": "synthetic-tiny",
+        "seeds": (0, 1),
+        "steps": 2,
+        "eval_every": 2,
+        "eval_lists": 20,
+        "jobs": 1,
+        "reuse": False,
+    }
+
+
+def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
+    """The main table's run of ``variant.method`` with the variant's options and width."""
+    table = main_table.Config(**(main_table.SMOKE if config.smoke else {}))
+    options = {**config.base_options, **variant.options}
+    if variant.method in METHODS:
+        options["student_width"] = variant.width
+    table = replace(
+        table,
+        runs_dir=config.runs_dir,
+        steps=config.steps,
+        eval_every=config.eval_every,
+        eval_lists=config.eval_lists,
+        method_options={variant.method: options},
+    )
+    train = main_table.train_config(table, config.dataset, variant.method, seed)
+    if variant.method in METHODS:  # the student's width is an option, the teacher's is 1
+        return train
+    preset = STUDENT_WIDTH if variant.method == "student" else 1.0  # TrainConfig.width scales it
+    return replace(train, width=variant.width / preset)
+
+
+def run_key(train: TrainConfig) -> str:
+    """What makes two runs the same run: every field of the config but the runs folder."""
+    return json.dumps(asdict(replace(train, out="")), sort_keys=True)
+
+
+def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
+    """``{run_key: row}`` of the rows in ``paths`` whose run folder still holds its config.
+
+    Tables without every column of a main-table row are skipped, and so are missing files.
+    """
+    rows = {}
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        table = pd.read_csv(path)
+        if not set(main_table.ROW_COLUMNS) <= set(table.columns):
+            continue
+        for row in table[list(main_table.ROW_COLUMNS)].to_dict("records"):
+            if isinstance(row["run_dir"], str) and (Path(row["run_dir"]) / CONFIG_NAME).is_file():
+                rows[run_key(load_config(row["run_dir"]))] = row | {"source": path}
+    return rows
+
+
+def one_row(config: Config, variant: Variant, seed: int) -> dict:
+    """Train and score one cell."""
+    return main_table.scored_run(train_config(config, variant, seed)) | {"source": "trained"}
+
+
+def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.DataFrame:
+    """Every (variant, seed) cell, reused where an earlier run had the same config, the rest
+    trained ``jobs`` at a time; rows in variant order, then seed.
+
+    :param x_name: the name of the variants' axis value column (empty: no such column).
+    """
+    labels = [v.label for v in variants]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"variant labels must be unique, got {labels}")
+    cells = [(v, s) for v in variants for s in config.seeds]
+    earlier = reusable_rows(config.reuse_from) if config.reuse else {}
+    keys = [run_key(train_config(config, v, s)) for v, s in cells]
+    to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in earlier]
+    trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
+    rows = []
+    for (variant, _), key in zip(cells, keys, strict=True):
+        row = earlier[key] if key in earlier else next(trained)
+        axis = {x_name: variant.x} if x_name else {}
+        rows.append({"variant": variant.label, **axis, **row})
+    return pd.DataFrame(rows)
+
+
+def pairs_against(variants: list[Variant], reference: Variant, skip=()) -> list:
+    """``(variant, reference)`` label pairs for every variant but the reference and ``skip``."""
+    return [(v.label, reference.label) for v in variants if v not in (reference, *skip)]
+
+
+def comparison(table: pd.DataFrame, metric: str, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per ``(variant, reference)`` pair: the variant's mean +- std of ``metric``, the paired
+    test against the reference by seed, the 95% confidence half-width of the mean difference
+    (t over the seeds) and, where the reference is a student alone, the share of its gap to
+    the teacher closed.
+
+    :param table: :func:`train_all` rows (one dataset).
+    """
+    scores = table.pivot_table(index="seed", columns="variant", values=metric)
+    method = table.groupby("variant")["method"].first()
+    rows = []
+    for variant, reference in pairs:
+        both = scores[[variant, reference]].dropna()
+        diff = both[variant] - both[reference]
+        n = len(diff)
+        row = {
+            "dataset": table["dataset"].iloc[0],
+            "variant": variant,
+            "reference": reference,
+            "n_seeds": n,
+            "mean": scores[variant].mean(),
+            "std": scores[variant].std(ddof=1),
+            **paired_test(both[variant].to_numpy(), both[reference].to_numpy()),
+            "ci95": stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / n**0.5 if n > 1 else math.nan,
+            "gap_closed": math.nan,
+            "reference_method": method[reference],
+        }
+        if method[reference] == "student" and "teacher" in scores:
+            means = scores[[variant, reference, "teacher"]].mean()
+            row["gap_closed"] = gap_closed(*means)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def params_table(table: pd.DataFrame) -> str:
+    """Parameters of each variant's served network and their share of the teacher's."""
+    params = table.groupby("variant", sort=False)["params"].first()
+    share = params / params.get("teacher", math.nan)
+    shown = pd.DataFrame(
+        {"variant": params.index, "params": params.astype(int), "share of teacher": share}
+    )
+    return markdown_table(shown.assign(**{"share of teacher": share.map("{:.1%}".format)}))
+
+
+def sections(table: pd.DataFrame, against: dict[str, list[tuple[str, str]]]) -> str:
+    """Per compared metric and per non-empty set of pairs (``{title: pairs}``), a markdown
+    section."""
+    parts = []
+    for metric in main_table.COMPARED:
+        for title, pairs in against.items():
+            if not pairs:
+                continue
+            compared = comparison(table, metric, pairs)
+            students = (compared["reference_method"] == "student").all()  # gap closed shown
+            reference = "student" if students else "/".join(compared["reference"].unique())
+            shown = compared.rename(columns={"variant": "method"})
+            parts.append(main_table.section(f"{metric}: {title}", metric, shown, reference))
+    return "\n".join(parts)
+
+
+def reuse_note(table: pd.DataFrame) -> str:
+    """Which rows were trained and which were taken from earlier tables."""
+    counts = table["source"].value_counts()
+    taken = [f"{n} from {source}" for source, n in counts.items() if source != "trained"]
+    if not taken:
+        return f"All {len(table)} runs trained here."
+    reused = sorted(set(table.loc[table["source"] != "trained", "variant"]))
+    return (
+        f"{counts.get('trained', 0)} of {len(table)} runs trained here; "
+        + ", ".join(taken)
+        + f" (variants {', '.join(reused)}): their run folders hold the identical training "
+        "config (the code version is not recorded, so a row is as recent as its run)."
+    )
+
+
+def report(
+    config: Config,
+    table: pd.DataFrame,
+    title: str,
+    intro: str,
+    against: dict[str, list[tuple[str, str]]],
+) -> str:
+    """The summary: what was run, the parameters, and the paired comparisons."""
+    train = train_config(config, DRL_REC, config.seeds[0])
+    return (
+        f"# {title}\n\n{intro}\n\n"
+        f"Dataset {config.dataset}, seeds {list(config.seeds)}; every run is a main-table cell "
+        f"(benchmarks.main_table: Adam lr {train.learner.learning_rate:g}, MF tables' lr "
+        f"{train.learner.factor_learning_rate:g}, MF warm start {train.mf_warm_start}, the "
+        f"network of best validation AUC kept) of {config.steps} steps of "
+        f"{train.learner.batch_size} lists, validation every {config.eval_every} steps, "
+        f"{config.eval_lists} online test requests; DRL-Rec base options "
+        f"{config.base_options or 'the defaults'} (distill.options). {reuse_note(table)} "
+        "Mean +- std over seeds; paired by seed (t-test, Wilcoxon); `beats` / `loses` need "
+        "p (t) < 0.05 over at least 3 seeds. Gap closed = (variant - student) / "
+        "(teacher - student) of the means.\n\n"
+        "Parameters of the served network:\n\n"
+        + params_table(table)
+        + "\n"
+        + sections(table, against)
+    )
+
+
+def finish(config: Config, table: pd.DataFrame, summary: str, figure: str, draw) -> pd.DataFrame:
+    """Write the results layout and the figure (``draw(out_dir / figure)``), print the summary."""
+    out = write_results(config.out_dir, table, summary, config)
+    print(summary + f"\nFigure: {draw(out / figure)}")
+    return table
