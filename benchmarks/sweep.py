@@ -86,8 +86,9 @@ class Config:
     """training seeds (the split seed stays 0)"""
     steps: int = 400
     """gradient steps per run (the main table's)"""
-    eval_every: int = 100
-    """steps between validation evaluations (each may become the selected network)"""
+    eval_every: int = 50
+    """steps between validation evaluations (each may become the selected network); the main
+    table's, so its teacher, student and DRL-Rec runs are reused"""
     eval_lists: int = 1000
     """test requests of the online evaluation"""
     jobs: int = 2

@@ -152,7 +152,7 @@ def test_identical_runs_are_reused_instead_of_trained(tmp_path):
     assert (table["source"] == old).all() and table["seed"].tolist() == [0, 1] * 3
     assert np.isnan(table["width"].iloc[0]) and (table["width"].iloc[2:] == 0.3).all()
     assert "6 from" in sweep.reuse_note(table)
-    other = replace(config, eval_every=50)  # another run: nothing to reuse
+    other = replace(config, eval_every=config.eval_every + 1)  # another run: nothing to reuse
     keys = {sweep.run_key(sweep.train_config(other, v, s)) for v in lines for s in (0, 1)}
     assert not keys & set(sweep.reusable_rows((old,)))
 

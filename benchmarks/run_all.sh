@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The full run that regenerates results/: every benchmark script with the settings of its
+# committed results, one after the other, each step timed into results/run_all_times.csv.
+#
+#   bash benchmarks/run_all.sh            # everything (many hours on 2 cores)
+#   bash benchmarks/run_all.sh scale demo # only the named steps
+#
+# Needs the installed environment (`make test` creates .venv); PYTHON overrides the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+TIMES=results/run_all_times.csv
+
+declare -A STEPS=(
+  [demo]="-m benchmarks.demo"
+  [data_throughput]="-m benchmarks.data_throughput"
+  [simulator_fit]="-m benchmarks.simulator_fit"
+  [simulator_250k]="-m benchmarks.simulator_fit --datasets synthetic --models full --synthetic-requests 250000 --out-dir results/simulator_synthetic_250k"
+  [simulator_1m]="-m benchmarks.simulator_fit --datasets synthetic --models full --synthetic-requests 1000000 --out-dir results/simulator_synthetic_1m"
+  [own_log]="-m benchmarks.own_log"
+  [env_throughput]="-m benchmarks.env_throughput"
+  [scale]="-m benchmarks.scale"
+  [offline_agents]="-m benchmarks.offline_agents --datasets synthetic ml-100k --seeds 0 1 2"
+  [online_agents]="-m benchmarks.online_agents"
+  [plain_agents]="-m benchmarks.plain_agents --seeds 0"
+  [distill_tuning]="-m benchmarks.distill_tuning"
+  [main_table]="-m benchmarks.main_table"
+  [ablations]="-m benchmarks.ablations"
+  [k_sweep]="-m benchmarks.k_sweep"
+  [compression]="-m benchmarks.compression"
+  [distill_cost]="-m benchmarks.distill_cost"
+  [efficiency]="-m benchmarks.efficiency"
+)
+ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log env_throughput
+       scale offline_agents online_agents plain_agents distill_tuning main_table ablations
+       k_sweep compression distill_cost efficiency)
+
+selected=("${@:-${ORDER[@]}}")
+for step in "${selected[@]}"; do
+  [[ -v STEPS[$step] ]] || { echo "error: unknown step '$step' (known: ${ORDER[*]})" >&2; exit 2; }
+done
+[[ -f $TIMES ]] || echo "step,seconds,finished_utc,command" > "$TIMES"
+for step in "${selected[@]}"; do
+  echo "=== $step: python ${STEPS[$step]}"
+  start=$SECONDS
+  # shellcheck disable=SC2086  # the step's arguments are split on purpose
+  "$PYTHON" ${STEPS[$step]}
+  echo "$step,$((SECONDS - start)),$(date -u +%FT%TZ),python ${STEPS[$step]}" >> "$TIMES"
+done
