@@ -6,8 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from agents_testing import tiny_network
-from test_agents_serving import string_vocabularies
+from agents_testing import string_vocabularies, tiny_network
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
