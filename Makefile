@@ -11,7 +11,7 @@ $(STAMP): setup.py pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# Pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev,sb3]'
+	$(BIN)/python -m pip install -q -e '.[dev,sb3,serve]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -25,5 +25,8 @@ setup(
         "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],
         "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
         "bench": ["sardine-rec>=1.0.8"],
+        # ONNX export (torch.onnx.export needs onnx and onnxscript) and ONNX Runtime serving;
+        # floors are the versions tested with torch 2.13
+        "serve": ["onnxruntime>=1.32", "onnx>=1.23", "onnxscript>=0.7"],
     },
 )

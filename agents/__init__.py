@@ -11,7 +11,8 @@ Acting and scoring online: every agent has ``act(observation) -> actions`` for a
 Package map: ``agents.nn`` (layers, QNetwork), ``agents.learners`` (DDQN, supervised),
 ``agents.baselines`` (popularity, random, logistic MF, MaskablePPO), ``agents.data`` (batches,
 logged transitions, replay), ``agents.training`` (the loop, registry, checkpoints, runs),
-``agents.policies``, ``agents.metrics``, ``agents.evaluation`` (online), ``agents.serving``.
+``agents.policies``, ``agents.metrics``, ``agents.evaluation`` (online), ``agents.serving``
+(``agents.serving_onnx``: the ranker as an ONNX graph for ONNX Runtime, extra ``serve``).
 
 Training from the command line: ``python -m agents.train --help``.
 """
@@ -27,6 +28,7 @@ from agents.metrics import auc, evaluate_offline, gauc, mean_ci95, ndcg_at_k
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.policies import OracleAgent, Policy, epsilon_greedy, masked_argmax
 from agents.serving import CheckedRanker, GreedyRanker, QAgent, export_ranker, load_ranker
+from agents.serving_onnx import export_onnx, load_onnx_ranker
 from agents.training import AgentSpec, Hook, Trainable, fit, register
 
 __all__ = [
@@ -63,8 +65,10 @@ __all__ = [
     "epsilon_greedy",
     "evaluate_offline",
     "evaluate_online",
+    "export_onnx",
     "export_ranker",
     "gauc",
+    "load_onnx_ranker",
     "load_ranker",
     "masked_argmax",
     "mean_ci95",

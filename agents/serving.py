@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -182,7 +183,8 @@ def export_ranker(
 
     The file loads with plain torch, no project code: ``torch.export.load(path).module()``,
     called as ``(user_ids [B], candidates [B, C], valid [B, C]) -> (slate, q)``, with no
-    input checks; :func:`load_ranker` adds them.
+    input checks; :func:`load_ranker` adds them. :func:`agents.serving_onnx.export_onnx`
+    writes the same graph for ONNX Runtime.
 
     :param k: slots to fill, ``1 <= k <= max_slots``.
     :param n_candidates: C of the example input, ``>= k`` (any C >= k works after export).
@@ -190,6 +192,25 @@ def export_ranker(
         several times faster.
     :param vocabularies: the training log's vocabularies (``agent.vocabularies``), saved with
         the ranker so that :func:`load_ranker` speaks the log's own ids.
+    :raises InputError: on an argument out of range.
+    """
+    ranker, example, shapes = export_example(network, k, n_candidates, batch_size, assumed_click)
+    with exporting(ranker):
+        program = torch.export.export(ranker, example, dynamic_shapes=shapes)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = json.dumps(ranker_info(network, k, batch_size, vocabularies))
+    torch.export.save(program, path, extra_files={RANKER_INFO: info})
+    return path
+
+
+def export_example(
+    network: QNetwork, k: int, n_candidates: int, batch_size: int | None, assumed_click: float
+) -> tuple[GreedyRanker, tuple[Tensor, Tensor, Tensor], tuple]:
+    """The ranker to export, an example batch and its dynamic shapes (see :func:`export_ranker`).
+
+    :return: ``(ranker, (user_ids [B], candidates [B, C], valid [B, C]), dynamic shapes)``
+        with C dynamic (``>= k``), and B too if ``batch_size`` is None.
     :raises InputError: on an argument out of range.
     """
     ranker = GreedyRanker(network, k, assumed_click)
@@ -207,18 +228,36 @@ def export_ranker(
     cands = {1: torch.export.Dim("candidates", min=k)}
     if batch_size is None:
         cands[0] = torch.export.Dim("batch")
-    shapes = ({0: cands[0]} if batch_size is None else None, cands, cands)
+    return ranker, example, ({0: cands[0]} if batch_size is None else None, cands, cands)
+
+
+@contextmanager
+def exporting(ranker: GreedyRanker) -> Iterator[None]:
+    """Trace ``ranker`` in eval mode, without gradients or torch.export's harmless warnings."""
     with torch.no_grad(), eval_mode(ranker), warnings.catch_warnings():
         # nn.GRU re-assigns its flat weights while traced: a harmless warning of torch.export.
         warnings.filterwarnings("ignore", message=".*_flat_weights.*were assigned during export")
-        program = torch.export.export(ranker, example, dynamic_shapes=shapes)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+        yield
+
+
+def ranker_info(
+    network: QNetwork, k: int, batch_size: int | None, vocabularies: Vocabularies | None
+) -> dict:
+    """What an exported ranker's file carries beside the graph: ``k``, ``batch_size``,
+    ``n_users``, ``n_items`` and, if given, the log's ``vocabularies``
+    (:meth:`Vocabularies.to_dict`)."""
+    ids = network_ids(network)
     info = {"k": k, "batch_size": batch_size, "n_users": ids.n_users, "n_items": ids.n_items}
     if vocabularies is not None:
         info["vocabularies"] = vocabularies.to_dict()
-    torch.export.save(program, path, extra_files={RANKER_INFO: json.dumps(info)})
-    return path
+    return info
+
+
+def info_ids(info: dict) -> IdSpace:
+    """The ids an exported ranker knows, from its :func:`ranker_info`."""
+    vocabularies = info.get("vocabularies")
+    vocabularies = None if vocabularies is None else Vocabularies.from_dict(vocabularies)
+    return IdSpace.of(info["n_users"], info["n_items"], vocabularies)
 
 
 class CheckedRanker(nn.Module):
@@ -268,7 +307,4 @@ def load_ranker(path: str | Path) -> CheckedRanker:
     if not extra[RANKER_INFO]:
         raise InputError(f"{path} was exported without {RANKER_INFO}: export it again")
     info = json.loads(extra[RANKER_INFO])
-    vocabularies = info.get("vocabularies")
-    vocabularies = None if vocabularies is None else Vocabularies.from_dict(vocabularies)
-    ids = IdSpace.of(info["n_users"], info["n_items"], vocabularies)
-    return CheckedRanker(program.module(), info["k"], ids, info["batch_size"])
+    return CheckedRanker(program.module(), info["k"], info_ids(info), info["batch_size"])

@@ -1,11 +1,14 @@
 """Teacher vs student efficiency: parameters, training throughput, per-request serving latency.
 
 A request scores C candidates for each of K slots, greedily (slot t's state reads the t
-items chosen so far), as :class:`agents.serving.GreedyRanker` does, eagerly and through the
-``torch.export`` file. One CPU thread; latency is the median of timed repeats after warmup.
+items chosen so far), as :class:`agents.serving.GreedyRanker` does, on three backends:
+``eager`` (the module), ``exported`` (its ``torch.export`` file) and ``onnxruntime`` (its
+ONNX file on ONNX Runtime: one intra-op thread, sequential execution, every graph
+optimisation; skipped, with the reason printed, without the extra ``serve``). One CPU thread;
+latency is the median of timed repeats after warmup.
 
-    python -m benchmarks.efficiency            # C=100, K=10, batch 1 and 256
-    python -m benchmarks.efficiency --smoke    # tiny sizes, seconds
+    python -m benchmarks.efficiency            # C=100, K=10, batch 1, 16 and 256
+    python -m benchmarks.efficiency --smoke    # tiny sizes, about a minute (ONNX exports)
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQN, DDQNConfig
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker, export_ranker, load_ranker
-from benchmarks.common import markdown_table, parse_config, write_results
+from agents.serving_onnx import export_onnx, load_onnx_ranker, missing_packages, session_options
+from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
+from rec_env.checks import InputError, check_choice, check_range, check_types
 from rec_env.cli import run_cli
 from rec_env.data import LoggedLists, load_dataset
 
@@ -33,6 +38,8 @@ METHODS = {"teacher": TEACHER, "student": STUDENT, "minimal": TEACHER.scaled(0.0
 """``minimal`` has the teacher's layers at the smallest widths (2, no factors): the same op
 graph with next to no arithmetic, so its latency is the per-call overhead that no width cut
 removes"""
+BACKENDS = ("eager", "exported", "onnxruntime")
+"""the module, its ``torch.export`` file, its ONNX file on ONNX Runtime"""
 
 
 @dataclass
@@ -45,8 +52,10 @@ class Config:
     """C, candidates scored per slot"""
     slate_size: int = 10
     """K, slots filled per request"""
-    batch_sizes: tuple[int, ...] = (1, 256)
+    batch_sizes: tuple[int, ...] = (1, 16, 256)
     """requests per forward call"""
+    backends: tuple[str, ...] = BACKENDS
+    """what runs the ranker: eager, exported (torch.export), onnxruntime"""
     repeats: int = 30
     """timed calls per latency measurement (the median is reported)"""
     warmup: int = 3
@@ -57,8 +66,21 @@ class Config:
     """lists per DDQN update"""
     seed: int = 0
     """seed of the networks and the random requests"""
+    jobs: int = 1
+    """processes exporting the rankers (all exports end before any timing)"""
     smoke: bool = False
     """tiny sizes (checks the script, numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type, out of range or unknown."""
+        check_types(self)
+        check_range(self, ("n_candidates", "slate_size", "repeats", "train_steps"), low=1)
+        check_range(self, ("train_batch", "jobs"), low=1)
+        check_range(self, ("warmup",), low=0)
+        for backend in self.backends:
+            check_choice("Config.backends", backend, BACKENDS)
+        if not self.batch_sizes or min(self.batch_sizes) < 1:
+            raise InputError(f"Config.batch_sizes must be ints >= 1, got {self.batch_sizes}")
 
 
 SMOKE = {
@@ -123,58 +145,116 @@ def requests(network: QNetwork, config: Config, batch: int) -> tuple[torch.Tenso
     return users, candidates, torch.ones_like(candidates, dtype=torch.bool)
 
 
+def export_files(network: QNetwork, folder: Path, method: str, config: Config) -> dict:
+    """``{backend: file}``: the ranker exported for each backend that reads a file."""
+    k, c, files = config.slate_size, config.n_candidates, {}
+    if "exported" in config.backends:
+        files["exported"] = export_ranker(network, folder / f"{method}.pt2", k, c)
+    if "onnxruntime" in config.backends:
+        files["onnxruntime"] = export_onnx(network, folder / f"{method}.onnx", k, c)
+    return files
+
+
 def rankers(networks: dict[str, QNetwork], config: Config, folder: Path) -> dict:
-    """``{(method, backend): ranker}``: eager :class:`GreedyRanker` and its exported file."""
+    """``{(method, backend): ranker}``, each called as ``(user_ids, candidates, valid)``.
+
+    The exported graphs are timed bare, without the request checks of their loaders.
+    """
+    for network in networks.values():
+        network.eval()
+    cells = [(network, folder, method, config) for method, network in networks.items()]
+    files = dict(zip(networks, parallel_map(export_files, cells, config.jobs), strict=True))
+    load = {
+        "exported": load_ranker,
+        "onnxruntime": lambda f: load_onnx_ranker(f, session_options()),
+    }
     out = {}
     for method, network in networks.items():
-        network.eval()
-        k, c = config.slate_size, config.n_candidates
-        out[method, "eager"] = GreedyRanker(network, k)
-        out[method, "exported"] = load_ranker(
-            export_ranker(network, folder / f"{method}.pt2", k, c)
-        )
+        if "eager" in config.backends:
+            out[method, "eager"] = GreedyRanker(network, config.slate_size)
+        out |= {(method, backend): load[backend](f).program for backend, f in files[method].items()}
     return out
 
 
 def latency_rows(networks: dict[str, QNetwork], config: Config, folder: Path) -> list[dict]:
-    """One row per (method, backend, batch size): median latency of a greedy ranking call."""
+    """One row per (method, backend, batch size): median latency of a greedy ranking call, and
+    the share of requests whose slate equals the eager ranker's."""
     ranking = rankers(networks, config, folder)
     rows = []
     for batch in config.batch_sizes:
         inputs = requests(next(iter(networks.values())), config, batch)
         calls = {key: lambda r=ranker, x=inputs: r(*x) for key, ranker in ranking.items()}
         with torch.no_grad():
+            slates = {key: call()[0] for key, call in calls.items()}
+            eager = {
+                method: GreedyRanker(networks[method], config.slate_size)(*inputs)[0]
+                for method in networks
+            }
             medians = interleaved_ms(calls, config.warmup, config.repeats)
         for (method, backend), ms in medians.items():
+            same = (slates[method, backend] == eager[method]).all(dim=1).float().mean()
             rows.append(
                 {
                     "method": method,
                     "backend": backend,
                     "batch_size": batch,
                     "latency_ms": ms,
+                    "latency_per_request_ms": ms / batch,
                     "requests_per_s": 1e3 * batch / ms,
+                    "same_slate_as_eager": same.item(),
                 }
             )
     return rows
 
 
 def ratios(table: pd.DataFrame) -> pd.DataFrame:
-    """Student / teacher ratio of every measurement (per backend and batch size)."""
+    """Per backend and batch size: student / teacher ratio of every measurement, and the
+    minimal network's latency over the teacher's (the share that is per-call overhead)."""
     keys = ["backend", "batch_size"]
-    wide = table.pivot_table(
-        index=keys, columns="method", values=["params", "train_lists_per_s", "latency_ms"]
+    names = ("params", "train_lists_per_s", "latency_ms")
+    wide = table.pivot_table(index=keys, columns="method", values=list(names), sort=False)
+    out = pd.DataFrame({name: wide[name]["student"] / wide[name]["teacher"] for name in names})
+    out = out.rename(columns=lambda c: f"{c}_ratio")
+    out["minimal_latency_share"] = wide["latency_ms"]["minimal"] / wide["latency_ms"]["teacher"]
+    return out.reset_index()
+
+
+def backend_note(config: Config) -> tuple[Config, str]:
+    """``config`` without the onnxruntime backend if its packages are missing, and why."""
+    missing = missing_packages()
+    if "onnxruntime" not in config.backends or not missing:
+        return config, ""
+    note = (
+        f"The onnxruntime backend is skipped: {', '.join(missing)} not installed "
+        "(`pip install 'rec-listwise[serve]'`).\n\n"
     )
-    out = pd.DataFrame(
-        {
-            name: wide[name]["student"] / wide[name]["teacher"]
-            for name in ("params", "train_lists_per_s", "latency_ms")
-        }
-    ).reset_index()
-    return out.rename(columns=lambda c: c if c in keys else f"{c}_ratio")
+    print(note.strip())
+    backends = tuple(b for b in config.backends if b != "onnxruntime")
+    if not backends:
+        raise InputError(f"Config.backends: nothing to time without onnxruntime; {note.strip()}")
+    return replace(config, backends=backends), note
+
+
+def answer(ratio: pd.DataFrame) -> str:
+    """The student / teacher latency ratio of each backend at the smallest batch, in words."""
+    smallest = ratio[ratio["batch_size"] == ratio["batch_size"].min()]
+    parts = [
+        f"{row.backend} {row.latency_ms_ratio:.2f} (minimal network: "
+        f"{row.minimal_latency_share:.2f})"
+        for row in smallest.itertuples()
+    ]
+    return (
+        f"At batch {smallest['batch_size'].iloc[0]}, student / teacher latency: "
+        + "; ".join(parts)
+        + ". The minimal network's share is the part of the teacher's time that no width cut "
+        "removes; the lower it is on a backend, the more that backend shows the width "
+        "difference.\n\n"
+    )
 
 
 def main(config: Config) -> pd.DataFrame:
     torch.set_num_threads(1)
+    config, note = backend_note(config)
     dataset = load_dataset(config.dataset)
     lists = LoggedLists.from_dataset(dataset)
     networks = {method: build(preset, lists, config) for method, preset in METHODS.items()}
@@ -185,18 +265,26 @@ def main(config: Config) -> pd.DataFrame:
     lists_per_s = {m: 1e3 * config.train_batch / ms for m, ms in update_ms.items()}
     table.insert(2, "train_lists_per_s", table["method"].map(lists_per_s))
     table.insert(0, "dataset", dataset.name)
+    ratio = ratios(table)
     summary = (
         f"# Efficiency: student vs teacher ({dataset.name}, C={config.n_candidates}, "
         f"K={config.slate_size}, 1 CPU thread)\n\n"
         "Latency: median wall time of one call filling K slots greedily for `batch_size` "
-        "requests; `exported` is the `torch.export` file. Training: median time of one DDQN "
-        "update (double target). Teacher and student calls alternate, so load changes on the "
-        "shared CPU hit both. `minimal` is the teacher at every width's minimum (2): its "
-        "latency is the fixed per-op cost of the layer graph. Targets: student params <= 0.5 "
-        "and latency <= 0.6 of the teacher's.\n\n"
+        "requests (`latency_per_request_ms` = that / `batch_size`). Backends: `eager` is the "
+        "PyTorch module, `exported` its `torch.export` file, `onnxruntime` its ONNX file on "
+        "ONNX Runtime (one intra-op thread, sequential, all graph optimisations); the files "
+        "are timed bare, without the request checks of their loaders. "
+        "`same_slate_as_eager`: share of requests ranked exactly as the eager module does. "
+        "Training: median time of one DDQN update (double target). The calls alternate, so "
+        "load changes on the shared CPU hit all alike. `minimal` is the teacher at every "
+        "width's minimum (2): its latency is the fixed per-op cost of the layer graph. "
+        "Targets: student params <= 0.5 and latency <= 0.6 of the teacher's.\n\n"
+        + note
         + markdown_table(table)
         + "\n## Student / teacher\n\n"
-        + markdown_table(ratios(table))
+        + markdown_table(ratio)
+        + "\n"
+        + answer(ratio)
     )
     write_results(config.out_dir, table, summary, config)
     print(summary)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 
+import numpy as np
 import torch
 
 from agents.data.batch import ListBatch
 from agents.learners.ddqn import DDQNConfig
 from agents.nn.qnetwork import QNetwork, QNetworkConfig
 from agents.training.config import OnlineConfig, TrainConfig
-from rec_env.data import LoggedLists, load_dataset
+from rec_env.data import IdVocabulary, LoggedLists, Vocabularies, load_dataset
 from rec_env.envs import FeedConfig
 
 TINY = QNetworkConfig(embed_dim=4, model_dim=8, head_dims=(8, 4), n_heads=2, dropout=0.1)
@@ -68,3 +69,13 @@ def tiny_config(tmp_path, **changes) -> TrainConfig:
         online=TINY_ONLINE,
     )
     return replace(config, **changes)
+
+
+def string_vocabularies(n_users: int = 100, n_items: int = 150) -> Vocabularies:
+    """A log whose users are ``"u000"``... and items ``"i000"``... (index order = id order)."""
+
+    def vocabulary(field: str, prefix: str, n: int) -> IdVocabulary:
+        return IdVocabulary.build(field, np.array([f"{prefix}{i:03d}" for i in range(n)]))[0]
+
+    users, items = vocabulary("user_id", "u", n_users), vocabulary("item_id", "i", n_items)
+    return Vocabularies(users, items, IdVocabulary.range("request_id", 1))

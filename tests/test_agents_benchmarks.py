@@ -6,6 +6,10 @@ import sys
 import pandas as pd
 import pytest
 
+from agents.serving_onnx import missing_packages
+from benchmarks import efficiency
+from rec_env.checks import InputError
+
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
 
 
@@ -41,7 +45,9 @@ def test_offline_agents_smoke(tmp_path):
 def test_efficiency_smoke(tmp_path):
     table = _run("benchmarks.efficiency", tmp_path)
     assert set(table["method"]) == {"teacher", "student", "minimal"}
-    assert set(table["backend"]) == {"eager", "exported"} and table.notna().all().all()
+    backends = {"eager", "exported"} | (set() if missing_packages() else {"onnxruntime"})
+    assert set(table["backend"]) == backends and table.notna().all().all()
+    assert (table["same_slate_as_eager"] == 1).all()
     params = table.groupby("method")["params"].first()
     assert params["minimal"] < params["student"] <= 0.5 * params["teacher"]
     assert (table["latency_ms"] > 0).all() and (table["train_lists_per_s"] > 0).all()
@@ -61,3 +67,15 @@ def test_online_agents_smoke_and_merge(tmp_path):
     )
     assert len(merged) == len(table) + 1
     assert merged.loc[merged["method"] == "random", "seed"].tolist() == [0, 1]
+
+
+def test_efficiency_skips_onnxruntime_aloud_and_checks_backends(monkeypatch, capsys):
+    monkeypatch.setattr(efficiency, "missing_packages", lambda: ["onnxruntime"])
+    config, note = efficiency.backend_note(efficiency.Config())
+    assert config.backends == ("eager", "exported")
+    assert "onnxruntime backend is skipped: onnxruntime not installed" in capsys.readouterr().out
+    assert note.startswith("The onnxruntime backend is skipped")
+    with pytest.raises(InputError, match="nothing to time without onnxruntime"):
+        efficiency.backend_note(efficiency.Config(backends=("onnxruntime",)))
+    with pytest.raises(InputError, match=r"Config.backends must be one of .* got 'gpu'"):
+        efficiency.Config(backends=("eager", "gpu"))

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from agents_testing import tiny_lists, tiny_network
+from agents_testing import string_vocabularies, tiny_lists, tiny_network
 
 from agents.baselines import MFAgent, PopularityAgent, RandomAgent
 from agents.data.batch import ListBatch
@@ -21,7 +21,6 @@ from agents.serving import (
     network_ids,
 )
 from rec_env.checks import InputError
-from rec_env.data import IdVocabulary, Vocabularies
 
 
 def test_recommend_is_greedy_over_q_slot_by_slot():
@@ -73,7 +72,9 @@ BAD_REQUESTS = [
     pytest.param(
         7, [1.5, 2.0], 1, r"candidates must be integer ids, got dtype float64", id="float"
     ),
-    pytest.param(7.0, [1, 2], 1, r"user_id must be integer ids, got dtype float64", id="float-user"),
+    pytest.param(
+        7.0, [1, 2], 1, r"user_id must be integer ids, got dtype float64", id="float-user"
+    ),
     pytest.param([7], [1, 2], 1, r"user_id must be a scalar", id="user-list"),
     pytest.param(7, [[1, 2]], 1, r"candidates must be 1-D, got shape \[1, 2\]", id="2d"),
     pytest.param(7, [[1, 2], [3]], 1, r"candidates must be a 1-D array", id="ragged"),
@@ -117,16 +118,6 @@ def test_baselines_reject_ids_outside_their_tables():
         mf.recommend(100, [1, 2], 1)
     with pytest.raises(InputError, match=r"unknown item ids \[150\]"):
         PopularityAgent(np.arange(150.0)).recommend(0, [1, 150], 1)
-
-
-def string_vocabularies(n_users: int = 100, n_items: int = 150) -> Vocabularies:
-    """A log whose users are ``"u000"``... and items ``"i000"``... (index order = id order)."""
-
-    def vocabulary(field: str, prefix: str, n: int) -> IdVocabulary:
-        return IdVocabulary.build(field, np.array([f"{prefix}{i:03d}" for i in range(n)]))[0]
-
-    users, items = vocabulary("user_id", "u", n_users), vocabulary("item_id", "i", n_items)
-    return Vocabularies(users, items, IdVocabulary.range("request_id", 1))
 
 
 def test_recommend_speaks_the_logs_own_ids():
