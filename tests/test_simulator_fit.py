@@ -148,6 +148,16 @@ def _item_width(train, use_popularity: bool) -> int:
     ]
 
 
+def test_sparse_ids_fit_as_well_as_dense_adam(model, splits, scenario):
+    sparse = fit_log_model(
+        splits.train, splits.valid, dataclasses.replace(FAST, sparse_ids=True), progress=False
+    )
+    assert sparse.net.item_embedding.sparse and not model.net.item_embedding.sparse
+    auc_sparse, auc_dense = (fit_report(m, scenario).auc for m in (sparse, model))
+    assert auc_sparse == pytest.approx(auc_dense, abs=0.02)
+    assert not torch.equal(sparse.net.item_embedding.weight, model.net.item_embedding.weight)
+
+
 def test_improvements_under_min_delta_do_not_count(splits):
     config = dataclasses.replace(FAST, epochs=10, patience=2, min_delta=10.0)
     fitted = fit_log_model(splits.train, splits.valid, config, progress=False)
@@ -339,6 +349,11 @@ def test_config_rejects_non_positive_values(field):
 def test_config_rejects_negative_values(field):
     with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
         LogClickConfig(**{field: -1.0})
+
+
+def test_sparse_ids_rule_out_weight_decay():
+    with pytest.raises(ValueError, match="LogClickConfig.weight_decay must be 0 with sparse_ids"):
+        LogClickConfig(sparse_ids=True, weight_decay=1e-4)
 
 
 def test_cache_key_changes_with_the_model_version(monkeypatch, tmp_path):

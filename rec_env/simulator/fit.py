@@ -132,9 +132,19 @@ def _new_net(source: ListSource, config: LogClickConfig) -> ClickNet:
     return net
 
 
+def _optimizers(net: ClickNet, config: LogClickConfig) -> list[torch.optim.Optimizer]:
+    """Adam on every weight; with ``config.sparse_ids``, SparseAdam on the id embeddings
+    (their gradients are sparse) and Adam on the rest."""
+    if not config.sparse_ids:
+        return [torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)]
+    ids = [net.item_embedding.weight, net.user_embedding.weight]
+    rest = [p for name, p in net.named_parameters() if not name.endswith("_embedding.weight")]
+    return [torch.optim.Adam(rest, lr=config.lr), torch.optim.SparseAdam(ids, lr=config.lr)]
+
+
 def _train_epoch(
     net: ClickNet,
-    optimizer: torch.optim.Optimizer,
+    optimizers: list[torch.optim.Optimizer],
     train: ListTensors,
     order: np.ndarray,
     config: LogClickConfig,
@@ -145,10 +155,12 @@ def _train_epoch(
     after every step."""
     net.train()
     for rows in torch.from_numpy(order).split(config.batch_size):
-        optimizer.zero_grad()
+        for optimizer in optimizers:
+            optimizer.zero_grad()
         loss = train.bce(net, rows) + config.embedding_l2 * train.prior(net, rows)
         loss.backward()
-        optimizer.step()
+        for optimizer in optimizers:
+            optimizer.step()
         if average is not None:
             average.update_parameters(net)
     net.eval()
@@ -215,7 +227,7 @@ def fit_source(
     net = _new_net(source, config)
     if prepare is not None:
         prepare(net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizers = _optimizers(net, config)
     average = _weight_average(net, config, source.counts.n_lists)
     validated = net if average is None else average.module
     best_loss, best_state, best_epoch = float("inf"), copy.deepcopy(net.state_dict()), 0
@@ -226,7 +238,7 @@ def fit_source(
     for epoch in bar:
         start = time.perf_counter()
         for chunk in source.train_chunks(rng):
-            _train_epoch(net, optimizer, chunk, rng.permutation(len(chunk)), config, average)
+            _train_epoch(net, optimizers, chunk, rng.permutation(len(chunk)), config, average)
         loss = _valid_log_loss(validated, source.valid_chunks(), config.batch_size)
         seconds.append(time.perf_counter() - start)
         if loss < best_loss - config.min_delta:
