@@ -304,7 +304,7 @@ def plot(table: pd.DataFrame, config: Config, path: Path) -> None:
         axis.grid(True, which="both", alpha=0.3)
     axes[1].axhline(config.memory_limit_mib, color="grey", linestyle="--", label="memory limit")
     axes[1].set_ylim(bottom=0)
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=8, loc="center left")
     figure.suptitle(
         f"Scale: {config.slots:,} logged slots, {config.n_users:,} users; fit chunks of "
         f"{config.chunk_rows:,} rows; env N={config.num_envs}, C={config.num_candidates}; "

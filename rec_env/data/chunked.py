@@ -52,7 +52,7 @@ def write_lists_parquet(
     :raises LogValidationError: a frame breaks the schema, or its requests do not all come
         after the previous frame's.
     """
-    if not isinstance(group_rows, int) or group_rows < 1:
+    if not isinstance(group_rows, (int, np.integer)) or group_rows < 1:
         raise InputError(f"group_rows must be an int >= 1, got {group_rows!r}")
     frames = [log] if isinstance(log, pd.DataFrame) else log
     path = Path(path)
