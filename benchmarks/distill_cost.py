@@ -109,15 +109,51 @@ def _status_kib(field: str) -> int:
     raise KeyError(field)
 
 
+@dataclass(frozen=True)
+class ExploreInputs:
+    """One explorer call's arguments: ``explorer.explore(lists, rows, slots, *pairs)``.
+
+    :param pairs: ``((teacher, states [B, K, H_T]), (student, states [B, K, H_S]))``.
+    """
+
+    explorer: Explorer
+    lists: ListBatch
+    rows: torch.Tensor
+    slots: torch.Tensor
+    pairs: tuple
+
+    def explore(self):
+        return self.explorer.explore(self.lists, self.rows, self.slots, *self.pairs)
+
+
+def explore_inputs(
+    item_features: np.ndarray,
+    user_features: np.ndarray,
+    lists: ListBatch,
+    counts: np.ndarray,
+    pool_size: int,
+    seed: int,
+) -> ExploreInputs:
+    """Teacher and student presets on these feature tables (``[n_items, F_i]``,
+    ``[n_users, F_u]``), their states on ``lists`` and an explorer drawing ``pool_size``
+    items per list by popularity ``counts [n_items]``, all seeded by ``seed``."""
+    torch.manual_seed(seed)
+    teacher = QNetwork(TEACHER, item_features, user_features)
+    student = QNetwork(STUDENT, item_features, user_features)
+    generator = torch.Generator().manual_seed(seed)
+    explorer = Explorer(PopularRecall(counts, generator), pool_size)
+    rows, slots = torch.nonzero(lists.mask, as_tuple=True)
+    with torch.no_grad():
+        pairs = tuple((net, net.state(lists)) for net in (teacher, student))
+    return ExploreInputs(explorer, lists, rows, slots, pairs)
+
+
 def explorer_memory(config: Config) -> dict[str, float]:
     """Peak MiB the explorer adds, and the distinct pool items it scored per list."""
     rng = np.random.default_rng(config.seed)
     n_items, n_users, k = config.catalogue_items, 1000, 10
     item_features = rng.standard_normal((n_items, 4)).astype(np.float32)
     user_features = rng.standard_normal((n_users, 4)).astype(np.float32)
-    torch.manual_seed(config.seed)
-    teacher = QNetwork(TEACHER, item_features, user_features)
-    student = QNetwork(STUDENT, item_features, user_features)
     b = config.batch_size
     lists = ListBatch(
         user_ids=torch.as_tensor(rng.integers(n_users, size=b)),
@@ -126,14 +162,12 @@ def explorer_memory(config: Config) -> dict[str, float]:
         mask=torch.ones(b, k, dtype=torch.bool),
     )
     counts = 1.0 / np.arange(1, n_items + 1)  # Zipf popularity
-    generator = torch.Generator().manual_seed(config.seed)
-    explorer = Explorer(PopularRecall(counts, generator), config.pool_size)
-    rows, slots = torch.nonzero(lists.mask, as_tuple=True)
-    with torch.no_grad():
-        pairs = [(net, net.state(lists)) for net in (teacher, student)]
+    inputs = explore_inputs(
+        item_features, user_features, lists, counts, config.pool_size, config.seed
+    )
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     before = _status_kib("VmRSS")
-    result = explorer.explore(lists, rows, slots, *pairs)
+    result = inputs.explore()
     extra = (_status_kib("VmHWM") - before) / 1024
     return {"extra_peak_mib": extra, "distinct_items_per_list": float(result.pool.shape[1])}
 

@@ -104,19 +104,25 @@ def single_env(cfg: Config, user_model=None) -> Callable[[], int]:
     return run_once
 
 
-def vector_env(cfg: Config, num_envs: int, user_model=None) -> Callable[[], int]:
-    """One episode of the native vector env (K steps, then the autoreset step) per call."""
+def vector_env(
+    num_envs: int, num_candidates: int, seed: int, user_model=None, **env_kwargs
+) -> Callable[[], int]:
+    """One episode of the native vector env (K steps, then the autoreset step) per call.
+
+    :param env_kwargs: more ``ListwiseFeed-v0`` arguments (e.g. ``scenario=``).
+    """
     envs = gym.make_vec(
         ENV_ID,
         num_envs=num_envs,
         vectorization_mode="vector_entry_point",
-        num_candidates=cfg.num_candidates,
+        num_candidates=num_candidates,
         user_model=user_model,
+        **env_kwargs,
     )
     k = envs.unwrapped.config.slate_size
-    envs.reset(seed=cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    pool = random_lists(rng, (ACTION_POOL, num_envs), cfg.num_candidates, k)
+    envs.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    pool = random_lists(rng, (ACTION_POOL, num_envs), num_candidates, k)
     pool = np.ascontiguousarray(pool.transpose(0, 2, 1))  # [episode, slot, env]
     episode = itertools.count()
 
@@ -158,9 +164,11 @@ def measure(cfg: Config) -> tuple[pd.DataFrame, str]:
     load from other processes hits every row alike; each row reports its median."""
     constant, label = ConstantUserModel(), f"{ENV_ID} [constant user model]"
     runs = [(ENV_ID, 1, single_env(cfg))]
-    runs += [(ENV_ID, n, vector_env(cfg, n)) for n in cfg.num_envs]
+    runs += [(ENV_ID, n, vector_env(n, cfg.num_candidates, cfg.seed)) for n in cfg.num_envs]
     runs += [(label, 1, single_env(cfg, constant))]
-    runs += [(label, n, vector_env(cfg, n, constant)) for n in cfg.num_envs]
+    runs += [
+        (label, n, vector_env(n, cfg.num_candidates, cfg.seed, constant)) for n in cfg.num_envs
+    ]
     sardine_run, note = sardine_env(cfg)
     if sardine_run is not None:
         runs.append((SARDINE_ID, 1, sardine_run))

@@ -23,6 +23,7 @@ from rec_env.simulator import (
     plot_reliability,
 )
 from rec_env.simulator import fit as fit_module
+from rec_env.simulator.list_tensors import ListTensors, LogCounts, log1mexp
 from rec_env.simulator.metrics import auc, expected_calibration_error, log_loss
 
 TINY = {"n_users": 60, "n_items": 80, "n_requests": 800, "progress": False}
@@ -95,7 +96,7 @@ def test_only_slots_before_position_are_read(model):
 def test_serving_context_matches_training_context(model, splits):
     """click_proba slot by slot gives the probabilities the model was trained on."""
     lists = splits.test
-    tensors = fit_module.ListTensors.from_lists(lists)
+    tensors = ListTensors.from_lists(lists)
     trained = model.net.list_log_proba(tensors.users, tensors.items, tensors.clicks, tensors.shown)
     trained = np.exp(trained.detach().numpy()[lists.mask])
     np.testing.assert_allclose(logged_proba(model, lists)[lists.mask], trained, atol=1e-6)
@@ -142,7 +143,19 @@ def test_without_position_every_slot_is_examined(splits):
 def _item_width(train, use_popularity: bool) -> int:
     """Columns of the item feature table of a fresh net."""
     config = dataclasses.replace(FAST, use_popularity=use_popularity)
-    return fit_module._new_net(train, config).item_features.shape[1]
+    return fit_module._new_net(fit_module.InMemoryLists(train, train), config).item_features.shape[
+        1
+    ]
+
+
+def test_sparse_ids_fit_as_well_as_dense_adam(model, splits, scenario):
+    sparse = fit_log_model(
+        splits.train, splits.valid, dataclasses.replace(FAST, sparse_ids=True), progress=False
+    )
+    assert sparse.net.item_embedding.sparse and not model.net.item_embedding.sparse
+    auc_sparse, auc_dense = (fit_report(m, scenario).auc for m in (sparse, model))
+    assert auc_sparse == pytest.approx(auc_dense, abs=0.02)
+    assert not torch.equal(sparse.net.item_embedding.weight, model.net.item_embedding.weight)
 
 
 def test_improvements_under_min_delta_do_not_count(splits):
@@ -154,10 +167,12 @@ def test_improvements_under_min_delta_do_not_count(splits):
 def test_item_features_end_with_the_log_exposure_in_train(splits):
     train = splits.train
     shown = np.bincount(train.items[train.mask], minlength=len(train.item_features))
-    table = fit_module.item_feature_table(train, use_popularity=True)
+    counts = LogCounts.from_lists(train).item_slots
+    table = fit_module.item_feature_table(train.item_features, counts, use_popularity=True)
     np.testing.assert_array_equal(table[:, :-1], train.item_features)
     np.testing.assert_allclose(table[:, -1], np.log1p(shown))
-    assert fit_module.item_feature_table(train, use_popularity=False) is train.item_features
+    plain = fit_module.item_feature_table(train.item_features, counts, use_popularity=False)
+    assert plain is train.item_features
     assert _item_width(train, True) == _item_width(train, False) + 1
 
 
@@ -182,7 +197,7 @@ def test_planted_truth_gives_the_true_probabilities(dataset, splits):
 
     world = dataset.extras["world"]
     config = dataclasses.replace(FAST, dim=world.config.latent_dim)
-    net = fit_module._new_net(splits.train, config)
+    net = fit_module._new_net(fit_module.InMemoryLists(splits.train, splits.valid), config)
     plant_truth(world, "user")(net)
     plant_truth(world, "item")(net)
     with torch.no_grad():
@@ -199,13 +214,13 @@ def test_planted_truth_gives_the_true_probabilities(dataset, splits):
 
 @pytest.mark.parametrize("log_p", [-1e-6, -0.1, -np.log(2.0), -3.0, -40.0])
 def test_log1mexp_matches_the_definition(log_p):
-    value = fit_module.log1mexp(torch.tensor(log_p, dtype=torch.float64))
+    value = log1mexp(torch.tensor(log_p, dtype=torch.float64))
     assert float(value) == pytest.approx(np.log(-np.expm1(log_p)), rel=1e-9)
 
 
 def test_log1mexp_gradient_is_finite_at_p_one():
     log_p = torch.tensor([0.0, -1e-9, -50.0], requires_grad=True)
-    fit_module.log1mexp(log_p).sum().backward()
+    log1mexp(log_p).sum().backward()
     assert torch.isfinite(log_p.grad).all()
 
 
@@ -215,7 +230,7 @@ def test_weight_average_horizon_and_switch(splits):
         fit_module._weight_average(None, dataclasses.replace(FAST, average_epochs=0), n_lists)
         is None
     )
-    net = fit_module._new_net(splits.train, FAST)
+    net = fit_module._new_net(fit_module.InMemoryLists(splits.train, splits.valid), FAST)
     average = fit_module._weight_average(net, FAST, n_lists)
     steps = FAST.average_epochs * np.ceil(n_lists / FAST.batch_size)
     for name, value in net.state_dict().items():  # a copy of the weights to start from
@@ -290,7 +305,9 @@ def test_scenario_user_model_choice(dataset, tmp_path, monkeypatch):
     fitted = Scenario.from_dataset(dataset, user_model="fitted", progress=False)
     assert isinstance(fitted.user_model, LogClickModel) and fitted.user_model.config.seed == 0
     assert len(list((tmp_path / "models").glob("*.pt"))) == 1
-    no_truth = Scenario.from_dataset(dataclasses.replace(dataset, extras={}), user_model="ground_truth")
+    no_truth = Scenario.from_dataset(
+        dataclasses.replace(dataset, extras={}), user_model="ground_truth"
+    )
     with pytest.raises(ValueError, match="no ground truth"):
         _ = no_truth.user_model
 
@@ -332,6 +349,11 @@ def test_config_rejects_non_positive_values(field):
 def test_config_rejects_negative_values(field):
     with pytest.raises(ValueError, match=f"LogClickConfig.{field}"):
         LogClickConfig(**{field: -1.0})
+
+
+def test_sparse_ids_rule_out_weight_decay():
+    with pytest.raises(ValueError, match="LogClickConfig.weight_decay must be 0 with sparse_ids"):
+        LogClickConfig(sparse_ids=True, weight_decay=1e-4)
 
 
 def test_cache_key_changes_with_the_model_version(monkeypatch, tmp_path):

@@ -8,6 +8,7 @@
 """
 
 from rec_env.data.catalogue import Catalogue, item_counts
+from rec_env.data.chunked import ParquetLists, write_lists_parquet
 from rec_env.data.dataset import LogDataset, LogFileError, dataset_from_log, load_log
 from rec_env.data.features import LogDataWarning
 from rec_env.data.fetch import DatasetFetchError, cache_dir
@@ -29,6 +30,7 @@ __all__ = [
     "LogFileError",
     "LogValidationError",
     "LoggedLists",
+    "ParquetLists",
     "Splits",
     "SYNTHETIC_PRESETS",
     "SyntheticConfig",
@@ -45,4 +47,5 @@ __all__ = [
     "split_lists",
     "split_rows",
     "validate_log",
+    "write_lists_parquet",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from rec_env.data.dataset import LogDataset, dense_features
 from rec_env.data.schema import timestamp_seconds
@@ -42,9 +43,26 @@ class LoggedLists:
     @classmethod
     def from_dataset(cls, dataset: LogDataset) -> LoggedLists:
         """Scatter the log's rows into ``[N, K]`` arrays, one row per request, in request order."""
-        log = dataset.log
+        return cls.from_log(
+            dataset.log,
+            dataset.slate_size,
+            dense_features(dataset.items, dataset.n_items),
+            dense_features(dataset.users, dataset.n_users),
+        )
+
+    @classmethod
+    def from_log(
+        cls,
+        log: pd.DataFrame,
+        slate_size: int,
+        item_features: np.ndarray,
+        user_features: np.ndarray,
+    ) -> LoggedLists:
+        """The lists of a validated log (:func:`~rec_env.data.validate_log`) whose ids are
+        indices into ``item_features [n_items, F_i]`` / ``user_features [n_users, F_u]``:
+        one row per request, in request order, ``slate_size`` (K) slots each."""
         request_ids, row = np.unique(log["request_id"].to_numpy(), return_inverse=True)
-        n, k = len(request_ids), dataset.slate_size
+        n, k = len(request_ids), slate_size
         position = log["position"].to_numpy()
         items = np.full((n, k), PAD_ITEM, dtype=np.int64)
         clicks = np.zeros((n, k), dtype=np.int8)
@@ -65,8 +83,8 @@ class LoggedLists:
             user_ids=user_ids,
             request_ids=request_ids,
             timestamps=timestamps,
-            item_features=dense_features(dataset.items, dataset.n_items),
-            user_features=dense_features(dataset.users, dataset.n_users),
+            item_features=item_features,
+            user_features=user_features,
         )
 
     def __len__(self) -> int:

@@ -27,6 +27,7 @@ vectorised over requests (chunked); the only Python loops are over slots and chu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -314,6 +315,47 @@ def calibrate_intercept(world: SyntheticWorld, n_requests: int = CALIBRATION_REQ
     )
 
 
+def calibrated_world(config: SyntheticConfig) -> SyntheticWorld:
+    """The world of ``config`` with its intercept calibrated (:func:`calibrate_intercept`)."""
+    world = make_world(config)
+    return replace(world, intercept=calibrate_intercept(world))
+
+
+def synthetic_log_chunks(world: SyntheticWorld, progress: bool = True) -> Iterator[pd.DataFrame]:
+    """The log of ``world`` (``world.config.n_requests`` lists), :data:`CHUNK_REQUESTS`
+    requests per frame, in request order: the rows :func:`generate_synthetic` concatenates.
+
+    Each frame has the columns ``user_id, request_id, position, item_id, click, timestamp``
+    (the request's index) and ``proba`` (the true click probability); writing the frames one
+    at a time (:func:`~rec_env.data.write_lists_parquet`) never holds the whole log.
+
+    :param progress: show a progress bar over rows.
+    """
+    config = world.config
+    n, k = config.n_requests, config.slate_size
+    rng = np.random.default_rng([config.seed, 2])
+    bar = tqdm(total=n * k, desc="synthetic log", unit="row", unit_scale=True, disable=not progress)
+    for start in range(0, n, CHUNK_REQUESTS):
+        stop = min(start + CHUNK_REQUESTS, n)
+        users, items = log_lists(world, stop - start, rng)
+        clicks, proba = simulate_clicks(world, users, items, rng.random(items.shape))
+        request = np.arange(start, stop, dtype=np.int64)
+        yield pd.DataFrame(
+            {
+                "user_id": np.repeat(users, k),
+                "request_id": np.repeat(request, k),
+                "position": np.tile(np.arange(k, dtype=np.int64), stop - start),
+                "item_id": items.ravel(),
+                "click": clicks.ravel(),
+                "timestamp": np.repeat(request, k),
+                "proba": proba.ravel(),
+            },
+            copy=False,
+        )
+        bar.update((stop - start) * k)
+    bar.close()
+
+
 def generate_synthetic(config: SyntheticConfig | None = None, progress: bool = True) -> LogDataset:
     """Generate a synthetic log and its ground truth.
 
@@ -324,36 +366,10 @@ def generate_synthetic(config: SyntheticConfig | None = None, progress: bool = T
         has a ``timestamp`` (the request's index) and the true click probability ``proba``.
     """
     config = config or SyntheticConfig()
-    world = make_world(config)
-    world = replace(world, intercept=calibrate_intercept(world))
-    n, k = config.n_requests, config.slate_size
-    user_col = np.empty(n, dtype=np.int64)
-    item_col = np.empty((n, k), dtype=np.int64)
-    click_col = np.empty((n, k), dtype=np.int8)
-    proba_col = np.empty((n, k), dtype=np.float32)
-    rng = np.random.default_rng([config.seed, 2])
-    bar = tqdm(total=n * k, desc="synthetic log", unit="row", unit_scale=True, disable=not progress)
-    for start in range(0, n, CHUNK_REQUESTS):
-        stop = min(start + CHUNK_REQUESTS, n)
-        users, items = log_lists(world, stop - start, rng)
-        clicks, proba = simulate_clicks(world, users, items, rng.random(items.shape))
-        user_col[start:stop], item_col[start:stop] = users, items
-        click_col[start:stop], proba_col[start:stop] = clicks, proba
-        bar.update((stop - start) * k)
-    bar.close()
-    request = np.arange(n, dtype=np.int64)
-    log = pd.DataFrame(
-        {
-            "user_id": np.repeat(user_col, k),
-            "request_id": np.repeat(request, k),
-            "position": np.tile(np.arange(k, dtype=np.int64), n),
-            "item_id": item_col.ravel(),
-            "click": click_col.ravel(),
-            "timestamp": np.repeat(request, k),
-            "proba": proba_col.ravel(),
-        },
-        copy=False,
-    )
+    world = calibrated_world(config)
+    log = pd.concat(synthetic_log_chunks(world, progress), ignore_index=True)
     items, users = world.features()
     extras = {"world": world, "config": asdict(config)}
-    return LogDataset("synthetic", validate_log(log, k), items, users, k, extras)
+    return LogDataset(
+        "synthetic", validate_log(log, config.slate_size), items, users, config.slate_size, extras
+    )

@@ -18,6 +18,7 @@ from rec_env.simulator.ground_truth import GroundTruthContext, GroundTruthModel
 _LAZY = {
     "fit_log_model": "rec_env.simulator.fit",
     "fit_or_load": "rec_env.simulator.fit",
+    "fit_log_model_streaming": "rec_env.simulator.fit_stream",
     "LogClickConfig": "rec_env.simulator.log_model",
     "LogClickModel": "rec_env.simulator.log_model",
     "ConstantModel": "rec_env.simulator.baselines",

@@ -47,6 +47,8 @@ class ClickNet(nn.Module):
     :param init_std: standard deviation of the initial id embeddings.
     :param use_position: learn an examination probability per slot.
     :param use_context: learn the in-list context terms.
+    :param sparse: the id embeddings give sparse gradients (rows of the ids in the batch only),
+        for an optimiser that updates those rows alone (``torch.optim.SparseAdam``).
     """
 
     def __init__(
@@ -58,14 +60,15 @@ class ClickNet(nn.Module):
         init_std: float,
         use_position: bool,
         use_context: bool,
+        sparse: bool = False,
     ):
         super().__init__()
         self.dim = dim
         self.slate_size = slate_size
         self.register_buffer("item_features", item_features)
         self.register_buffer("user_features", user_features)
-        self.item_embedding = _embedding(len(item_features), dim + 1, init_std)
-        self.user_embedding = _embedding(len(user_features), dim + 1, init_std)
+        self.item_embedding = _embedding(len(item_features), dim + 1, init_std, sparse)
+        self.user_embedding = _embedding(len(user_features), dim + 1, init_std, sparse)
         self.item_map = _linear(item_features.shape[1], dim + 1)
         self.user_map = _linear(user_features.shape[1], dim + 1)
         self.bias = nn.Parameter(torch.zeros(()))
@@ -173,8 +176,8 @@ class ClickNet(nn.Module):
         return self.log_proba(users[:, None], candidates, position[:, None], mean, clicks_before)
 
 
-def _embedding(n: int, width: int, init_std: float) -> nn.Embedding:
-    embedding = nn.Embedding(n, width)
+def _embedding(n: int, width: int, init_std: float, sparse: bool) -> nn.Embedding:
+    embedding = nn.Embedding(n, width, sparse=sparse)
     nn.init.normal_(embedding.weight, std=init_std)
     return embedding
 

@@ -8,7 +8,10 @@ binary cross-entropy plus an L2 prior on the user / item id embeddings
 (:attr:`LogClickConfig.embedding_l2`); Adam; an exponential moving average of the weights
 (:attr:`LogClickConfig.average_epochs`, less minibatch noise); early stopping on the
 validation split's log-loss of the averaged weights (the best epoch's are kept; a drop under
-:attr:`LogClickConfig.min_delta` is no better).
+:attr:`LogClickConfig.min_delta` is no better). The lists come from a :class:`ListSource`:
+all in memory (:func:`fit_log_model`) or a chunk at a time from a parquet file
+(:func:`~rec_env.simulator.fit_log_model_streaming`); one loop, :func:`fit_source`, trains on
+either.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import contextlib
 import copy
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -28,10 +32,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from rec_env.arrays import standardise
-from rec_env.data.catalogue import item_counts
 from rec_env.data.fetch import cache_dir as data_cache_dir
 from rec_env.data.lists import LoggedLists
 from rec_env.simulator.click_net import ClickNet
+from rec_env.simulator.list_tensors import ListTensors, LogCounts
 from rec_env.simulator.log_model import LogClickConfig, LogClickModel, build_net
 
 if TYPE_CHECKING:
@@ -46,121 +50,117 @@ FIT_THREADS = 1
 and over 2 minutes on two threads of a busy 2-core machine (thread oversubscription)."""
 
 
-@dataclass(frozen=True)
-class ListTensors:
-    """Logged lists as torch tensors, with the weights of the embedding prior.
+class ListSource(Protocol):
+    """Where a fit's lists come from: all in memory (:class:`InMemoryLists`) or streamed in
+    chunks (:class:`~rec_env.simulator.fit_stream.ParquetSource`).
 
-    :param users: ``[N]`` user ids.
-    :param items: ``[N, K]`` item ids, 0 where not shown.
-    :param clicks: ``[N, K]`` float32.
-    :param shown: ``[N, K]`` float32, 1 where an item was shown.
-    :param user_prior: ``[N]`` the list's shown slots / its user's shown slots in these lists.
-    :param item_prior: ``[N, K]`` 1 / the item's shown slots in these lists (0 where not shown).
-        Summed over all lists, each user's and item's prior weight is 1.
+    :param item_features: ``[n_items, F_i]`` the item features, row = item id.
+    :param user_features: ``[n_users, F_u]`` the user features, row = user id.
+    :param slate_size: K.
+    :param counts: the counts of all the training lists.
     """
 
-    users: torch.Tensor
-    items: torch.Tensor
-    clicks: torch.Tensor
-    shown: torch.Tensor
-    user_prior: torch.Tensor
-    item_prior: torch.Tensor
+    item_features: np.ndarray
+    user_features: np.ndarray
+    slate_size: int
+    counts: LogCounts
 
-    @classmethod
-    def from_lists(cls, lists: LoggedLists) -> ListTensors:
-        items = np.where(lists.mask, lists.items, 0)
-        length = lists.mask.sum(axis=1)
-        user_slots = np.bincount(lists.user_ids, weights=length)[lists.user_ids]
-        item_slots = np.bincount(items[lists.mask])[items]
-        tensors = (
-            lists.user_ids.astype(np.int64),
-            items,
-            lists.clicks.astype(np.float32),
-            lists.mask.astype(np.float32),
-            (length / np.maximum(user_slots, 1)).astype(np.float32),
-            np.where(lists.mask, 1.0 / np.maximum(item_slots, 1), 0.0).astype(np.float32),
-        )
-        return cls(*(torch.from_numpy(t) for t in tensors))
+    def train_chunks(self, rng: np.random.Generator) -> Iterator[ListTensors]:
+        """The training lists, a chunk at a time (the chunk order may draw from ``rng``)."""
+        ...
 
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def bce(self, net: ClickNet, rows: torch.Tensor | slice) -> torch.Tensor:
-        """Mean binary cross-entropy (nats) over the shown slots of lists ``rows``."""
-        shown, clicks = self.shown[rows], self.clicks[rows]
-        log_p = net.list_log_proba(self.users[rows], self.items[rows], clicks, shown)
-        loss = -(clicks * log_p + (1.0 - clicks) * log1mexp(log_p))
-        return (loss * shown).sum() / shown.sum().clamp(min=1.0)
-
-    def prior(self, net: ClickNet, rows: torch.Tensor) -> torch.Tensor:
-        """Unbiased batch estimate of ``sum ||id embedding||^2 / shown slots`` over all ids.
-
-        Only the id embeddings are penalised, so an id with few logs shrinks towards what
-        its features predict, not towards zero.
-        """
-        user = net.user_embedding(self.users[rows]).square().sum(-1) * self.user_prior[rows]
-        item = net.item_embedding(self.items[rows]).square().sum(-1) * self.item_prior[rows]
-        return (user.sum() + item.sum()) / self.shown[rows].sum().clamp(min=1.0)
+    def valid_chunks(self) -> Iterator[ListTensors]:
+        """The validation lists, a chunk at a time."""
+        ...
 
 
-def log1mexp(log_p: torch.Tensor) -> torch.Tensor:
-    """``log(1 - exp(log_p))`` elementwise for ``log_p < 0``, accurate at both ends
-    (Maechler's switch at ``log 1/2``)."""
-    near_one = log_p > -np.log(2.0)
-    return torch.where(
-        near_one,
-        torch.log(-torch.expm1(log_p.clamp(max=-1e-7))),
-        torch.log1p(-torch.exp(log_p.clamp(max=-np.log(2.0)))),
-    )
+class InMemoryLists:
+    """Training and validation lists held in memory: each is one chunk.
+
+    :param train: training lists; their feature tables define the id spaces.
+    :param valid: validation lists (same id spaces).
+    """
+
+    def __init__(self, train: LoggedLists, valid: LoggedLists):
+        self.item_features, self.user_features = train.item_features, train.user_features
+        self.slate_size = train.slate_size
+        self.counts = LogCounts.from_lists(train)
+        self.train = ListTensors.from_lists(train, self.counts)
+        self.valid = ListTensors.from_lists(valid)
+
+    def train_chunks(self, rng: np.random.Generator) -> Iterator[ListTensors]:
+        yield self.train
+
+    def valid_chunks(self) -> Iterator[ListTensors]:
+        yield self.valid
 
 
-def _valid_log_loss(net: ClickNet, valid: ListTensors, batch_size: int) -> float:
-    """Log-loss over all shown validation slots, evaluated in chunks of ``batch_size`` lists."""
+def _valid_log_loss(net: ClickNet, chunks: Iterable[ListTensors], batch_size: int) -> float:
+    """Log-loss over all shown validation slots, evaluated ``batch_size`` lists at a time."""
     total, count = 0.0, 0.0
     with torch.no_grad():
-        for start in range(0, len(valid), batch_size):
-            rows = slice(start, start + batch_size)
-            n_shown = float(valid.shown[rows].sum())
-            total += float(valid.bce(net, rows)) * n_shown
-            count += n_shown
+        for valid in chunks:
+            for start in range(0, len(valid), batch_size):
+                rows = slice(start, start + batch_size)
+                n_shown = float(valid.shown[rows].sum())
+                total += float(valid.bce(net, rows)) * n_shown
+                count += n_shown
     return total / count
 
 
-def item_feature_table(train: LoggedLists, use_popularity: bool) -> np.ndarray:
-    """``[n_items, F_i (+ 1)]`` the item features the net sees, before standardising: the
-    dataset's, then (``use_popularity``) ``log(1 + the item's shown slots in train)``."""
+def item_feature_table(
+    item_features: np.ndarray, item_slots: np.ndarray, use_popularity: bool
+) -> np.ndarray:
+    """``[n_items, F_i (+ 1)]`` the item features the net sees, before standardising:
+    ``item_features``, then (``use_popularity``) ``log(1 + item_slots)``, the item's shown
+    slots in the training lists."""
     if not use_popularity:
-        return train.item_features
-    return np.column_stack([train.item_features, np.log1p(item_counts(train))])
+        return item_features
+    return np.column_stack([item_features, np.log1p(item_slots)])
 
 
-def _new_net(train: LoggedLists, config: LogClickConfig) -> ClickNet:
-    """A fresh net on ``train``'s standardised features, its bias at the training click rate."""
-    items = item_feature_table(train, config.use_popularity)
-    features = (torch.from_numpy(standardise(t)) for t in (items, train.user_features))
-    net = build_net(config, *features, train.slate_size)
-    rate = float(np.clip(train.clicks[train.mask].mean(), 1e-4, 1 - 1e-4))
+def _new_net(source: ListSource, config: LogClickConfig) -> ClickNet:
+    """A fresh net on the source's standardised features, its bias at the training click rate."""
+    items = item_feature_table(
+        source.item_features, source.counts.item_slots, config.use_popularity
+    )
+    features = (torch.from_numpy(standardise(t)) for t in (items, source.user_features))
+    net = build_net(config, *features, source.slate_size)
+    rate = float(np.clip(source.counts.click_rate, 1e-4, 1 - 1e-4))
     with torch.no_grad():
         net.bias.fill_(np.log(rate / (1.0 - rate)))  # start at the base rate, not at p = 0.5
     return net
 
 
+def _optimizers(net: ClickNet, config: LogClickConfig) -> list[torch.optim.Optimizer]:
+    """Adam on every weight; with ``config.sparse_ids``, SparseAdam on the id embeddings
+    (their gradients are sparse) and Adam on the rest."""
+    if not config.sparse_ids:
+        return [torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)]
+    ids = [net.item_embedding.weight, net.user_embedding.weight]
+    rest = [p for name, p in net.named_parameters() if not name.endswith("_embedding.weight")]
+    return [torch.optim.Adam(rest, lr=config.lr), torch.optim.SparseAdam(ids, lr=config.lr)]
+
+
 def _train_epoch(
     net: ClickNet,
-    optimizer: torch.optim.Optimizer,
+    optimizers: list[torch.optim.Optimizer],
     train: ListTensors,
     order: np.ndarray,
     config: LogClickConfig,
     average: AveragedModel | None,
 ) -> None:
-    """One pass over the training lists in ``order``, ``config.batch_size`` lists per step,
-    updating the weight ``average`` (if any) after every step."""
+    """One pass over the lists of ``train`` (all training lists, or a chunk of them) in
+    ``order``, ``config.batch_size`` lists per step, updating the weight ``average`` (if any)
+    after every step."""
     net.train()
     for rows in torch.from_numpy(order).split(config.batch_size):
-        optimizer.zero_grad()
+        for optimizer in optimizers:
+            optimizer.zero_grad()
         loss = train.bce(net, rows) + config.embedding_l2 * train.prior(net, rows)
         loss.backward()
-        optimizer.step()
+        for optimizer in optimizers:
+            optimizer.step()
         if average is not None:
             average.update_parameters(net)
     net.eval()
@@ -187,6 +187,7 @@ def fit_log_model(
 
     Deterministic given ``config.seed``: ``torch.manual_seed(seed)`` before the weights are
     drawn, and the list order of each epoch from ``np.random.default_rng(seed)``.
+    A log larger than memory: :func:`~rec_env.simulator.fit_log_model_streaming`.
 
     :param train: training lists; their feature tables define the id spaces.
     :param valid: validation lists (same id spaces), at least one shown slot.
@@ -196,12 +197,12 @@ def fit_log_model(
     """
     if not valid.mask.any():
         raise ValueError("the validation split has no shown slot; use a larger dataset")
-    with _torch_threads(FIT_THREADS):
-        return _fit(train, valid, config, progress, prepare)
+    with torch_threads(FIT_THREADS):
+        return fit_source(InMemoryLists(train, valid), config, progress, prepare)
 
 
 @contextlib.contextmanager
-def _torch_threads(n: int):
+def torch_threads(n: int):
     """Run torch on ``n`` CPU threads, restoring the caller's setting afterwards."""
     before = torch.get_num_threads()
     torch.set_num_threads(n)
@@ -211,36 +212,47 @@ def _torch_threads(n: int):
         torch.set_num_threads(before)
 
 
-def _fit(
-    train: LoggedLists,
-    valid: LoggedLists,
+def fit_source(
+    source: ListSource,
     config: LogClickConfig,
-    progress: bool,
-    prepare: Callable[[ClickNet], None] | None,
+    progress: bool = True,
+    prepare: Callable[[ClickNet], None] | None = None,
 ) -> LogClickModel:
+    """The training loop behind both fits: per epoch, every training chunk (its lists in a
+    random order), then the validation log-loss of the (averaged) weights; the best epoch's
+    weights are kept. ``info`` records ``epoch_seconds`` (training + validation, per epoch).
+    Arguments as in :func:`fit_log_model`."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    net = _new_net(train, config)
+    net = _new_net(source, config)
     if prepare is not None:
         prepare(net)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    train_t, valid_t = ListTensors.from_lists(train), ListTensors.from_lists(valid)
-    average = _weight_average(net, config, len(train_t))
+    optimizers = _optimizers(net, config)
+    average = _weight_average(net, config, source.counts.n_lists)
     validated = net if average is None else average.module
     best_loss, best_state, best_epoch = float("inf"), copy.deepcopy(net.state_dict()), 0
     bar = tqdm(
         range(1, config.epochs + 1), desc="fit click model", unit="epoch", disable=not progress
     )
+    seconds = []
     for epoch in bar:
-        _train_epoch(net, optimizer, train_t, rng.permutation(len(train_t)), config, average)
-        loss = _valid_log_loss(validated, valid_t, config.batch_size)
+        start = time.perf_counter()
+        for chunk in source.train_chunks(rng):
+            _train_epoch(net, optimizers, chunk, rng.permutation(len(chunk)), config, average)
+        loss = _valid_log_loss(validated, source.valid_chunks(), config.batch_size)
+        seconds.append(time.perf_counter() - start)
         if loss < best_loss - config.min_delta:
             best_loss, best_state, best_epoch = loss, copy.deepcopy(validated.state_dict()), epoch
         bar.set_postfix(valid_log_loss=f"{loss:.4f}", best_epoch=best_epoch)
         if epoch - best_epoch >= config.patience:
             break
     net.load_state_dict(best_state)
-    info = {"best_epoch": best_epoch, "epochs_run": epoch, "best_valid_log_loss": best_loss}
+    info = {
+        "best_epoch": best_epoch,
+        "epochs_run": epoch,
+        "best_valid_log_loss": best_loss,
+        "epoch_seconds": seconds,
+    }
     return LogClickModel(net, config, info)
 
 

@@ -57,6 +57,10 @@ class LogClickConfig:
     use_popularity: bool = True
     """append each item's log exposure in the training lists (``log(1 + shown slots)``) to
     its features, so items with few logs still get a popularity-based attraction"""
+    sparse_ids: bool = False
+    """lazy Adam on the user / item id embeddings (``torch.optim.SparseAdam``): a step updates
+    only the rows of the ids in its batch, so it no longer costs O(n_items + n_users) (at 1M
+    items a dense Adam step spends most of its time on the tables); needs weight_decay = 0"""
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "patience"):
@@ -68,6 +72,11 @@ class LogClickConfig:
         for name in ("weight_decay", "embedding_l2", "min_delta", "average_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LogClickConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.sparse_ids and self.weight_decay > 0:
+            raise ValueError(
+                "LogClickConfig.weight_decay must be 0 with sparse_ids (SparseAdam has no L2 "
+                f"penalty; embedding_l2 is the prior on the id embeddings), got {self.weight_decay}"
+            )
 
 
 def build_net(
@@ -85,6 +94,7 @@ def build_net(
         init_std=config.init_std,
         use_position=config.use_position,
         use_context=config.use_context,
+        sparse=config.sparse_ids,
     )
 
 
