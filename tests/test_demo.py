@@ -18,7 +18,7 @@ def test_cells_are_main_table_cells_cut_short():
     config = parse_args([])
     cells = cells_config(config)
     assert cells.methods == ("drl-rec", "teacher", "student")  # the slowest run starts first
-    assert (cells.steps, cells.seeds, cells.datasets) == (100, (0,), ("synthetic-gap",))
+    assert (cells.steps, cells.seeds, cells.datasets) == (80, (0,), ("synthetic-gap",))
     table = main_table.Config()
     assert cells.learner_by_dataset == table.learner_by_dataset and cells.mf_warm_start == (
         "synthetic-gap",
