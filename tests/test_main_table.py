@@ -75,6 +75,12 @@ def test_online_only_datasets_get_intervals_and_no_auc():
     assert "## auc\n" in offline and "| syn | student |" in offline and "obd" not in offline
 
 
+def test_help_shows_percent_signs(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--help"])
+    assert exit_info.value.code == 0 and "95% confidence" in capsys.readouterr().out
+
+
 def test_smoke_run_scores_every_method(tmp_path):
     # supervised trains through the teacher's code path; left out to keep the default run short
     methods = [m for m in Config().methods if m != "supervised"]
