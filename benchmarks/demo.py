@@ -30,6 +30,7 @@ import pandas as pd
 from agents.training.registry import spec_of
 from benchmarks import main_table
 from benchmarks.common import markdown_table, parse_config, write_results
+from benchmarks.main_table_sections import formatted
 from benchmarks.paired import compare
 from benchmarks.plot import METRICS, curves, plot_curves
 from distill.options import METHODS
@@ -160,13 +161,13 @@ def results_table(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "method": rows["method"].to_numpy(),
-            "params": main_table.formatted(rows["params"], ",.0f"),
-            "test AUC": main_table.formatted(rows["auc"], ".4f"),
-            "vs student": main_table.formatted(auc["diff"], "+.4f"),
-            "gap closed": main_table.formatted(auc["gap_closed"], ".0%"),
-            "AUC items only": main_table.formatted(rows["auc_items_only"], ".4f"),
-            "expected clicks / list": main_table.formatted(rows["expected_clicks_per_list"], ".3f"),
-            "train s": main_table.formatted(rows["train_s"], ".0f"),
+            "params": formatted(rows["params"], ",.0f"),
+            "test AUC": formatted(rows["auc"], ".4f"),
+            "vs student": formatted(auc["diff"], "+.4f"),
+            "gap closed": formatted(auc["gap_closed"], ".0%"),
+            "AUC items only": formatted(rows["auc_items_only"], ".4f"),
+            "expected clicks / list": formatted(rows["expected_clicks_per_list"], ".3f"),
+            "train s": formatted(rows["train_s"], ".0f"),
         }
     )
 

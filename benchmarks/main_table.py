@@ -1,15 +1,19 @@
 """Main table: a student distilled from a teacher, next to the teacher and the student alone.
 
-Every cell is one training run (``agents.train`` for ``teacher`` / ``student``,
-``distill.train`` for the distillers), offline from the logged train lists, ending with the
-network of best validation AUC; the distillers train their teacher jointly from scratch and
-serve their student; ``mf``, the logistic MF ranker, is the reference the teacher must not
-lose to. Scores on the test split: ``auc`` of Q(s_t, a_t) with the logged prefix
-(items and clicks of slots < t), ``auc_items_only`` with the prefix clicks hidden (as when a
-whole list is built before the user sees it), GAUC, NDCG@10, and the expected clicks per list
-of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k the fitted simulator).
+Every cell is one training run (``agents.train`` for the agents, ``distill.train`` for the
+distillers), offline from the logged train lists, ending with the network of best validation
+AUC; the distillers train their teacher jointly from scratch and serve their student;
+``supervised`` is the teacher's network trained with BCE on clicks; ``mf``, the logistic MF
+ranker, is the reference the teacher must not lose to, and ``popularity`` (train click
+counts) the plainest one. Scores on the test split: ``auc`` of Q(s_t, a_t) with the logged
+prefix (items and clicks of slots < t), ``auc_items_only`` with the prefix clicks hidden (as
+when a whole list is built before the user sees it), GAUC, NDCG@10, and the expected clicks
+per list of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k and obd the
+fitted simulator); on obd (39 test clicks, so AUC is noise) the summary reports the expected
+clicks alone, with 95% confidence intervals.
 
-    python -m benchmarks.main_table                 # synthetic-gap + ml-100k, 5 seeds
+    python -m benchmarks.main_table                 # synthetic-gap, ml-100k, obd, 5 seeds
+    python -m benchmarks.main_table --datasets obd --seeds 0 1 2 --merge
     python -m benchmarks.main_table --seeds 0 1 --merge   # add seeds to an existing table
     python -m benchmarks.main_table --smoke         # a tiny world, seconds
 """
@@ -30,20 +34,26 @@ from agents.training.config import OnlineConfig, TrainConfig, load_config, load_
 from agents.training.registry import spec_of
 from benchmarks.common import (
     learner_changes,
-    markdown_table,
     merge_rows,
     parallel_map,
     parse_config,
     write_results,
 )
-from benchmarks.paired import compare
+from benchmarks.main_table_sections import params_table, summary_tables
 from distill.options import METHODS
 from rec_env.cli import run_cli
 
-OFFLINE_METRICS = ("auc", "auc_items_only", "gauc", "ndcg_at_10")
-ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list")
-COMPARED = ("auc", "auc_items_only", "expected_clicks_per_list")
-"""metrics with a paired test against the student alone in the summary"""
+ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list", "expected_clicks_per_list_ci95")
+"""online scores kept per run (``*_ci95``: half-width of the 95% CI over the test requests)"""
+ONLINE_NOTE = (
+    " On {} (too few test clicks for an AUC) only the expected clicks per list are shown: "
+    "mean [95% t-interval over seeds, n - 1 degrees of freedom]; +- requests is the 95% "
+    "half-width over the test requests of one run (mean over seeds). Every run is scored on "
+    "the same test requests and click draws, so the seed interval is conditional on them "
+    "(training noise only) and the paired tests compare methods on the same lists; with 3 "
+    "seeds Wilcoxon cannot go below 0.25."
+)
+"""summary.md's note on the ``online_only`` datasets"""
 ROW_COLUMNS = (
     "dataset", "method", "seed", "auc", "gauc", "ndcg_at_10", "auc_items_only",
     *ONLINE_METRICS, "params", "train_s", "run_dir",
@@ -57,10 +67,11 @@ class Config:
     """where table.csv, summary.md, config.json and command.txt go"""
     runs_dir: str = "runs/main_table"
     """parent of the training runs' folders"""
-    datasets: tuple[str, ...] = ("synthetic-gap", "ml-100k")
+    datasets: tuple[str, ...] = ("synthetic-gap", "ml-100k", "obd")
     """datasets to train and test on"""
-    methods: tuple[str, ...] = ("teacher", "student", *METHODS, "mf")
-    """teacher and student alone, the distillers (distill.options.METHODS), logistic MF"""
+    methods: tuple[str, ...] = ("teacher", "student", "supervised", *METHODS, "mf", "popularity")
+    """teacher and student alone, supervised, the distillers (distill.options.METHODS),
+    logistic MF, popularity"""
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     """training seeds (the split seed stays 0)"""
     steps: int = 400
@@ -83,9 +94,13 @@ class Config:
     )
     """learner settings per dataset (others get `learner`); ml-100k's are the offline agents
     table's (chosen on its validation AUC); synthetic-gap's from a first search on the teacher
-    and student alone (seed 0: MF tables at 3e-4 beat 3e-3 for both)"""
-    mf_warm_start: tuple[str, ...] = ("synthetic-gap", "ml-100k")
+    and student alone (seed 0: MF tables at 3e-4 beat 3e-3 for both); obd gets `learner`
+    (its 39 validation clicks cannot choose settings)"""
+    mf_warm_start: tuple[str, ...] = ("synthetic-gap", "ml-100k", "obd")
     """datasets whose networks (teacher and student alike) start from a fitted logistic MF"""
+    online_only: tuple[str, ...] = ("obd",)
+    """datasets summarised by the expected clicks alone, with 95% confidence intervals (too
+    few test clicks for an AUC: obd has 39)"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
     """learner settings of the datasets not in learner_by_dataset"""
     method_options: dict = field(default_factory=dict)
@@ -147,7 +162,7 @@ def scored_run(train: TrainConfig) -> dict:
         **{name: test[name] for name in ("auc", "gauc", "ndcg_at_10")},
         "auc_items_only": items_only_auc(result.dir, train.agent, test["auc"]),
         **{name: online[name] for name in ONLINE_METRICS},
-        "params": result.metrics.get("params", float("nan")),  # MF has no network
+        "params": result.metrics.get("params", float("nan")),  # MF, popularity: no network
         "train_s": result.metrics["run_seconds"],
         "run_dir": str(result.dir),
     }
@@ -155,7 +170,7 @@ def scored_run(train: TrainConfig) -> dict:
 
 def items_only_auc(run_dir: Path, method: str, auc: float) -> float:
     """Test AUC of the run's served network with the prefix clicks hidden; a fitted ranker
-    without a network (MF) never reads the prefix, so its ``auc``."""
+    without a network (MF, popularity) never reads the prefix, so its ``auc``."""
     if not spec_of(method).trained_by_loop:
         return auc
     scenario = load_scenario(load_config(run_dir))
@@ -177,66 +192,21 @@ def train_all(config: Config) -> pd.DataFrame:
     )
 
 
-def formatted(values: pd.Series, spec: str) -> list[str]:
-    """Each value in ``spec`` format, empty where missing."""
-    return [format(v, spec) if pd.notna(v) else "" for v in values]
-
-
-def summary_tables(table: pd.DataFrame) -> str:
-    """Per metric: mean +- std, the paired test against the student alone and the gap closed;
-    then the teacher against the logistic MF reference (if the table has it)."""
-    parts = [section(metric, metric, compare(table, metric)) for metric in COMPARED]
-    if "mf" in set(table["method"]):
-        for metric in COMPARED:
-            compared = compare(table, metric, baseline="mf")
-            teacher = compared[compared["method"].isin(["teacher", "mf"])]
-            parts.append(section(f"{metric}: teacher vs logistic MF", metric, teacher, "mf"))
-    return "\n".join(parts)
-
-
-def section(title: str, metric: str, compared: pd.DataFrame, baseline: str = "student") -> str:
-    """One markdown section of :func:`~benchmarks.paired.compare`'s rows."""
-    columns = ["diff", "p_ttest", "p_wilcoxon", "verdict", "gap_closed"]
-    compared = compared.reindex(columns=list(dict.fromkeys([*compared.columns, *columns])))
-    shown = pd.DataFrame(
-        {
-            "dataset": compared["dataset"],
-            "method": compared["method"],
-            metric: [
-                f"{m:.4f}" + (f" +- {s:.4f}" if pd.notna(s) else "")
-                for m, s in zip(compared["mean"], compared["std"], strict=True)
-            ],
-            f"vs {baseline}": formatted(compared["diff"], "+.4f"),
-            "p (t)": formatted(compared["p_ttest"], ".3g"),
-            "p (Wilcoxon)": formatted(compared["p_wilcoxon"], ".3g"),
-            "verdict": compared["verdict"].fillna(""),
-            "gap closed": formatted(compared["gap_closed"], ".0%"),
-            "n_seeds": compared["n_seeds"],
-        }
-    )
-    if baseline != "student":  # the gap is the teacher's over the student
-        shown = shown.drop(columns="gap closed")
-    return f"## {title}\n\n" + markdown_table(shown)
-
-
-def params_table(table: pd.DataFrame) -> str:
-    """Parameters of each served network (methods without a network left out)."""
-    params = table.groupby(["dataset", "method"], sort=False)["params"].first().dropna()
-    params = params.astype(int).reset_index()
-    teacher = params[params["method"] == "teacher"].set_index("dataset")["params"]
-    params["share of teacher"] = [
-        f"{p / teacher.get(d, float('nan')):.1%}"
-        for d, p in zip(params["dataset"], params["params"], strict=True)
-    ]
-    return markdown_table(params)
-
-
 def main(config: Config) -> pd.DataFrame:
     table = train_all(config)
     if config.merge:
         keys = ["dataset", "method", "seed"]
         table = merge_rows(table, Path(config.out_dir) / "table.csv", keys, list(Config().methods))
-    summary = (
+    summary = summary_text(config, table)
+    write_results(config.out_dir, table, summary, config, merged=config.merge)
+    print(summary)
+    return table
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    """summary.md: the settings, the parameters and the comparison sections."""
+    online = [d for d in table["dataset"].unique() if d in config.online_only]
+    return (
         "# Main table: distilled students vs the student alone\n\n"
         + __doc__.split("\n\n")[1].replace("\n", " ")
         + f"\n\n{config.steps} steps of {config.learner.batch_size} lists per run "
@@ -248,15 +218,13 @@ def main(config: Config) -> pd.DataFrame:
         + ". Mean +- std over seeds; each method is compared with the "
         "student alone, seed by seed (paired t-test; Wilcoxon signed-rank, which cannot go "
         "below 0.0625 with 5 seeds); `beats` / `loses` need p (t) < 0.05 over at least 3 seeds. Gap closed = "
-        "(method - student) / (teacher - student) of the means.\n\n"
-        "Parameters (the served network; the student's hint projection is not counted):\n\n"
+        "(method - student) / (teacher - student) of the means."
+        + (ONLINE_NOTE.format(", ".join(online)) if online else "")
+        + "\n\nParameters (the served network; the student's hint projection is not counted):\n\n"
         + params_table(table)
         + "\n"
-        + summary_tables(table)
+        + summary_tables(table, config.online_only)
     )
-    write_results(config.out_dir, table, summary, config, merged=config.merge)
-    print(summary)
-    return table
 
 
 def parse_args(argv: list[str] | None = None) -> Config:

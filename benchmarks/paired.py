@@ -41,6 +41,16 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
     return {"diff": float(diff.mean()), "p_ttest": p_t, "p_wilcoxon": p_w, "verdict": verdict}
 
 
+def t_half_width(values: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of the Student t confidence interval of the mean of ``[n]`` values
+    (``t_{n-1} * std / sqrt(n)``, sample std); NaN below 2 values."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float("nan")
+    quantile = stats.t.ppf(0.5 + level / 2, len(values) - 1)
+    return float(quantile * values.std(ddof=1) / np.sqrt(len(values)))
+
+
 def gap_closed(method: float, student: float, teacher: float) -> float:
     """``(method - student) / (teacher - student)``: 1 = as good as the teacher, 0 = no gain,
     negative = worse than the student alone; NaN if the teacher is not above the student."""
@@ -51,8 +61,9 @@ def gap_closed(method: float, student: float, teacher: float) -> float:
 def compare(
     table: pd.DataFrame, metric: str, baseline: str = "student", ceiling: str = "teacher"
 ) -> pd.DataFrame:
-    """Per dataset and method: mean +- std of ``metric``, the paired test against ``baseline``
-    (rows matched by seed) and the share of the ``baseline`` -> ``ceiling`` gap closed.
+    """Per dataset and method: mean +- std of ``metric`` and the half-width of its 95% t-interval
+    over seeds (``ci95``), the paired test against ``baseline`` (rows matched by seed) and the
+    share of the ``baseline`` -> ``ceiling`` gap closed.
 
     :param table: tidy rows with ``dataset, method, seed`` and ``metric``.
     """
@@ -67,6 +78,7 @@ def compare(
                 "n_seeds": int(scores[method].notna().sum()),
                 "mean": means[method],
                 "std": scores[method].std(ddof=1),
+                "ci95": t_half_width(scores[method].dropna()),
             }
             if method != baseline and baseline in scores:
                 both = scores[[method, baseline]].dropna()

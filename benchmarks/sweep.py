@@ -26,7 +26,7 @@ from scipy import stats
 
 from agents.nn.qnetwork import STUDENT_WIDTH
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
-from benchmarks import main_table
+from benchmarks import main_table, main_table_sections
 from benchmarks.common import markdown_table, parallel_map, write_results
 from benchmarks.paired import gap_closed, paired_test
 from distill.options import METHODS
@@ -252,7 +252,7 @@ def sections(table: pd.DataFrame, against: dict[str, list[tuple[str, str]]]) -> 
     """Per compared metric and per non-empty set of pairs (``{title: pairs}``), a markdown
     section."""
     parts = []
-    for metric in main_table.COMPARED:
+    for metric in main_table_sections.COMPARED:
         for title, pairs in against.items():
             if not pairs:
                 continue
@@ -260,7 +260,9 @@ def sections(table: pd.DataFrame, against: dict[str, list[tuple[str, str]]]) -> 
             students = (compared["reference_method"] == "student").all()  # gap closed shown
             reference = "student" if students else "/".join(compared["reference"].unique())
             shown = compared.rename(columns={"variant": "method"})
-            parts.append(main_table.section(f"{metric}: {title}", metric, shown, reference))
+            parts.append(
+                main_table_sections.section(f"{metric}: {title}", metric, shown, reference)
+            )
     return "\n".join(parts)
 
 

@@ -1,5 +1,6 @@
-"""The main table: paired tests against the student alone, the gap closed, the script at smoke
-size with both AUCs and the online score of every method."""
+"""The main table: paired tests against the student alone, the gap closed, confidence intervals
+of the online-only datasets, the script at smoke size with both AUCs and the online score of
+every method."""
 
 import math
 
@@ -8,8 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from benchmarks.main_table import main, parse_args
-from benchmarks.paired import compare, gap_closed, paired_test
+from benchmarks.main_table import Config, main, parse_args
+from benchmarks.main_table_sections import summary_tables
+from benchmarks.paired import compare, gap_closed, paired_test, t_half_width
 
 
 def test_paired_test_by_hand():
@@ -49,19 +51,53 @@ def test_compare_pairs_rows_by_seed():
     assert math.isnan(result.loc["student", "diff"])
 
 
+def test_t_half_width_by_hand():
+    # mean 0.012, sd 0.002, t_{0.975, 2} = 4.3027: 4.3027 * 0.002 / sqrt 3
+    assert t_half_width(np.array([0.010, 0.012, 0.014])) == pytest.approx(0.0049683, rel=1e-4)
+    assert math.isnan(t_half_width(np.array([0.01])))
+
+
+def test_online_only_datasets_get_intervals_and_no_auc():
+    clicks = {"student": [0.010, 0.012, 0.014], "teacher": [0.011, 0.012, 0.016], "mf": [0.02] * 3}
+    rows = [
+        {"dataset": d, "method": m, "seed": s, "auc": 0.6 + s / 100, "auc_items_only": 0.6}
+        | {"expected_clicks_per_list": v + (d == "syn"), "expected_clicks_per_list_ci95": 1e-4}
+        for d in ("obd", "syn")
+        for m, values in clicks.items()
+        for s, v in enumerate(values)
+    ]
+    text = summary_tables(pd.DataFrame(rows), online_only=("obd",))
+    online = text[text.index("## obd, 95% CIs: expected_clicks_per_list") :]
+    assert "| obd | student | 0.01200 [0.00703, 0.01697] | 0.00010 |" in online
+    assert "| obd | teacher | 0.01300 [0.00643, 0.01957] | 0.00010 | +0.00100 |" in online
+    assert "## obd, 95% CIs: expected_clicks_per_list: teacher vs logistic MF" in online
+    offline = text[: text.index("## obd")]
+    assert "## auc\n" in offline and "| syn | student |" in offline and "obd" not in offline
+
+
+def test_help_shows_percent_signs(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--help"])
+    assert exit_info.value.code == 0 and "95% confidence" in capsys.readouterr().out
+
+
 def test_smoke_run_scores_every_method(tmp_path):
-    argv = ["--smoke", "--out-dir", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs")]
+    # supervised trains through the teacher's code path; left out to keep the default run short
+    methods = [m for m in Config().methods if m != "supervised"]
+    argv = ["--smoke", "--methods", *methods]
+    argv += ["--out-dir", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs")]
     table = main(parse_args(argv))
     config = parse_args(argv)
     assert len(table) == len(config.methods) * len(config.seeds)
     metrics = ["auc", "auc_items_only", "gauc", "ndcg_at_10", "expected_clicks_per_list"]
-    assert table[metrics].notna().all().all()
+    assert table[[*metrics, "expected_clicks_per_list_ci95"]].notna().all().all()
     params = table.groupby("method")["params"].first()
-    assert params.drop("mf").gt(0).all() and math.isnan(params["mf"])  # MF has no network
-    distilled = params.drop(["teacher", "mf"])
+    fitted = ["mf", "popularity"]  # rankers without a network
+    assert params.drop(fitted).gt(0).all() and params[fitted].isna().all()
+    distilled = params.drop(["teacher", *fitted])
     assert (distilled < 0.5 * params["teacher"]).all()  # every other method serves a student
-    mf = table[table["method"] == "mf"]
-    assert (mf["auc_items_only"] == mf["auc"]).all()  # MF never reads the prefix clicks
+    rankers = table[table["method"].isin(fitted)]
+    assert (rankers["auc_items_only"] == rankers["auc"]).all()  # they never read the prefix
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "## auc_items_only" in summary and "gap closed" in summary
     assert "## expected_clicks_per_list: teacher vs logistic MF" in summary

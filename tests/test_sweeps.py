@@ -12,7 +12,7 @@ import pytest
 
 from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.training.config import save_config
-from benchmarks import ablations, compression, k_sweep, main_table, sweep
+from benchmarks import ablations, compression, k_sweep, main_table, main_table_sections, sweep
 from benchmarks.sweep_plots import plot_differences, plot_lines
 from rec_env.checks import InputError
 
@@ -114,11 +114,11 @@ def test_comparison_pairs_by_seed_with_its_interval_and_gap():
 def test_sections_per_metric_and_non_empty_pair_set():
     table = scored(pd.DataFrame(), "auc", {"teacher": [0.8, 0.8], "student": [0.7, 0.71]})
     table = scored(table, "auc", {"drl-rec": [0.72, 0.7]})
-    for metric in main_table.COMPARED:
+    for metric in main_table_sections.COMPARED:
         table[metric] = table["auc"]
     against = {"vs the student": [("drl-rec", "student")], "vs drl-rec": []}
     text = sweep.sections(table, against)
-    assert text.count("## ") == len(main_table.COMPARED) and "vs drl-rec" not in text
+    assert text.count("## ") == len(main_table_sections.COMPARED) and "vs drl-rec" not in text
     assert "| d | drl-rec | 0.7100 +- 0.0141 | +0.0050 |" in text and "gap closed" in text
 
 
@@ -180,7 +180,7 @@ def test_smoke_run_writes_the_results_and_the_figure(tmp_path, name):
     table = pd.read_csv(tmp_path / "out" / "table.csv")
     config = SCRIPTS[name].parse_args(argv)
     assert table.groupby("variant").size().eq(len(config.seeds)).all()
-    assert table[list(main_table.COMPARED)].notna().all().all()
+    assert table[list(main_table_sections.COMPARED)].notna().all().all()
     assert (table["source"] == "trained").all()
     if name == "compression":  # DRL-Rec's student and the student alone: one network
         params = table.groupby("width")["params"].nunique()

@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, .
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             default=None,
-            help=f"{docs.get(field.name, '')} (default: {default})",
+            help=f"{docs.get(field.name, '')} (default: {default})".replace("%", "%%"),
             **_argument(hints[field.name]),
         )
 
