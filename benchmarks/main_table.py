@@ -60,6 +60,16 @@ ROW_COLUMNS = (
 )  # fmt: skip
 """the columns of a row of :func:`scored_run`"""
 
+TUNED_OPTIONS = {
+    "drl-rec": {"student_temperature": 1.0, "teacher_temperature": 1.0},
+    "kd": {"student_temperature": 2.0, "teacher_temperature": 2.0},
+    "hint": {"hint_weight": 0.3},
+    "policy-distill": {"teacher_temperature": 1.0},
+    "ranking-distill": {"ranking_weight": 0.1},
+}
+"""Each distiller's setting of best validation AUC in results/distill_tuning (synthetic-gap,
+seed 0; ``python -m benchmarks.distill_tuning`` prints them)"""
+
 
 @dataclass
 class Config:
@@ -103,9 +113,9 @@ class Config:
     few test clicks for an AUC: obd has 39)"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
     """learner settings of the datasets not in learner_by_dataset"""
-    method_options: dict = field(default_factory=dict)
+    method_options: dict = field(default_factory=lambda: dict(TUNED_OPTIONS))
     """distillers' options that replace their defaults, {method: {field: value}} (JSON on the
-    command line), e.g. the choices of benchmarks.distill_tuning"""
+    command line); by default the choices of benchmarks.distill_tuning"""
 
 
 SMOKE = {

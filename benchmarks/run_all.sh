@@ -24,7 +24,8 @@ declare -A STEPS=(
   [online_agents]="-m benchmarks.online_agents"
   [plain_agents]="-m benchmarks.plain_agents --seeds 0"
   [distill_tuning]="-m benchmarks.distill_tuning"
-  [main_table]="-m benchmarks.main_table"
+  [main_table]="-m benchmarks.main_table --datasets synthetic-gap ml-100k"
+  [main_table_obd]="-m benchmarks.main_table --datasets obd --seeds 0 1 2 --merge"
   [ablations]="-m benchmarks.ablations"
   [k_sweep]="-m benchmarks.k_sweep"
   [compression]="-m benchmarks.compression"
@@ -32,7 +33,7 @@ declare -A STEPS=(
   [efficiency]="-m benchmarks.efficiency"
 )
 ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log env_throughput
-       scale offline_agents online_agents plain_agents distill_tuning main_table ablations
+       scale offline_agents online_agents plain_agents distill_tuning main_table main_table_obd ablations
        k_sweep compression distill_cost efficiency)
 
 selected=("${@:-${ORDER[@]}}")

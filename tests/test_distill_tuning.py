@@ -1,10 +1,12 @@
 """The distillers' tuning: equal grids, defaults first, the best validation AUC chosen."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from benchmarks import main_table
 from benchmarks.distill_tuning import GRIDS, chosen, main, parse_args
 from distill.options import METHODS
 
@@ -35,3 +37,8 @@ def test_smoke_run_tries_every_setting(tmp_path):
     table = main(parse_args(argv))
     assert len(table) == 3 * len(parse_args(argv).methods) and table["valid_auc"].notna().all()
     assert "--method-options" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_main_table_defaults_to_the_committed_tuning_choices():
+    committed = pd.read_csv(Path(__file__).parents[1] / "results/distill_tuning/table.csv")
+    assert main_table.Config().method_options == chosen(committed)
