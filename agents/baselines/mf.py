@@ -3,11 +3,13 @@
 ``P(click | u, i) = sigmoid(b + b_u + b_i + <p_u, q_i>)``, fitted on every shown slot of the
 training lists by full-batch L-BFGS with an L2 penalty, the penalty picked from a grid by
 validation AUC. It reads no list context: the same score for an item wherever it is shown.
+:func:`fit_or_load_mf` keeps the fits in a disk cache (``$REC_ENV_DATA/mf/``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,10 +19,17 @@ from tqdm.auto import tqdm
 from agents.metrics import auc
 from agents.policies import Observation, masked_argmax, valid_mask
 from agents.requests import IdSpace, recommend_request
+from rec_env.cache import keyed_path, load_or_fit, load_payload, save_payload
 from rec_env.data import LoggedLists
+from rec_env.data import cache_dir as data_cache_dir
 
 L2_GRID = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4)
 """penalties tried by :func:`fit_mf` (per unit of mean log-loss)"""
+MF_VERSION = 1
+"""Version of the fit recipe (:func:`fit_one`, :func:`fit_mf`), part of the cache key of
+:func:`fit_or_load_mf`: bump it when a code change makes a cached fit stale."""
+_TABLES = ("user_table", "item_table")
+"""the arrays of an :class:`MFAgent` in its cache file"""
 
 
 class MFAgent:
@@ -46,6 +55,19 @@ class MFAgent:
         return self.scores(lists.user_ids, np.where(lists.mask, lists.items, 0))
 
     __call__ = score_logged
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tables and penalty to ``path`` atomically (:func:`~rec_env.cache.save_payload`)."""
+        tables = {name: torch.from_numpy(getattr(self, name)) for name in _TABLES}
+        return save_payload({**tables, "l2": self.l2}, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> MFAgent:
+        """Read an agent written by :meth:`save` (``torch.load(weights_only=True)``), the
+        tables bit for bit."""
+        payload = load_payload(path)
+        tables = (payload[name].numpy() for name in _TABLES)
+        return cls(*tables, float(payload["l2"]))
 
     def recommend(self, user_id: int, candidates: Sequence[int], k: int) -> list[int]:
         """The k candidates of highest logit, ties in candidate order (checked as
@@ -103,11 +125,13 @@ def fit_mf(
     dim: int = 8,
     l2_grid: tuple[float, ...] = L2_GRID,
     seed: int = 0,
+    max_iter: int = 300,
     progress: bool = True,
 ) -> MFAgent:
     """The model of best validation AUC over ``l2_grid`` (ties: the earlier penalty).
 
     :param dim: F, the width of the user and item factors.
+    :param max_iter: L-BFGS iterations of each fit (:func:`fit_one`).
     :param progress: show a tqdm bar over the grid with the best validation AUC so far.
     """
     shown = valid.clicks[valid.mask]
@@ -116,9 +140,64 @@ def fit_mf(
     best, best_auc = None, float("-inf")
     bar = tqdm(l2_grid, desc="mf L2 grid", disable=not progress)
     for l2 in bar:
-        agent = fit_one(train, dim, l2, seed)
+        agent = fit_one(train, dim, l2, seed, max_iter)
         score = auc(shown, agent.score_logged(valid)[valid.mask])
         if score > best_auc:
             best, best_auc = agent, score
         bar.set_postfix(best_l2=best.l2, valid_auc=f"{best_auc:.4f}")
     return best
+
+
+def mf_cache_path(
+    train: LoggedLists,
+    valid: LoggedLists,
+    dim: int,
+    l2_grid: tuple[float, ...],
+    seed: int,
+    max_iter: int,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """``<cache_dir>/mf<dim>-<key>.pt``, ``key`` a hash of everything that determines
+    :func:`fit_mf`'s result: the train and valid lists' content
+    (:meth:`~rec_env.data.LoggedLists.fingerprint`), ``dim``, ``l2_grid``, ``seed``,
+    ``max_iter``, the torch thread count (a fit is reproducible for a fixed one) and
+    :data:`MF_VERSION`.
+
+    :param cache_dir: defaults to ``rec_env.data.cache_dir() / "mf"``.
+    """
+    recipe = {
+        "train": train.fingerprint(),
+        "valid": valid.fingerprint(),
+        "dim": dim,
+        "l2_grid": list(l2_grid),
+        "seed": seed,
+        "max_iter": max_iter,
+        "threads": torch.get_num_threads(),
+        "mf_version": MF_VERSION,
+    }
+    folder = cache_dir if cache_dir is not None else data_cache_dir() / "mf"
+    return keyed_path(folder, f"mf{dim}", recipe)
+
+
+def fit_or_load_mf(
+    train: LoggedLists,
+    valid: LoggedLists,
+    dim: int = 8,
+    l2_grid: tuple[float, ...] = L2_GRID,
+    seed: int = 0,
+    max_iter: int = 300,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> MFAgent:
+    """:func:`fit_mf`, from the disk cache when present (the same tables, bit for bit); an
+    unreadable cache file is refitted and overwritten, with a warning
+    (:func:`~rec_env.cache.load_or_fit`).
+
+    :param cache_dir: folder of cached fits; defaults to ``rec_env.data.cache_dir() / "mf"``.
+    """
+    path = mf_cache_path(train, valid, dim, l2_grid, seed, max_iter, cache_dir)
+
+    def fit() -> MFAgent:
+        return fit_mf(train, valid, dim, l2_grid, seed, max_iter, progress)
+
+    return load_or_fit(path, fit, MFAgent.load, MFAgent.save)

@@ -7,7 +7,7 @@ greedy on the env's own user model; ppo: sb3-contrib's MaskablePPO.
 
 from __future__ import annotations
 
-from agents.baselines import PopularityAgent, RandomAgent, fit_mf
+from agents.baselines import PopularityAgent, RandomAgent, fit_or_load_mf
 from agents.learners.ddqn import DDQN
 from agents.learners.supervised import SupervisedLearner
 from agents.nn.qnetwork import STUDENT, TEACHER
@@ -33,8 +33,8 @@ def supervised(run: Run) -> SupervisedLearner:
 
 
 def mf(run: Run):
-    """Logistic MF fitted on the train lists, L2 picked by validation AUC."""
-    return fit_mf(run.splits.train, run.splits.valid, seed=run.config.seed)
+    """Logistic MF fitted on the train lists, L2 picked by validation AUC (disk-cached)."""
+    return fit_or_load_mf(run.splits.train, run.splits.valid, seed=run.config.seed)
 
 
 def popularity(run: Run) -> PopularityAgent:

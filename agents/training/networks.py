@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents.baselines.mf import MFAgent, fit_mf
+from agents.baselines.mf import MFAgent, fit_or_load_mf
 from agents.nn.qnetwork import QNetwork, QNetworkConfig
 from agents.training.config import Run
 from rec_env.scenario import Scenario
@@ -16,10 +16,11 @@ that its id is never reused"""
 
 
 def warm_start_mf(run: Run, dim: int) -> MFAgent:
-    """The logistic MF of the run's train lists at width ``dim`` (fitted once per process)."""
+    """The logistic MF of the run's train lists at width ``dim`` (read from the disk cache,
+    :func:`~agents.baselines.mf.fit_or_load_mf`, or fitted, once per process)."""
     key = (id(run.scenario), dim, run.config.seed)
     if key not in _MF_FITS:
-        mf = fit_mf(run.splits.train, run.splits.valid, dim, seed=run.config.seed)
+        mf = fit_or_load_mf(run.splits.train, run.splits.valid, dim, seed=run.config.seed)
         _MF_FITS[key] = (run.scenario, mf)
     return _MF_FITS[key][1]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -93,6 +94,16 @@ class LoggedLists:
     @property
     def slate_size(self) -> int:
         return self.items.shape[1]
+
+    def fingerprint(self) -> str:
+        """sha256 of every array's name, dtype, shape and bytes (cache key of a fit on these
+        lists: equal lists give equal fingerprints, in any process)."""
+        digest = hashlib.sha256()
+        for f in fields(self):
+            array = np.ascontiguousarray(getattr(self, f.name))
+            digest.update(f"{f.name} {array.dtype.str} {array.shape};".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
 
     def subset(self, rows: np.ndarray) -> LoggedLists:
         """The lists at ``rows`` (indices or a bool mask); feature tables are shared."""

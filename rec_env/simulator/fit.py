@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
@@ -32,6 +30,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from rec_env.arrays import standardise
+from rec_env.cache import keyed_path, load_or_fit
 from rec_env.data.fetch import cache_dir as data_cache_dir
 from rec_env.data.lists import LoggedLists
 from rec_env.simulator.click_net import ClickNet
@@ -276,9 +275,7 @@ def cache_path(
         "split": list(split),
         "model_version": MODEL_VERSION,
     }
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
-    folder = Path(folder) if folder is not None else data_cache_dir() / "models"
-    return folder / f"{name}-{key}.pt"
+    return keyed_path(folder if folder is not None else data_cache_dir() / "models", name, recipe)
 
 
 def fit_or_load(
@@ -288,7 +285,8 @@ def fit_or_load(
     progress: bool = True,
 ) -> LogClickModel:
     """The model fitted on ``scenario``'s training lists (early stopping on its validation
-    lists), from the disk cache when present.
+    lists), from the disk cache when present (an unreadable cache file is refitted, with a
+    warning: :func:`~rec_env.cache.load_or_fit`).
 
     :param cache_dir: folder of cached models; defaults to ``rec_env.data.cache_dir() / "models"``.
     :param progress: show the training progress bar (when it fits).
@@ -298,12 +296,13 @@ def fit_or_load(
     split = (scenario.split, scenario.split_seed)
     folder = Path(cache_dir) if cache_dir is not None else None
     path = cache_path(dataset.name, fingerprint, config, split, folder)
-    if path.is_file():
-        return LogClickModel.load(path)
-    splits = scenario.splits
-    model = fit_log_model(splits.train, splits.valid, config, progress=progress)
-    model.info.update(
-        dataset=dataset.name, fingerprint=fingerprint, split=split[0], split_seed=split[1]
-    )
-    model.save(path)
-    return model
+
+    def fit() -> LogClickModel:
+        splits = scenario.splits
+        model = fit_log_model(splits.train, splits.valid, config, progress=progress)
+        model.info.update(
+            dataset=dataset.name, fingerprint=fingerprint, split=split[0], split_seed=split[1]
+        )
+        return model
+
+    return load_or_fit(path, fit, LogClickModel.load, LogClickModel.save)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rec_env.cache import load_payload, save_payload
 from rec_env.data.lists import PAD_ITEM
-from rec_env.files import atomic_write
 from rec_env.simulator.base import placed_mask
 from rec_env.simulator.click_net import ClickNet
 
@@ -172,18 +172,16 @@ class LogClickModel:
         _check_range("slate_clicks (slots < position)", np.where(placed, slate_clicks, 0), 0, 2)
 
     def save(self, path: str | Path) -> Path:
-        """Write weights, config and info to ``path`` with :func:`~rec_env.files.atomic_write`."""
-        path = Path(path)
+        """Write weights, config and info to ``path`` atomically
+        (:func:`~rec_env.cache.save_payload`)."""
         info = {**self.info, "slate_size": self.slate_size}
         payload = {"config": asdict(self.config), "info": info, "state": self.net.state_dict()}
-        with atomic_write(path) as tmp:
-            torch.save(payload, tmp)
-        return path
+        return save_payload(payload, path)
 
     @classmethod
     def load(cls, path: str | Path) -> LogClickModel:
         """Read a model written by :meth:`save` (``torch.load(weights_only=True)``)."""
-        payload = torch.load(Path(path), weights_only=True)
+        payload = load_payload(path)
         config, state, info = LogClickConfig(**payload["config"]), payload["state"], payload["info"]
         net = build_net(config, state["item_features"], state["user_features"], info["slate_size"])
         net.load_state_dict(state)
