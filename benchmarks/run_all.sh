@@ -31,10 +31,11 @@ declare -A STEPS=(
   [compression]="-m benchmarks.compression"
   [distill_cost]="-m benchmarks.distill_cost"
   [efficiency]="-m benchmarks.efficiency"
+  [distributed]="-m benchmarks.distributed"
 )
 ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log env_throughput
        scale offline_agents online_agents plain_agents distill_tuning main_table main_table_obd ablations
-       k_sweep compression distill_cost efficiency)
+       k_sweep compression distill_cost efficiency distributed)
 
 selected=("${@:-${ORDER[@]}}")
 for step in "${selected[@]}"; do
