@@ -89,6 +89,11 @@ def plot_curves(table: pd.DataFrame, ylabel: str, path: str | Path) -> Path:
         ax.set(title=dataset, xlabel="gradient step", ylabel=ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` (folders made as needed) and close it."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

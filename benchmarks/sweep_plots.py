@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks.plot import save_figure  # noqa: E402
+
 PANELS = {
     "auc": "test AUC",
     "expected_clicks_per_list": "expected clicks per list (clicks)",
@@ -52,7 +54,7 @@ def plot_lines(
         ax.legend(fontsize=8)
     dataset = table["dataset"].iloc[0]
     fig.suptitle(f"{dataset}: mean over {seeds} seed(s); bands span the lowest to the highest seed")
-    return save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_differences(compared: dict[str, pd.DataFrame], reference: str, path: str | Path) -> Path:
@@ -88,14 +90,4 @@ def plot_differences(compared: dict[str, pd.DataFrame], reference: str, path: st
     n = int(max(rows["n_seeds"].max() for rows in compared.values()))
     dataset = next(iter(compared.values()))["dataset"].iloc[0]
     fig.suptitle(f"{dataset}: mean paired difference, 95% CI (t) over {n} seeds")
-    return save(fig, path)
-
-
-def save(fig, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG at ``path`` and close it."""
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
