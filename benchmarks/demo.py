@@ -62,8 +62,8 @@ class Config:
     """test requests of the online evaluation"""
     mf_warm_start: bool = True
     """start the networks' MF tables from a fitted logistic MF, as the main table does (one
-    fit per width and process: most of a short run's time; without it, 100-step runs score
-    0.05-0.07 less test AUC)"""
+    fit per width, then read from the disk cache: most of a first short run's time; without
+    it, 100-step runs score 0.05-0.07 less test AUC)"""
     jobs: int = 2
     """runs trained in parallel (processes of one torch thread each)"""
     smoke: bool = False
