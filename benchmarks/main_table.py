@@ -20,6 +20,7 @@ clicks alone, with 95% confidence intervals.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ from agents.metrics import evaluate_offline
 from agents.train import load_agent, run
 from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
 from agents.training.registry import spec_of
+from agents.training.runner import METRICS_NAME
 from benchmarks.common import (
     learner_changes,
     merge_rows,
@@ -163,18 +165,25 @@ def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
 
 def scored_run(train: TrainConfig) -> dict:
     """Train one run and score it: a table row (``ROW_COLUMNS``)."""
-    result = run(train)
-    test, online = result.metrics["test"], result.metrics["online"]
+    return run_row(run(train).dir)
+
+
+def run_row(run_dir: str | Path) -> dict:
+    """The table row (``ROW_COLUMNS``) of a finished run: its config and ``metrics.json``."""
+    run_dir = Path(run_dir)
+    train = load_config(run_dir)
+    metrics = json.loads((run_dir / METRICS_NAME).read_text())
+    test, online = metrics["test"], metrics["online"]
     return {
         "dataset": train.dataset,
         "method": train.agent,
         "seed": train.seed,
         **{name: test[name] for name in ("auc", "gauc", "ndcg_at_10")},
-        "auc_items_only": items_only_auc(result.dir, train.agent, test["auc"]),
+        "auc_items_only": items_only_auc(run_dir, train.agent, test["auc"]),
         **{name: online[name] for name in ONLINE_METRICS},
-        "params": result.metrics.get("params", float("nan")),  # MF, popularity: no network
-        "train_s": result.metrics["run_seconds"],
-        "run_dir": str(result.dir),
+        "params": metrics.get("params", float("nan")),  # MF, popularity: no network
+        "train_s": metrics["run_seconds"],
+        "run_dir": str(run_dir),
     }
 
 

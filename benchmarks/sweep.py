@@ -7,7 +7,8 @@ start, best-validation selection and test metrics) with the sweep's ``steps`` an
 ``eval_every``. The summary compares variants with reference variants seed by seed
 (:func:`benchmarks.paired.paired_test`). A row of an earlier table (``reuse_from``) is taken
 instead of training again where its run folder holds the very ``TrainConfig`` of the cell
-(the runs folder aside); the ``source`` column says which rows were.
+(the runs folder aside), and so is a finished run of the cell in the sweep's own ``runs_dir``
+(a stopped sweep resumes where it was); the ``source`` column says which rows were.
 
 :mod:`benchmarks.ablations`, :mod:`benchmarks.compression` and :mod:`benchmarks.k_sweep` are
 sweeps; :mod:`benchmarks.sweep_plots` draws them.
@@ -26,6 +27,7 @@ from scipy import stats
 
 from agents.nn.qnetwork import STUDENT_WIDTH
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
+from agents.training.runner import METRICS_NAME
 from benchmarks import main_table, main_table_sections
 from benchmarks.common import markdown_table, parallel_map, write_results
 from benchmarks.paired import gap_closed, paired_test
@@ -97,7 +99,8 @@ class Config:
     """DRL-Rec options every distiller variant starts from (JSON), e.g. the main table's
     --method-options for drl-rec; empty: the defaults"""
     reuse: bool = True
-    """take the rows of reuse_from whose run has this very config instead of training"""
+    """take the rows of reuse_from, and the finished runs in runs_dir, whose run has this very
+    config instead of training"""
     reuse_from: tuple[str, ...] = SWEEP_TABLES
     """earlier tables (table.csv with a run_dir column) to reuse rows of"""
     smoke: bool = False
@@ -172,6 +175,17 @@ def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
     return rows
 
 
+def finished_runs(runs_dir: str) -> dict[str, Path]:
+    """``{run_key: folder}`` of the runs in ``runs_dir`` that finished (wrote ``metrics.json``,
+    which :func:`agents.training.runner.run` writes last and atomically): a sweep that was
+    stopped resumes from the cells it had trained. The newest folder wins a tie."""
+    finished = {}
+    for metrics in sorted(Path(runs_dir).glob(f"*/{METRICS_NAME}")):
+        if (metrics.parent / CONFIG_NAME).is_file():
+            finished[run_key(load_config(metrics.parent))] = metrics.parent
+    return finished
+
+
 def one_row(config: Config, variant: Variant, seed: int) -> dict:
     """Train and score one cell."""
     return main_table.scored_run(train_config(config, variant, seed)) | {"source": "trained"}
@@ -189,6 +203,9 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
     cells = [(v, s) for v in variants for s in config.seeds]
     earlier = reusable_rows(config.reuse_from) if config.reuse else {}
     keys = [run_key(train_config(config, v, s)) for v, s in cells]
+    finished = finished_runs(config.runs_dir) if config.reuse else {}
+    for key in set(keys) & set(finished) - set(earlier):
+        earlier[key] = main_table.run_row(finished[key]) | {"source": config.runs_dir}
     to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in earlier]
     trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
     rows = []

@@ -12,6 +12,7 @@ import pytest
 
 from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.training.config import save_config
+from agents.training.runner import METRICS_NAME
 from benchmarks import ablations, compression, k_sweep, main_table, main_table_sections, sweep
 from benchmarks.sweep_plots import plot_differences, plot_lines
 from rec_env.checks import InputError
@@ -155,6 +156,32 @@ def test_identical_runs_are_reused_instead_of_trained(tmp_path):
     other = replace(config, eval_every=config.eval_every + 1)  # another run: nothing to reuse
     keys = {sweep.run_key(sweep.train_config(other, v, s)) for v in lines for s in (0, 1)}
     assert not keys & set(sweep.reusable_rows((old,)))
+
+
+def test_finished_runs_in_the_runs_folder_are_found_unfinished_ones_are_not(tmp_path):
+    config = replace(compression.Config(seeds=(0, 1)), runs_dir=str(tmp_path / "runs"))
+    cells = {
+        name: sweep.train_config(config, sweep.TEACHER, seed) for seed, name in enumerate("ab")
+    }
+    for name, train in [*cells.items(), ("c", cells["a"])]:  # c: a's cell again, newer
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        save_config(train, {}, tmp_path / "runs" / name)
+    for name in ("a", "c"):
+        (tmp_path / "runs" / name / METRICS_NAME).write_text("{}")  # b never finished
+    finished = sweep.finished_runs(config.runs_dir)
+    assert finished == {sweep.run_key(cells["a"]): tmp_path / "runs" / "c"}
+    assert sweep.finished_runs(str(tmp_path / "missing")) == {}
+
+
+def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path):
+    config = ablations.Config(**sweep.smoke("ablations") | {"seeds": (0,), "reuse": True})
+    config = replace(config, runs_dir=str(tmp_path / "runs"), reuse_from=())
+    first = sweep.train_all(config, [sweep.TEACHER])
+    table = sweep.train_all(config, [sweep.TEACHER, sweep.STUDENT])
+    assert table["source"].tolist() == [config.runs_dir, "trained"]
+    resumed, trained = (t.iloc[0].drop("source") for t in (table, first))
+    pd.testing.assert_series_equal(resumed, trained, check_names=False)
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # the teacher was not trained again
 
 
 def test_figures_are_written(tmp_path):

@@ -133,7 +133,8 @@ def run(
         metrics["processes"] = world.size
     if isinstance(agent, QAgent):
         metrics["params"] = agent.network.n_params()
-    (folder / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    with atomic_write(folder / METRICS_NAME) as tmp:  # present: the run finished
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     return RunResult(folder, metrics)
 
 
