@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -34,7 +33,7 @@ import pandas as pd
 import torch
 
 from agents.training.flags import from_dict
-from benchmarks.common import markdown_table, parse_config, peak_rss_mib, run_worker, write_results
+from benchmarks.common import parse_config, peak_rss_mib, run_worker, write_results
 from rec_env.checks import InputError, check_range, check_types
 from rec_env.cli import run_cli
 
@@ -267,107 +266,9 @@ def measure(config: Config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def growth(table: pd.DataFrame) -> pd.DataFrame:
-    """Per stage: time, peak memory and throughput at the largest catalogue over the smallest."""
-    ends = table.sort_values("n_items").groupby("stage", sort=False).agg(["first", "last"])
-    ratio = {
-        f"{column}_ratio": ends[(column, "last")] / ends[(column, "first")]
-        for column in ("seconds_per_unit", "peak_rss_mib", "slots_per_s")
-    }
-    return pd.DataFrame(ratio).reindex(STAGES).reset_index()
-
-
-def plot(table: pd.DataFrame, config: Config, path: Path) -> None:
-    """Three panels against the catalogue size (log x): time per unit, peak memory, slots/s."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = [
-        ("seconds_per_unit", "seconds per unit (log)\nlog / epoch / vector step / batch"),
-        ("peak_rss_mib", "peak resident memory (MiB)"),
-        ("slots_per_s", "slots per second (log)"),
-    ]
-    sizes = sorted(table["n_items"].unique())
-    figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    for axis, (column, label) in zip(axes, panels, strict=True):
-        for stage in STAGES:
-            rows = table[table["stage"] == stage].sort_values("n_items")
-            axis.plot(rows["n_items"], rows[column], marker="o", label=f"{stage} ({UNITS[stage]})")
-        axis.set_xscale("log")
-        axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
-        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        axis.set_yscale("linear" if column == "peak_rss_mib" else "log")
-        axis.set_xlabel("catalogue size (items)")
-        axis.set_ylabel(label)
-        axis.grid(True, which="both", alpha=0.3)
-    axes[1].axhline(config.memory_limit_mib, color="grey", linestyle="--", label="memory limit")
-    axes[1].set_ylim(bottom=0)
-    axes[1].legend(fontsize=8, loc="center left")
-    figure.suptitle(
-        f"Scale: {config.slots:,} logged slots, {config.n_users:,} users; fit chunks of "
-        f"{config.chunk_rows:,} rows; env N={config.num_envs}, C={config.num_candidates}; "
-        f"explore B={config.batch_size}, M={config.pool_size}"
-    )
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def summarise(table: pd.DataFrame, config: Config, load: tuple[float, float]) -> str:
-    worst = table.loc[table["peak_rss_mib"].idxmax()]
-    within = "yes" if worst["peak_rss_mib"] < config.memory_limit_mib else "NO"
-    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return "\n".join(
-        [
-            f"# Scale: {min(config.n_items):,} to {max(config.n_items):,} items, fitted from a "
-            "streamed log, stepped and explored",
-            "",
-            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-            f"{memory_gib:.0f} GiB RAM, Python {platform.python_version()}; one torch thread. "
-            "The cores were shared with other jobs (this run under `nice -n 10`); load average "
-            f"(1 min) before / after: {load[0]:.2f} / {load[1]:.2f}, so times are upper bounds.",
-            "",
-            f"Every world: {config.n_users:,} users, {config.slots:,} logged slots "
-            f"({config.slots // SLATE_SIZE:,} lists of {SLATE_SIZE}), the same at every size; "
-            "only the catalogue grows. Each row is one stage in a fresh process; "
-            "`peak_rss_mib` is that process's peak resident memory (Python, torch and the "
-            "imports included: `imports_rss_mib` is the peak before the stage's work).",
-            "",
-            markdown_table(table, ".4g"),
-            f"Memory limit: every stage stays below {config.memory_limit_mib:,} MiB: {within} "
-            f"(largest peak {worst['peak_rss_mib']:.0f} MiB, {worst['stage']} at "
-            f"{worst['n_items']:,} items).",
-            "",
-            "Stages: `generate` writes the log a chunk of requests at a time to parquet "
-            f"(row groups of at most {config.group_rows:,} rows cut at list boundaries; "
-            "`log_mib` is the file). `fit` is `fit_log_model_streaming` holding at most "
-            f"{config.chunk_rows:,} log rows at once, {config.fit_epochs} epoch(s), "
-            f"{config.valid_fraction:.0%} of the row groups held out, lazy Adam on the id embeddings "
-            "(`sparse_ids`: a step touches only its batch's rows of the tables; the weight "
-            "average still updates every weight every step); one unit = one epoch "
-            "(training + validation pass; the counting pass before it is not included); "
-            "`slots_per_s` = training slots / epoch seconds; `valid_log_loss` = the "
-            "held-out log-loss (nats) of the kept weights. `env` steps the native vector "
-            f"env (N = {config.num_envs} sub-envs, C = {config.num_candidates} popular "
-            f"candidates, the fitted click model, {config.env_requests:,} logged requests of "
-            f"the same world, random valid actions, {config.env_seconds:g} s timed); one unit = "
-            "one vector step (K placing steps + 1 autoreset step per episode). `explore` is "
-            f"DRL-Rec's Explorer scoring M = {config.pool_size} items drawn by log impressions "
-            f"at every slot of B = {config.batch_size} logged lists with the teacher and "
-            f"student presets; one unit = one batch (median of {config.explore_batches}); "
-            "`slots_per_s` = explored slots per second.",
-            "",
-            f"Growth from {min(config.n_items):,} to {max(config.n_items):,} items "
-            "(largest / smallest):",
-            "",
-            markdown_table(growth(table), ".3g"),
-        ]
-    )
-
-
 def main(config: Config) -> pd.DataFrame:
+    from benchmarks.scale_report import plot, summarise
+
     load_before = os.getloadavg()[0]
     table = measure(config)
     summary = summarise(table, config, (load_before, os.getloadavg()[0]))

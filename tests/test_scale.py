@@ -1,4 +1,4 @@
-"""benchmarks.scale: its config checks, the growth ratios, and (slow) the script end to end."""
+"""benchmarks.scale and its report: config checks, growth ratios, (slow) the script end to end."""
 
 import subprocess
 import sys
@@ -6,7 +6,8 @@ import sys
 import pandas as pd
 import pytest
 
-from benchmarks.scale import STAGES, Config, growth
+from benchmarks.scale import STAGES, Config
+from benchmarks.scale_report import growth
 from rec_env.checks import InputError
 
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt", "growth.png")
