@@ -207,6 +207,9 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
     for key in set(keys) & set(finished) - set(earlier):
         earlier[key] = main_table.run_row(finished[key]) | {"source": config.runs_dir}
     to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in earlier]
+    print(
+        f"{len(cells) - len(to_train)} of {len(cells)} runs finished before, {len(to_train)} to train"
+    )
     trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
     rows = []
     for (variant, _), key in zip(cells, keys, strict=True):

@@ -173,11 +173,12 @@ def test_finished_runs_in_the_runs_folder_are_found_unfinished_ones_are_not(tmp_
     assert sweep.finished_runs(str(tmp_path / "missing")) == {}
 
 
-def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path):
+def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path, capsys):
     config = ablations.Config(**sweep.smoke("ablations") | {"seeds": (0,), "reuse": True})
     config = replace(config, runs_dir=str(tmp_path / "runs"), reuse_from=())
     first = sweep.train_all(config, [sweep.TEACHER])
     table = sweep.train_all(config, [sweep.TEACHER, sweep.STUDENT])
+    assert "1 of 2 runs finished before, 1 to train" in capsys.readouterr().out
     assert table["source"].tolist() == [config.runs_dir, "trained"]
     resumed, trained = (t.iloc[0].drop("source") for t in (table, first))
     pd.testing.assert_series_equal(resumed, trained, check_names=False)
