@@ -86,7 +86,7 @@ def plot_differences(compared: dict[str, pd.DataFrame], reference: str, path: st
         ax.axvline(0.0, color="grey", linewidth=1)
         ax.set(xlabel=f"{PANELS[metric]} minus {reference}'s")
         ax.grid(alpha=0.3, axis="x")
-        ax.legend(fontsize=8)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # off the data
     n = int(max(rows["n_seeds"].max() for rows in compared.values()))
     dataset = next(iter(compared.values()))["dataset"].iloc[0]
     fig.suptitle(f"{dataset}: mean paired difference, 95% CI (t) over {n} seeds")
