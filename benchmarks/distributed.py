@@ -20,7 +20,6 @@ the largest absolute difference between the final online-network parameters of t
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import pandas as pd
 from torch import Tensor
 
 from agents.training.loop import read_checkpoint
-from agents.training.runner import METRICS_NAME
+from agents.training.runner import read_metrics
 from benchmarks.common import markdown_table, parse_config, write_results
 from rec_env.cli import run_cli
 
@@ -118,7 +117,7 @@ def train(command: list[str], out: Path) -> tuple[dict, dict[str, Tensor], float
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
     (folder,) = [path for path in out.iterdir() if path.is_dir()]
-    metrics = json.loads((folder / METRICS_NAME).read_text())
+    metrics = read_metrics(folder)
     return metrics, network_parameters(read_checkpoint(folder)["trainable"]), wall
 
 

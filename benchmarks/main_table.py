@@ -20,7 +20,6 @@ clicks alone, with 95% confidence intervals.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,7 +32,7 @@ from agents.metrics import evaluate_offline
 from agents.train import load_agent, run
 from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
 from agents.training.registry import spec_of
-from agents.training.runner import METRICS_NAME
+from agents.training.runner import read_metrics
 from benchmarks.common import (
     learner_changes,
     merge_rows,
@@ -172,7 +171,7 @@ def run_row(run_dir: str | Path) -> dict:
     """The table row (``ROW_COLUMNS``) of a finished run: its config and ``metrics.json``."""
     run_dir = Path(run_dir)
     train = load_config(run_dir)
-    metrics = json.loads((run_dir / METRICS_NAME).read_text())
+    metrics = read_metrics(run_dir)
     test, online = metrics["test"], metrics["online"]
     return {
         "dataset": train.dataset,

@@ -138,6 +138,14 @@ def run(
     return RunResult(folder, metrics)
 
 
+def read_metrics(folder: str | Path) -> dict[str, Any]:
+    """The ``metrics.json`` of a finished run (:func:`run` writes it last, atomically).
+
+    :raises FileNotFoundError: the run has not finished.
+    """
+    return json.loads((Path(folder) / METRICS_NAME).read_text())
+
+
 def check_distributable(config: TrainConfig, world: World) -> None:
     """:raises InputError: several processes asked for what only one process can run: an
     online run (its replay is not sharded) or an agent fitted rather than trained in steps."""
@@ -179,8 +187,7 @@ def load_agent(
     name = name or spec.serve
     if name not in networks:
         raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
-    metrics_path = folder / METRICS_NAME
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics = read_metrics(folder) if (folder / METRICS_NAME).exists() else {}
     if "selected_step" in metrics:
         load_networks(folder / BEST_NAME, networks)
     else:
