@@ -178,9 +178,10 @@ def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
 def finished_runs(runs_dir: str) -> dict[str, Path]:
     """``{run_key: folder}`` of the runs in ``runs_dir`` that finished (wrote ``metrics.json``,
     which :func:`agents.training.runner.run` writes last and atomically): a sweep that was
-    stopped resumes from the cells it had trained. The newest folder wins a tie."""
+    stopped resumes from the cells it had trained. The last to finish wins a tie."""
     finished = {}
-    for metrics in sorted(Path(runs_dir).glob(f"*/{METRICS_NAME}")):
+    by_time = sorted(Path(runs_dir).glob(f"*/{METRICS_NAME}"), key=lambda p: p.stat().st_mtime)
+    for metrics in by_time:
         if (metrics.parent / CONFIG_NAME).is_file():
             finished[run_key(load_config(metrics.parent))] = metrics.parent
     return finished

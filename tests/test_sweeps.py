@@ -2,6 +2,7 @@
 comparisons, figures, and each script at smoke size."""
 
 import math
+import os
 import subprocess
 import sys
 from dataclasses import asdict, replace
@@ -163,13 +164,15 @@ def test_finished_runs_in_the_runs_folder_are_found_unfinished_ones_are_not(tmp_
     cells = {
         name: sweep.train_config(config, sweep.TEACHER, seed) for seed, name in enumerate("ab")
     }
-    for name, train in [*cells.items(), ("c", cells["a"])]:  # c: a's cell again, newer
+    for name, train in [*cells.items(), ("0", cells["a"])]:  # 0: a's cell again
         (tmp_path / "runs" / name).mkdir(parents=True)
         save_config(train, {}, tmp_path / "runs" / name)
-    for name in ("a", "c"):
-        (tmp_path / "runs" / name / METRICS_NAME).write_text("{}")  # b never finished
+    for name, finished_at in (("a", 1_000), ("0", 2_000)):  # b never finished; 0 finished last
+        metrics = tmp_path / "runs" / name / METRICS_NAME
+        metrics.write_text("{}")
+        os.utime(metrics, (finished_at, finished_at))
     finished = sweep.finished_runs(config.runs_dir)
-    assert finished == {sweep.run_key(cells["a"]): tmp_path / "runs" / "c"}
+    assert finished == {sweep.run_key(cells["a"]): tmp_path / "runs" / "0"}
     assert sweep.finished_runs(str(tmp_path / "missing")) == {}
 
 
