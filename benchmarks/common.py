@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import shlex
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -41,11 +43,25 @@ def write_results(
 
 
 def append_command(out_dir: str | Path, keep_earlier: bool = True) -> None:
-    """Add this process's command line to ``out_dir/command.txt`` (or start it afresh)."""
+    """Add this process's command line to ``out_dir/command.txt`` (or start it afresh), with
+    a shell comment saying when it finished and how long it ran on how many CPUs."""
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", *_module_argv()])
+    finished = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+    took = process_seconds()
+    wall = f"{took:.0f} s wall, " if took is not None else ""
     commands = Path(out_dir) / "command.txt"
     earlier = commands.read_text() if keep_earlier and commands.exists() else ""
-    commands.write_text(earlier + command + "\n")
+    commands.write_text(f"{earlier}{command}  # {wall}{os.cpu_count()} CPUs, finished {finished}\n")
+
+
+def process_seconds() -> float | None:
+    """Wall seconds since this process started (Linux ``/proc``; None where it is missing)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _module_argv() -> list[str]:

@@ -10,7 +10,9 @@ prefix (items and clicks of slots < t), ``auc_items_only`` with the prefix click
 when a whole list is built before the user sees it), GAUC, NDCG@10, and the expected clicks
 per list of the greedy policy on test requests of ListwiseFeed-v0 (on ml-100k and obd the
 fitted simulator); on obd (39 test clicks, so AUC is noise) the summary reports the expected
-clicks alone, with 95% confidence intervals.
+clicks alone, with 95% confidence intervals. A cell whose run already finished in
+``--runs-dir`` with the identical training config is scored instead of trained again, so a
+stopped table resumes (``--no-reuse`` retrains).
 
     python -m benchmarks.main_table                 # synthetic-gap, ml-100k, obd, 5 seeds
     python -m benchmarks.main_table --datasets obd --seeds 0 1 2 --merge
@@ -41,6 +43,7 @@ from benchmarks.common import (
     write_results,
 )
 from benchmarks.main_table_sections import params_table, summary_tables
+from benchmarks.reuse import announce, finished_runs, run_key
 from distill.options import METHODS
 from rec_env.cli import run_cli
 
@@ -95,6 +98,10 @@ class Config:
     """runs trained in parallel (processes of one torch thread each)"""
     merge: bool = False
     """add to the rows already in out_dir/table.csv (same dataset, method, seed replaced)"""
+    reuse: bool = True
+    """score the runs in runs_dir that finished with a cell's very training config instead of
+    training them again (a stopped table resumes); remove runs_dir to retrain after a code
+    change"""
     smoke: bool = False
     """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
     learner_by_dataset: dict[str, DDQNConfig] = field(
@@ -128,6 +135,7 @@ SMOKE = {
     "eval_every": 2,
     "eval_lists": 20,
     "jobs": 1,
+    "reuse": False,
     "mf_warm_start": (),
     "learner": DDQNConfig(batch_size=16, n_recall=4),
 }
@@ -198,9 +206,15 @@ def items_only_auc(run_dir: Path, method: str, auc: float) -> float:
 
 
 def train_all(config: Config) -> pd.DataFrame:
-    """Every (dataset, seed, method) cell, ``jobs`` at a time (results do not depend on it)."""
+    """Every (dataset, seed, method) cell, ``jobs`` at a time (results do not depend on it);
+    a cell whose run finished in ``runs_dir`` before (``reuse``) is scored, not trained."""
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
-    rows = parallel_map(partial(one_row, config), cells, config.jobs)
+    keys = [run_key(train_config(config, *cell)) for cell in cells]
+    finished = finished_runs(config.runs_dir) if config.reuse else {}
+    to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in finished]
+    announce(len(cells) - len(to_train), len(cells))
+    trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
+    rows = [run_row(finished[key]) if key in finished else next(trained) for key in keys]
     order = {m: i for i, m in enumerate(Config().methods)}
     table = pd.DataFrame(rows)
     return table.sort_values(

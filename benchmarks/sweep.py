@@ -16,9 +16,8 @@ sweeps; :mod:`benchmarks.sweep_plots` draws them.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -27,10 +26,10 @@ from scipy import stats
 
 from agents.nn.qnetwork import STUDENT_WIDTH
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
-from agents.training.runner import METRICS_NAME
 from benchmarks import main_table, main_table_sections
 from benchmarks.common import markdown_table, parallel_map, write_results
 from benchmarks.paired import gap_closed, paired_test
+from benchmarks.reuse import announce, finished_runs, run_key
 from distill.options import METHODS
 from rec_env.checks import InputError, check_choice, check_dataset, check_range, check_types
 
@@ -152,11 +151,6 @@ def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
     return replace(train, width=variant.width / preset)
 
 
-def run_key(train: TrainConfig) -> str:
-    """What makes two runs the same run: every field of the config but the runs folder."""
-    return json.dumps(asdict(replace(train, out="")), sort_keys=True)
-
-
 def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
     """``{run_key: row}`` of the rows in ``paths`` whose run folder still holds its config.
 
@@ -173,18 +167,6 @@ def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
             if isinstance(row["run_dir"], str) and (Path(row["run_dir"]) / CONFIG_NAME).is_file():
                 rows[run_key(load_config(row["run_dir"]))] = row | {"source": path}
     return rows
-
-
-def finished_runs(runs_dir: str) -> dict[str, Path]:
-    """``{run_key: folder}`` of the runs in ``runs_dir`` that finished (wrote ``metrics.json``,
-    which :func:`agents.training.runner.run` writes last and atomically): a sweep that was
-    stopped resumes from the cells it had trained. The last to finish wins a tie."""
-    finished = {}
-    by_time = sorted(Path(runs_dir).glob(f"*/{METRICS_NAME}"), key=lambda p: p.stat().st_mtime)
-    for metrics in by_time:
-        if (metrics.parent / CONFIG_NAME).is_file():
-            finished[run_key(load_config(metrics.parent))] = metrics.parent
-    return finished
 
 
 def one_row(config: Config, variant: Variant, seed: int) -> dict:
@@ -208,9 +190,7 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
     for key in set(keys) & set(finished) - set(earlier):
         earlier[key] = main_table.run_row(finished[key]) | {"source": config.runs_dir}
     to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in earlier]
-    print(
-        f"{len(cells) - len(to_train)} of {len(cells)} runs finished before, {len(to_train)} to train"
-    )
+    announce(len(cells) - len(to_train), len(cells))
     trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
     rows = []
     for (variant, _), key in zip(cells, keys, strict=True):

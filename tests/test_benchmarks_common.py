@@ -1,11 +1,13 @@
 """The results layout: write_results, merged tables keep every command, merge_rows."""
 
 import json
+import re
+import shlex
 from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks.common import learner_changes, merge_rows, write_results
+from benchmarks.common import learner_changes, merge_rows, process_seconds, write_results
 
 
 @dataclass
@@ -23,6 +25,15 @@ def test_write_results_layout_and_merged_commands(tmp_path):
     assert len((tmp_path / "command.txt").read_text().splitlines()) == 2
     write_results(tmp_path, table, "# third\n", Settings())
     assert len((tmp_path / "command.txt").read_text().splitlines()) == 1
+
+
+def test_command_txt_stays_runnable_and_says_how_long_it_ran(tmp_path):
+    write_results(tmp_path, pd.DataFrame({"a": [1]}), "", Settings())
+    line = (tmp_path / "command.txt").read_text().strip()
+    argv = shlex.split(line, comments=True)
+    assert argv[1] == "-m" and not any("#" in a or "wall" in a for a in argv)
+    assert re.search(r"# \d+ s wall, \d+ CPUs, finished \d{4}-\d\d-\d\dT\d\d:\d\dZ$", line)
+    assert 0 < process_seconds() < 24 * 3600
 
 
 def test_merge_rows_replaces_redone_rows_and_keeps_the_order(tmp_path):

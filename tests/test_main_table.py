@@ -101,3 +101,14 @@ def test_smoke_run_scores_every_method(tmp_path):
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "## auc_items_only" in summary and "gap closed" in summary
     assert "## expected_clicks_per_list: teacher vs logistic MF" in summary
+
+
+def test_a_stopped_table_resumes_from_its_finished_runs(tmp_path, capsys):
+    argv = ["--smoke", "--seeds", "0", "--out-dir", str(tmp_path / "out")]
+    argv += ["--runs-dir", str(tmp_path / "runs"), "--reuse"]
+    first = main(parse_args([*argv, "--methods", "popularity"]))
+    table = main(parse_args([*argv, "--methods", "popularity", "mf"]))
+    assert "1 of 2 runs finished before, 1 to train" in capsys.readouterr().out
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # popularity was not fitted again
+    resumed = table[table["method"] == "popularity"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed, first.reset_index(drop=True))

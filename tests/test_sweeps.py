@@ -15,6 +15,7 @@ from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.training.config import save_config
 from agents.training.runner import METRICS_NAME
 from benchmarks import ablations, compression, k_sweep, main_table, main_table_sections, sweep
+from benchmarks.reuse import finished_runs, run_key
 from benchmarks.sweep_plots import plot_differences, plot_lines
 from rec_env.checks import InputError
 
@@ -155,7 +156,7 @@ def test_identical_runs_are_reused_instead_of_trained(tmp_path):
     assert np.isnan(table["width"].iloc[0]) and (table["width"].iloc[2:] == 0.3).all()
     assert "6 from" in sweep.reuse_note(table)
     other = replace(config, eval_every=config.eval_every + 1)  # another run: nothing to reuse
-    keys = {sweep.run_key(sweep.train_config(other, v, s)) for v in lines for s in (0, 1)}
+    keys = {run_key(sweep.train_config(other, v, s)) for v in lines for s in (0, 1)}
     assert not keys & set(sweep.reusable_rows((old,)))
 
 
@@ -171,9 +172,9 @@ def test_finished_runs_in_the_runs_folder_are_found_unfinished_ones_are_not(tmp_
         metrics = tmp_path / "runs" / name / METRICS_NAME
         metrics.write_text("{}")
         os.utime(metrics, (finished_at, finished_at))
-    finished = sweep.finished_runs(config.runs_dir)
-    assert finished == {sweep.run_key(cells["a"]): tmp_path / "runs" / "0"}
-    assert sweep.finished_runs(str(tmp_path / "missing")) == {}
+    finished = finished_runs(config.runs_dir)
+    assert finished == {run_key(cells["a"]): tmp_path / "runs" / "0"}
+    assert finished_runs(str(tmp_path / "missing")) == {}
 
 
 def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path, capsys):
