@@ -12,7 +12,8 @@ Package map: ``agents.nn`` (layers, QNetwork), ``agents.learners`` (DDQN, superv
 ``agents.baselines`` (popularity, random, logistic MF, MaskablePPO), ``agents.data`` (batches,
 logged transitions, replay), ``agents.training`` (the loop, registry, checkpoints, runs),
 ``agents.policies``, ``agents.metrics``, ``agents.evaluation`` (online), ``agents.serving``
-(``agents.serving_onnx``: the ranker as an ONNX graph for ONNX Runtime, extra ``serve``).
+(greedy ranking; ``agents.serving_export``: the ranker as a ``torch.export`` file;
+``agents.serving_onnx``: as an ONNX graph for ONNX Runtime, extra ``serve``).
 
 Training from the command line: ``python -m agents.train --help``.
 """
@@ -27,7 +28,8 @@ from agents.learners.supervised import SupervisedLearner
 from agents.metrics import auc, evaluate_offline, gauc, mean_ci95, ndcg_at_k
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.policies import OracleAgent, Policy, epsilon_greedy, masked_argmax
-from agents.serving import CheckedRanker, GreedyRanker, QAgent, export_ranker, load_ranker
+from agents.serving import GreedyRanker, QAgent
+from agents.serving_export import CheckedRanker, export_ranker, load_ranker
 from agents.serving_onnx import export_onnx, load_onnx_ranker
 from agents.training import AgentSpec, Hook, Trainable, fit, register
 

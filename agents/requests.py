@@ -5,7 +5,7 @@ A request is a user and candidate items, and a list length ``k``. Ids are the lo
 (:class:`~rec_env.data.Vocabularies`), else the dense indices (users ``0..n_users-1``,
 items ``0..n_items-1``, the rows of the feature tables). Every ranker
 (:class:`~agents.serving.QAgent`, the baselines, the exported ranker of
-:func:`~agents.serving.load_ranker`) calls :func:`recommend_request` or
+:func:`~agents.serving_export.load_ranker`) calls :func:`recommend_request` or
 :func:`batch_request`, which raise :class:`~rec_env.checks.InputError` (a ``ValueError``)
 naming the argument and the offending values. Ids enter only through :meth:`IdSpace.dense`
 and leave through :meth:`IdSpace.raw`.

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from agents.nn.qnetwork import QNetwork
-from agents.serving import CheckedRanker, export_example, exporting, info_ids, ranker_info
+from agents.serving_export import CheckedRanker, export_example, exporting, info_ids, ranker_info
 from rec_env.checks import InputError
 from rec_env.data import Vocabularies
 

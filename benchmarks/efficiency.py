@@ -27,7 +27,8 @@ import torch
 from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQN, DDQNConfig
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
-from agents.serving import GreedyRanker, export_ranker, load_ranker
+from agents.serving import GreedyRanker
+from agents.serving_export import export_ranker, load_ranker
 from agents.serving_onnx import export_onnx, load_onnx_ranker, missing_packages, session_options
 from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
 from rec_env.checks import InputError, check_choice, check_range, check_types

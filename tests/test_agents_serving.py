@@ -12,14 +12,8 @@ from agents_testing import string_vocabularies, tiny_lists, tiny_network
 from agents.baselines import MFAgent, PopularityAgent, RandomAgent
 from agents.data.batch import ListBatch
 from agents.nn.qnetwork import STUDENT, QNetwork
-from agents.serving import (
-    CheckedRanker,
-    GreedyRanker,
-    QAgent,
-    export_ranker,
-    load_ranker,
-    network_ids,
-)
+from agents.serving import GreedyRanker, QAgent, network_ids
+from agents.serving_export import CheckedRanker, export_ranker, load_ranker
 from rec_env.checks import InputError
 
 
