@@ -38,12 +38,11 @@ from agents.training.runner import read_metrics
 from benchmarks.common import (
     learner_changes,
     merge_rows,
-    parallel_map,
     parse_config,
     write_results,
 )
 from benchmarks.main_table_sections import params_table, summary_tables
-from benchmarks.reuse import announce, finished_runs, run_key
+from benchmarks.reuse import finished_runs, run_key, train_missing
 from distill.options import METHODS
 from rec_env.cli import run_cli
 
@@ -211,10 +210,8 @@ def train_all(config: Config) -> pd.DataFrame:
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
     keys = [run_key(train_config(config, *cell)) for cell in cells]
     finished = finished_runs(config.runs_dir) if config.reuse else {}
-    to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in finished]
-    announce(len(cells) - len(to_train), len(cells))
-    trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
-    rows = [run_row(finished[key]) if key in finished else next(trained) for key in keys]
+    reused = {key: run_row(finished[key]) for key in set(keys) & set(finished)}
+    rows = train_missing(cells, keys, reused, partial(one_row, config), config.jobs)
     order = {m: i for i, m in enumerate(Config().methods)}
     table = pd.DataFrame(rows)
     return table.sort_values(

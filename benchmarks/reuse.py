@@ -9,11 +9,13 @@ the key: remove the runs folder to retrain after a code change.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
 from agents.training.runner import METRICS_NAME
+from benchmarks.common import parallel_map
 
 
 def run_key(train: TrainConfig) -> str:
@@ -32,6 +34,17 @@ def finished_runs(runs_dir: str | Path) -> dict[str, Path]:
     return finished
 
 
-def announce(reused: int, cells: int) -> None:
-    """Print how many of a benchmark's ``cells`` runs it takes from earlier runs."""
-    print(f"{reused} of {cells} runs finished before, {cells - reused} to train")
+def train_missing(
+    cells: list[tuple], keys: list[str], reused: dict[str, dict], train: Callable, jobs: int
+) -> list[dict]:
+    """The row of each cell: ``reused[key]`` where an earlier run has its key, else
+    ``train(*cell)``, ``jobs`` at a time; prints how many were reused.
+
+    :param keys: the :func:`run_key` of each cell, in the order of ``cells``.
+    """
+    to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in reused]
+    print(
+        f"{len(cells) - len(to_train)} of {len(cells)} runs finished before, {len(to_train)} to train"
+    )
+    trained = iter(parallel_map(train, to_train, jobs))
+    return [reused[key] if key in reused else next(trained) for key in keys]

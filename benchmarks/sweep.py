@@ -27,9 +27,9 @@ from scipy import stats
 from agents.nn.qnetwork import STUDENT_WIDTH
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
 from benchmarks import main_table, main_table_sections
-from benchmarks.common import markdown_table, parallel_map, write_results
+from benchmarks.common import markdown_table, write_results
 from benchmarks.paired import gap_closed, paired_test
-from benchmarks.reuse import announce, finished_runs, run_key
+from benchmarks.reuse import finished_runs, run_key, train_missing
 from distill.options import METHODS
 from rec_env.checks import InputError, check_choice, check_dataset, check_range, check_types
 
@@ -189,15 +189,11 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
     finished = finished_runs(config.runs_dir) if config.reuse else {}
     for key in set(keys) & set(finished) - set(earlier):
         earlier[key] = main_table.run_row(finished[key]) | {"source": config.runs_dir}
-    to_train = [cell for cell, key in zip(cells, keys, strict=True) if key not in earlier]
-    announce(len(cells) - len(to_train), len(cells))
-    trained = iter(parallel_map(partial(one_row, config), to_train, config.jobs))
-    rows = []
-    for (variant, _), key in zip(cells, keys, strict=True):
-        row = earlier[key] if key in earlier else next(trained)
-        axis = {x_name: variant.x} if x_name else {}
-        rows.append({"variant": variant.label, **axis, **row})
-    return pd.DataFrame(rows)
+    rows = train_missing(cells, keys, earlier, partial(one_row, config), config.jobs)
+    return pd.DataFrame(
+        {"variant": variant.label, **({x_name: variant.x} if x_name else {}), **row}
+        for (variant, _), row in zip(cells, rows, strict=True)
+    )
 
 
 def pairs_against(variants: list[Variant], reference: Variant, skip=()) -> list:
