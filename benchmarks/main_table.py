@@ -42,7 +42,7 @@ from benchmarks.common import (
     write_results,
 )
 from benchmarks.main_table_sections import params_table, summary_tables
-from benchmarks.reuse import finished_runs, run_key, train_missing
+from benchmarks.reuse import reused_rows, run_key, train_missing
 from distill.options import METHODS
 from rec_env.cli import run_cli
 
@@ -209,8 +209,7 @@ def train_all(config: Config) -> pd.DataFrame:
     a cell whose run finished in ``runs_dir`` before (``reuse``) is scored, not trained."""
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
     keys = [run_key(train_config(config, *cell)) for cell in cells]
-    finished = finished_runs(config.runs_dir) if config.reuse else {}
-    reused = {key: run_row(finished[key]) for key in set(keys) & set(finished)}
+    reused = reused_rows(keys, config.runs_dir, run_row) if config.reuse else {}
     rows = train_missing(cells, keys, reused, partial(one_row, config), config.jobs)
     order = {m: i for i, m in enumerate(Config().methods)}
     table = pd.DataFrame(rows)

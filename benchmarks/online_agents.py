@@ -8,11 +8,15 @@ requests with the same click uniforms (fixed evaluation seeds), greedily.
     python -m benchmarks.online_agents                       # synthetic + ml-100k, 3 seeds
     python -m benchmarks.online_agents --datasets ml-100k --merge   # add / redo one dataset
     python -m benchmarks.online_agents --smoke               # a tiny synthetic world, seconds
+
+A run that finished in ``runs_dir`` with a cell's very training config is scored, not trained
+again, so a stopped table resumes (``--no-reuse`` retrains).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -23,14 +27,16 @@ import pandas as pd  # noqa: E402
 
 from agents.learners.ddqn import DDQNConfig  # noqa: E402
 from agents.train import run  # noqa: E402
-from agents.training.config import OnlineConfig, TrainConfig  # noqa: E402
+from agents.training.config import OnlineConfig, TrainConfig, load_config  # noqa: E402
+from agents.training.runner import read_metrics  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     markdown_table,
     merge_rows,
     parse_config,
     write_results,
 )
-from benchmarks.plot import read_scalar
+from benchmarks.plot import read_scalar  # noqa: E402
+from benchmarks.reuse import reused_rows, run_key, train_missing  # noqa: E402
 from rec_env.cli import run_cli
 from rec_env.envs import FeedConfig  # noqa: E402
 
@@ -58,8 +64,14 @@ class Config:
     """DDQN gradient steps (PPO gets the same env slots: steps * num_envs)"""
     eval_every: int = 250
     """steps between evaluations on validation requests (the curves)"""
+    jobs: int = 2
+    """runs trained in parallel (processes of one torch thread each)"""
     merge: bool = False
     """keep the rows of out_dir/table.csv that this run does not redo"""
+    reuse: bool = True
+    """score the runs in runs_dir that finished with a cell's very training config instead of
+    training them again (a stopped table resumes); remove runs_dir to retrain after a code
+    change"""
     smoke: bool = False
     """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
     learner: DDQNConfig = field(
@@ -80,6 +92,8 @@ SMOKE = {
     "eval_every": 10,
     "out_dir": "results/online_agents_smoke",
     "runs_dir": "runs/online_agents_smoke",
+    "jobs": 1,
+    "reuse": False,
     "learner": DDQNConfig(batch_size=8),
     "online": OnlineConfig(
         num_envs=4,
@@ -107,18 +121,36 @@ def train_config(config: Config, dataset: str, agent: str, seed: int) -> TrainCo
 
 
 def one_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
-    result = run(train_config(config, dataset, agent, seed))
-    offline = result.metrics.get("test", {})
+    """Train one cell and score it."""
+    row = run_row(run(train_config(config, dataset, agent, seed)).dir)
+    print({k: row[k] for k in (*KEYS, *ONLINE[:3])}, flush=True)
+    return row
+
+
+def run_row(run_dir: str | Path) -> dict:
+    """The table row of a finished run: its config and ``metrics.json`` (no offline test
+    scores: NaN)."""
+    train, metrics = load_config(run_dir), read_metrics(run_dir)
+    offline = metrics.get("test", {})
     return {
-        "dataset": dataset,
-        "method": agent,
-        "seed": seed,
-        **{name: result.metrics["online"][name] for name in ONLINE},
+        "dataset": train.dataset,
+        "method": train.agent,
+        "seed": train.seed,
+        **{name: metrics["online"][name] for name in ONLINE},
         **{f"test_{name}": offline.get(name, float("nan")) for name in OFFLINE},
-        "params": result.metrics.get("params", 0),
-        "train_s": result.metrics["run_seconds"],
-        "run_dir": str(result.dir),
+        "params": metrics.get("params", 0),
+        "train_s": metrics["run_seconds"],
+        "run_dir": str(run_dir),
     }
+
+
+def train_all(config: Config) -> pd.DataFrame:
+    """Every (dataset, seed, agent) cell, ``jobs`` at a time (results do not depend on it);
+    a cell whose run finished in ``runs_dir`` before (``reuse``) is scored, not trained."""
+    cells = [(d, a, s) for d in config.datasets for s in config.seeds for a in config.agents]
+    keys = [run_key(train_config(config, *cell)) for cell in cells]
+    reused = reused_rows(keys, config.runs_dir, run_row) if config.reuse else {}
+    return pd.DataFrame(train_missing(cells, keys, reused, partial(one_row, config), config.jobs))
 
 
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
@@ -208,13 +240,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
 
 
 def main(config: Config) -> pd.DataFrame:
-    rows = []
-    for dataset in config.datasets:
-        for seed in config.seeds:
-            for agent in config.agents:
-                rows.append(one_row(config, dataset, agent, seed))
-                print({k: rows[-1][k] for k in (*KEYS, *ONLINE[:3])}, flush=True)
-    table = pd.DataFrame(rows)
+    table = train_all(config)
     out = Path(config.out_dir)
     if config.merge:
         table = merge_rows(table, out / "table.csv", KEYS, order=list(Config().agents))

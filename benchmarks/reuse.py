@@ -34,6 +34,14 @@ def finished_runs(runs_dir: str | Path) -> dict[str, Path]:
     return finished
 
 
+def reused_rows(
+    keys: list[str], runs_dir: str | Path, row_of_run: Callable[[Path], dict]
+) -> dict[str, dict]:
+    """``{key: row_of_run(folder)}`` for the ``keys`` that a run in ``runs_dir`` finished."""
+    finished = finished_runs(runs_dir)
+    return {key: row_of_run(finished[key]) for key in set(keys) & set(finished)}
+
+
 def train_missing(
     cells: list[tuple], keys: list[str], reused: dict[str, dict], train: Callable, jobs: int
 ) -> list[dict]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from agents.serving_onnx import missing_packages
-from benchmarks import efficiency
+from benchmarks import efficiency, online_agents
 from rec_env.checks import InputError
 
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
@@ -79,3 +79,16 @@ def test_efficiency_skips_onnxruntime_aloud_and_checks_backends(monkeypatch, cap
         efficiency.backend_note(efficiency.Config(backends=("onnxruntime",)))
     with pytest.raises(InputError, match=r"Config.backends must be one of .* got 'gpu'"):
         efficiency.Config(backends=("eager", "gpu"))
+
+
+def test_a_stopped_online_table_resumes_from_its_finished_runs(tmp_path, capsys):
+    argv = ["--smoke", "--out-dir", str(tmp_path / "out"), "--runs-dir", str(tmp_path / "runs")]
+    argv += ["--reuse"]
+    first = online_agents.main(online_agents.parse_args([*argv, "--agents", "popularity"]))
+    table = online_agents.main(
+        online_agents.parse_args([*argv, "--agents", "popularity", "random"])
+    )
+    assert "1 of 2 runs finished before, 1 to train" in capsys.readouterr().out
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # popularity was not scored again
+    resumed = table[table["method"] == "popularity"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(resumed, first.reset_index(drop=True))
