@@ -6,10 +6,10 @@
 #   bash benchmarks/run_all.sh scale demo # only the named steps
 #
 # Needs the installed environment (`make test` creates .venv); PYTHON overrides the interpreter.
-# The main table and the sweeps (ablations, k_sweep, compression) take a finished run with the
-# identical training config from their runs/ folder (the sweeps also from the tables before
-# them) instead of training it again, so a stopped run_all resumes; remove runs/ to retrain
-# everything (e.g. after a code change).
+# The online agents table, the main table and the sweeps (ablations, k_sweep, compression) take
+# a finished run with the identical training config from their runs/ folder (the sweeps also
+# from the tables before them) instead of training it again, so a stopped run_all resumes;
+# remove runs/ to retrain everything (e.g. after a code change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
