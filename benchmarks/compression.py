@@ -69,8 +69,10 @@ def main(config: Config) -> pd.DataFrame:
     }
     intro = " ".join(part.replace("\n", " ") for part in __doc__.split("\n\n")[:2])
     summary = sweep.report(config, table, "Compression: student width", intro, against)
-    xlabel = "parameters of the served network / the teacher's"
-    lines = partial(plot_lines, table, "param_ratio", xlabel, ("student", "drl-rec"), ("teacher",))
+    xlabel = "parameters of the served network / the teacher's (log scale)"
+    lines = partial(
+        plot_lines, table, "param_ratio", xlabel, ("student", "drl-rec"), ("teacher",), log_x=True
+    )
     return sweep.finish(config, table, summary, "compression.png", lines)
 
 

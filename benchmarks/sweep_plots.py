@@ -29,10 +29,12 @@ def plot_lines(
     levels: tuple[str, ...],
     path: str | Path,
     metrics: tuple[str, ...] = tuple(PANELS),
+    log_x: bool = False,
 ) -> Path:
     """A panel per metric: each ``lines`` method against column ``x`` (mean over seeds, band
     from the lowest to the highest seed), each ``levels`` variant as a horizontal line (mean)
-    with its min-max band.
+    with its min-max band; a tick at every swept value (``log_x``: on a log axis, for values
+    that crowd at one end).
 
     :param table: :func:`benchmarks.sweep.train_all` rows, with column ``x`` on the lines'.
     """
@@ -44,6 +46,9 @@ def plot_lines(
             by_x = rows.groupby(x)[metric].agg(["mean", "min", "max"]).sort_index()
             ax.plot(by_x.index, by_x["mean"], "o-", color=f"C{i}", label=f"{method} (mean)")
             ax.fill_between(by_x.index, by_x["min"], by_x["max"], color=f"C{i}", alpha=0.2)
+            if log_x:
+                ax.set_xscale("log")
+                ax.minorticks_off()
             ax.set_xticks(by_x.index, [f"{v:.3g}" for v in by_x.index])
         for j, level in enumerate(levels, start=len(lines)):
             values = table.loc[table["variant"] == level, metric]

@@ -189,12 +189,14 @@ def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path, capsys):
     assert len(list((tmp_path / "runs").iterdir())) == 2  # the teacher was not trained again
 
 
-def test_figures_are_written(tmp_path):
+@pytest.mark.parametrize("log_x", [False, True])
+def test_figures_are_written(tmp_path, log_x):
     table = scored(pd.DataFrame(), "auc", {"teacher": [0.8, 0.81], "student": [0.7, 0.72]})
     table = scored(table, "auc", {"drl-rec a": [0.71, 0.7], "drl-rec b": [0.73, 0.74]})
     table["expected_clicks_per_list"] = table["auc"] * 3
     table["k"] = table["variant"].map({"drl-rec a": 1, "drl-rec b": 3})
-    path = plot_lines(table, "k", "k", ("drl-rec",), ("student", "teacher"), tmp_path / "l.png")
+    levels = ("student", "teacher")
+    path = plot_lines(table, "k", "k", ("drl-rec",), levels, tmp_path / "l.png", log_x=log_x)
     assert path.read_bytes()[:4] == b"\x89PNG"
     pairs = [("drl-rec a", "drl-rec b"), ("student", "drl-rec b")]
     compared = {m: sweep.comparison(table, m, pairs) for m in ("auc", "expected_clicks_per_list")}
