@@ -44,6 +44,7 @@ from benchmarks.common import (
 from benchmarks.main_table_sections import params_table, summary_tables
 from benchmarks.reuse import reused_rows, run_key, train_missing
 from distill.options import METHODS
+from rec_env.checks import check_range
 from rec_env.cli import run_cli
 
 ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list", "expected_clicks_per_list_ci95")
@@ -123,6 +124,10 @@ class Config:
     method_options: dict = field(default_factory=lambda: dict(TUNED_OPTIONS))
     """distillers' options that replace their defaults, {method: {field: value}} (JSON on the
     command line); by default the choices of benchmarks.distill_tuning"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a count below 1."""
+        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
 
 
 SMOKE = {

@@ -37,7 +37,8 @@ from benchmarks.common import (  # noqa: E402
 )
 from benchmarks.plot import read_scalar  # noqa: E402
 from benchmarks.reuse import reused_rows, run_key, train_missing  # noqa: E402
-from rec_env.cli import run_cli
+from rec_env.checks import check_range  # noqa: E402
+from rec_env.cli import run_cli  # noqa: E402
 from rec_env.envs import FeedConfig  # noqa: E402
 
 KEYS = ["dataset", "method", "seed"]
@@ -83,6 +84,10 @@ class Config:
     validation requests: 1.87 expected clicks at 1e-3 and 3e-3 vs 1.96, synthetic, seed 0)"""
     online: OnlineConfig = field(default_factory=OnlineConfig)
     """online training and evaluation settings"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a count below 1."""
+        check_range(self, ("steps", "eval_every", "jobs"), low=1)
 
 
 SMOKE = {

@@ -92,3 +92,9 @@ def test_a_stopped_online_table_resumes_from_its_finished_runs(tmp_path, capsys)
     assert len(list((tmp_path / "runs").iterdir())) == 2  # popularity was not scored again
     resumed = table[table["method"] == "popularity"].reset_index(drop=True)
     pd.testing.assert_frame_equal(resumed, first.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("field", ["steps", "eval_every", "jobs"])
+def test_online_table_refuses_a_count_below_one_naming_it(field):
+    with pytest.raises(InputError, match=rf"Config\.{field} must be >= 1, got 0"):
+        online_agents.Config(**{field: 0})

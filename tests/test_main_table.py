@@ -12,6 +12,7 @@ from scipy import stats
 from benchmarks.main_table import Config, main, parse_args
 from benchmarks.main_table_sections import summary_tables
 from benchmarks.paired import compare, gap_closed, paired_test, t_half_width
+from rec_env.checks import InputError
 
 
 def test_paired_test_by_hand():
@@ -112,3 +113,9 @@ def test_a_stopped_table_resumes_from_its_finished_runs(tmp_path, capsys):
     assert len(list((tmp_path / "runs").iterdir())) == 2  # popularity was not fitted again
     resumed = table[table["method"] == "popularity"].reset_index(drop=True)
     pd.testing.assert_frame_equal(resumed, first.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("field", ["steps", "eval_every", "eval_lists", "jobs"])
+def test_a_count_below_one_is_refused_naming_it(field):
+    with pytest.raises(InputError, match=rf"Config\.{field} must be >= 1, got 0"):
+        Config(**{field: 0})
