@@ -22,6 +22,7 @@ import pandas as pd
 from agents.train import run
 from benchmarks import main_table
 from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
+from rec_env.checks import check_range
 from rec_env.cli import run_cli
 
 GRIDS: dict[str, list[dict[str, float]]] = {
@@ -50,6 +51,10 @@ class Config:
     """runs trained in parallel (processes of one torch thread each)"""
     smoke: bool = False
     """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a count below 1."""
+        check_range(self, ("jobs",), low=1)
 
 
 SMOKE = {

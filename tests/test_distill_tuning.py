@@ -9,6 +9,7 @@ import pytest
 from benchmarks import main_table
 from benchmarks.distill_tuning import GRIDS, chosen, main, parse_args
 from distill.options import METHODS
+from rec_env.checks import InputError
 
 
 def test_every_distiller_gets_three_settings_its_default_first():
@@ -42,3 +43,8 @@ def test_smoke_run_tries_every_setting(tmp_path):
 def test_main_table_defaults_to_the_committed_tuning_choices():
     committed = pd.read_csv(Path(__file__).parents[1] / "results/distill_tuning/table.csv")
     assert main_table.Config().method_options == chosen(committed)
+
+
+def test_jobs_below_one_is_refused_naming_the_field():
+    with pytest.raises(InputError, match=r"Config\.jobs must be >= 1, got 0"):
+        parse_args(["--jobs", "0"])
