@@ -29,7 +29,7 @@ from agents.training.config import CONFIG_NAME, TrainConfig, load_config
 from benchmarks import main_table, main_table_sections
 from benchmarks.common import markdown_table, write_results
 from benchmarks.paired import gap_closed, paired_test
-from benchmarks.reuse import finished_runs, run_key, train_missing
+from benchmarks.reuse import reused_rows, run_key, train_missing
 from distill.options import METHODS
 from rec_env.checks import InputError, check_choice, check_dataset, check_range, check_types
 
@@ -186,9 +186,10 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
     cells = [(v, s) for v in variants for s in config.seeds]
     earlier = reusable_rows(config.reuse_from) if config.reuse else {}
     keys = [run_key(train_config(config, v, s)) for v, s in cells]
-    finished = finished_runs(config.runs_dir) if config.reuse else {}
-    for key in set(keys) & set(finished) - set(earlier):
-        earlier[key] = main_table.run_row(finished[key]) | {"source": config.runs_dir}
+    if config.reuse:
+        missing = [key for key in keys if key not in earlier]
+        found = reused_rows(missing, config.runs_dir, main_table.run_row)
+        earlier |= {key: row | {"source": config.runs_dir} for key, row in found.items()}
     rows = train_missing(cells, keys, earlier, partial(one_row, config), config.jobs)
     return pd.DataFrame(
         {"variant": variant.label, **({x_name: variant.x} if x_name else {}), **row}

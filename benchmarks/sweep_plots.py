@@ -42,13 +42,13 @@ def plot_lines(
     seeds = table["seed"].nunique()
     on_line = table[table["method"].isin(lines) & ~table["variant"].isin(levels)]
     for ax, metric in zip(axes[0], metrics, strict=True):
+        if log_x:
+            ax.set_xscale("log")
+            ax.minorticks_off()
         for i, (method, rows) in enumerate(on_line.groupby("method", sort=False)):
             by_x = rows.groupby(x)[metric].agg(["mean", "min", "max"]).sort_index()
             ax.plot(by_x.index, by_x["mean"], "o-", color=f"C{i}", label=f"{method} (mean)")
             ax.fill_between(by_x.index, by_x["min"], by_x["max"], color=f"C{i}", alpha=0.2)
-            if log_x:
-                ax.set_xscale("log")
-                ax.minorticks_off()
             ax.set_xticks(by_x.index, [f"{v:.3g}" for v in by_x.index])
         for j, level in enumerate(levels, start=len(lines)):
             values = table.loc[table["variant"] == level, metric]
