@@ -68,7 +68,7 @@ def parse_args(
     if args.resume is not None:
         config = load_config(args.resume)
         return replace(config, steps=args.steps or config.steps), args.resume
-    env = FeedConfig(**overrides(args, FeedConfig))
+    env = replace(OnlineConfig().env, **overrides(args, FeedConfig))
     online = OnlineConfig(**overrides(args, OnlineConfig), env=env)
     learner = DDQNConfig(**overrides(args, DDQNConfig))
     extra = {"options": options_type(**overrides(args, options_type))} if options_type else {}

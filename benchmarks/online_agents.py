@@ -105,7 +105,7 @@ SMOKE = {
         learning_starts=8,
         eval_lists=20,
         eval_envs=10,
-        env=FeedConfig(num_candidates=20),
+        env=FeedConfig(num_candidates=20, invalid_action="raise"),
     ),
 }
 

@@ -25,7 +25,7 @@ TINY_ONLINE = OnlineConfig(
     exploration_steps=20,
     eval_lists=20,
     eval_envs=10,
-    env=FeedConfig(num_candidates=20),
+    env=FeedConfig(num_candidates=20, invalid_action="raise"),
 )
 
 

@@ -194,8 +194,8 @@ def test_mask_hides_exactly_the_placed_items(dataset):
         assert set(obs["slate_items"][: len(placed)]) == set(obs["candidates"][placed])
 
 
-def test_invalid_actions_raise_by_default(dataset):
-    env = make(dataset)
+def test_invalid_actions_raise_in_strict_mode(dataset):
+    env = make(dataset, invalid_action="raise")
     env.reset(seed=0)
     env.step(3)
     with pytest.raises(ValueError, match="already placed in slot 0"):

@@ -155,7 +155,7 @@ def test_reset_seeds(dataset):
 
 
 def test_bad_actions_name_the_sub_env(dataset):
-    native, _ = make_pair(dataset)
+    native, _ = make_pair(dataset, invalid_action="raise")
     native.reset(seed=0)
     native.step(np.arange(N))
     with pytest.raises(ValueError, match="sub-env 3: action 3 picks item"):

@@ -49,8 +49,9 @@ class OnlineConfig:
     0: no online evaluation)"""
     eval_envs: int = 100
     """sub-envs of the evaluation env (fixed, so every agent sees the same lists)"""
-    env: FeedConfig = field(default_factory=FeedConfig)
-    """ListwiseFeed-v0 settings (C, recall, reward mode...); user_split is set per use"""
+    env: FeedConfig = field(default_factory=lambda: FeedConfig(invalid_action="raise"))
+    """ListwiseFeed-v0 settings (C, recall, reward mode...); user_split is set per use; strict
+    (``invalid_action="raise"``): every agent here masks, so a masked action is a bug"""
 
     def __post_init__(self) -> None:
         check_types(self)

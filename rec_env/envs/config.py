@@ -27,8 +27,10 @@ class FeedConfig:
     """which requests of the scenario's split episodes are drawn from (train, valid, test, all)"""
     reward_mode: RewardMode = "click"
     """``"click"``: the sampled click (0/1); ``"expected"``: its probability"""
-    invalid_action: InvalidAction = "raise"
-    """``"raise"``: a masked action is a ValueError; ``"penalty"``: it costs ``invalid_penalty``"""
+    invalid_action: InvalidAction = "penalty"
+    """``"penalty"``: a masked action costs ``invalid_penalty`` and places nothing (every action
+    of the action space is accepted, as env checkers and unmasked agents assume); ``"raise"``:
+    it is a ValueError (strict: for masked agents, where one is a bug)"""
     invalid_penalty: float = -1.0
     """reward of a masked action in penalty mode"""
 

@@ -313,7 +313,7 @@ class FeedCore:
         slot = int(np.flatnonzero(self.slate_items[row] == item)[0])
         return (
             f"{self._who(row)}action {action} picks item {item}, already placed in slot {slot}; "
-            "choose an action with action_mask == 1 (or make the env with invalid_action='penalty')"
+            "choose an action with action_mask == 1 (or leave invalid_action at 'penalty')"
         )
 
     def _who(self, row: int) -> str:

@@ -46,12 +46,14 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     `Discrete(C)`: an index into `obs["candidates"]`. Items already placed are masked:
     `obs["action_mask"]` (int8, 1 = valid), `info["action_mask"]` (bool) and `action_masks()`
-    (bool, True = valid, as sb3-contrib's `MaskablePPO` wants). A masked action raises
-    `ValueError`; with `invalid_action="penalty"` it earns `invalid_penalty` instead and the
-    slot stays empty (nothing placed, no click drawn, same position). An action outside
-    `[0, C)` always raises, and so does an action that is not an integer (a float, a bool,
-    a list, None: `ValueError`); numpy integer scalars are integers. No action is ever
-    remapped.
+    (bool, True = valid, as sb3-contrib's `MaskablePPO` wants). By default
+    (`invalid_action="penalty"`) every action of the space is accepted, as env checkers and
+    unmasked agents assume: a masked action earns `invalid_penalty` and the slot stays empty
+    (nothing placed, no click drawn, same position). With `invalid_action="raise"` (strict,
+    for masked agents, where a masked action is a bug) it raises `ValueError` instead. An
+    action outside `[0, C)` always raises, and so does an action that is not an integer (a
+    float, a bool, a list, None: `ValueError`); numpy integer scalars are integers. No action
+    is ever remapped. A masked agent gets the same episodes in both modes.
 
     ## Observation Space
 
@@ -75,8 +77,8 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     `reward_mode="click"`: 1.0 if the user clicks the placed item, else 0.0 (a draw from the
     user model's probability). `"expected"`: that probability (lower variance; the click is
-    still drawn, as later probabilities depend on earlier clicks). In penalty mode a masked
-    action earns `invalid_penalty`. The return is the list's clicks (expected clicks).
+    still drawn, as later probabilities depend on earlier clicks). A masked action earns
+    `invalid_penalty` (penalty mode). The return is the list's clicks (expected clicks).
 
     ## Starting State
 
@@ -94,7 +96,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     ## Episode End
 
     1. Termination: the K-th item is placed (an episode is exactly K steps by default).
-    2. Truncation: penalty mode only, after K masked actions in one episode.
+    2. Truncation: after K masked actions in one episode (penalty mode; "raise" raises).
 
     Info speaks the log's own ids (its `user_id`, `request_id`, `item_id`, decoded by the
     dataset's `vocabularies`), while observations hold the dense indices `0..n-1`: on reset
@@ -116,7 +118,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     | `recall`          | `str` or `Recall`   | `"popular"`   | see Starting State                 |
     | `user_split`      | `str`               | `"train"`     | `train`, `valid`, `test` or `all`  |
     | `reward_mode`     | `str`               | `"click"`     | `"click"` or `"expected"`          |
-    | `invalid_action`  | `str`               | `"raise"`     | `"raise"` or `"penalty"`           |
+    | `invalid_action`  | `str`               | `"penalty"`   | `"penalty"` or `"raise"` (strict)  |
     | `invalid_penalty` | `float`             | `-1.0`        | reward of a masked action          |
     | `user_model`      | `UserModel`, `None` | `None`        | `None`: the scenario's             |
     | `render_mode`     | `str` or `None`     | `None`        | `"ansi"`: the list with its probas |
@@ -158,6 +160,10 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
       the env always used a request split). Own logs: ids of any kind become indices, info
       speaks the log's ids (reset info gains `user_id`); `user_features` and
       `item_features` are standardised per column (mean 0, std 1; constant columns 0).
+      ``invalid_action`` defaults to ``"penalty"`` (was ``"raise"``), so the default env
+      accepts every action of its space and passes SB3's and gymnasium's ``check_env`` under
+      any seed; pass ``invalid_action="raise"`` for the former strict behaviour. Valid actions
+      behave the same in both modes.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -170,7 +176,7 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
         recall: RecallName | Recall = "popular",
         user_split: RequestSplit = "train",
         reward_mode: RewardMode = "click",
-        invalid_action: InvalidAction = "raise",
+        invalid_action: InvalidAction = "penalty",
         invalid_penalty: float = -1.0,
         split: SplitKind | None = None,
         split_seed: int | None = None,
