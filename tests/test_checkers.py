@@ -7,6 +7,7 @@ The checkers step random actions of the action space, masked ones included: the 
 import warnings
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 
@@ -47,3 +48,35 @@ def test_the_seeds_reach_masked_actions_that_strict_mode_refuses():
             assert "already placed" in str(error)
             refused.append(seed)
     assert 0 < len(refused) < len(SEEDS)
+
+
+def masked_play(mode: str, vectorization_mode: str, n_envs: int = 4, episodes: int = 3) -> list:
+    """Observations, rewards, flags and infos of seeded random *valid* actions (a masked
+    agent) in ``n_envs`` sub-envs, ``invalid_action=mode``."""
+    env = gym.make_vec(
+        "ListwiseFeed-v0",
+        num_envs=n_envs,
+        vectorization_mode=vectorization_mode,
+        dataset="synthetic-tiny",
+        num_candidates=20,
+        invalid_action=mode,
+    )
+    rng = np.random.default_rng(0)
+    trace = [env.reset(seed=0)]
+    for _ in range(episodes * env.single_observation_space["slate_items"].shape[0]):
+        scores = np.where(trace[-1][0]["action_mask"], rng.random((n_envs, 20)), -1.0)
+        trace.append(env.step(scores.argmax(axis=1)))
+    return trace
+
+
+@pytest.mark.parametrize("vectorization_mode", ["vector_entry_point", "sync"])
+def test_masked_agents_get_the_same_episodes_in_both_modes(vectorization_mode):
+    penalty, strict = (masked_play(mode, vectorization_mode) for mode in ("penalty", "raise"))
+    for step_penalty, step_strict in zip(penalty, strict, strict=True):
+        for a, b in zip(step_penalty, step_strict, strict=True):  # obs, (reward, flags), info
+            if isinstance(a, dict):
+                assert a.keys() == b.keys()
+                for key in a:
+                    np.testing.assert_array_equal(a[key], b[key])
+            else:
+                np.testing.assert_array_equal(a, b)
