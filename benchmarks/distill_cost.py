@@ -26,13 +26,14 @@ import torch
 
 import distill  # noqa: F401  (registers the distillation methods)
 from agents.data.batch import ListBatch
+from agents.data.recall import PopularityRecall
 from agents.learners.ddqn import DDQN, DDQNConfig
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork
 from agents.training.config import Run, TrainConfig, load_scenario, seed_everything
 from agents.training.networks import make_network
 from agents.training.offline import offline_sampler
 from benchmarks.common import markdown_table, parse_config, write_results
-from distill.explore import Explorer, PopularRecall
+from distill.explore import Explorer
 from distill.options import DistillOptions
 from distill.trainer import DistillTrainer
 from rec_env.cli import run_cli
@@ -141,7 +142,7 @@ def explore_inputs(
     teacher = QNetwork(TEACHER, item_features, user_features)
     student = QNetwork(STUDENT, item_features, user_features)
     generator = torch.Generator().manual_seed(seed)
-    explorer = Explorer(PopularRecall(counts, generator), pool_size)
+    explorer = Explorer(PopularityRecall(counts, generator), pool_size)
     rows, slots = torch.nonzero(lists.mask, as_tuple=True)
     with torch.no_grad():
         pairs = tuple((net, net.state(lists)) for net in (teacher, student))

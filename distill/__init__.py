@@ -8,7 +8,7 @@ Importing ``distill`` registers its methods (``drl-rec``, ``kd``, ``hint``,
 
 import distill.methods  # noqa: F401  (registers the methods)
 from distill.confidence import CONFIDENCES, lesson_confidence, td_confidence, uniform_confidence
-from distill.explore import Exploration, Explorer, PopularRecall, UniformRecall
+from distill.explore import Exploration, Explorer, Recall, UniformRecall
 from distill.filters import FILTERS, top_k
 from distill.losses import confidence_scaled, hint_loss, listwise_kl, ranking_loss
 from distill.options import METHODS, DistillOptions
@@ -22,7 +22,7 @@ __all__ = [
     "DistillTrainer",
     "Exploration",
     "Explorer",
-    "PopularRecall",
+    "Recall",
     "UniformRecall",
     "confidence_scaled",
     "hint_loss",

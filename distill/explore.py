@@ -14,10 +14,9 @@ catalogue size: nothing of shape ``[B, n_items]`` is ever built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -25,30 +24,18 @@ from agents.data.batch import ListBatch
 from agents.learners.base import eval_mode
 from agents.nn.qnetwork import QNetwork
 
-Recall = Callable[[ListBatch, int], Tensor]
-"""``(lists [B], M) -> [B, M]`` int64 item ids: the pool of each list (repeats allowed)."""
+
+class Recall(Protocol):
+    """The source of each list's pool (:class:`~agents.data.recall.PopularityRecall`,
+    :class:`UniformRecall`)."""
+
+    def sample(self, n: int, m: int) -> Tensor:
+        """``[n, m]`` int64 item ids: the pools of n lists (repeats allowed)."""
+        ...
+
 
 BLOCK_PAIRS = 10_000
 """(state, item) pairs scored at once: a few MiB of activations, cache-sized"""
-
-
-class PopularRecall:
-    """Pool items drawn with probability proportional to a count (e.g. train impressions).
-
-    :param counts: ``[n_items]`` non-negative; :param generator: the seeded source of draws.
-    """
-
-    def __init__(self, counts: np.ndarray, generator: torch.Generator) -> None:
-        counts = np.asarray(counts, dtype=np.float64)
-        if not np.any(counts > 0):
-            raise ValueError("popular recall needs at least one item with a positive count")
-        cumulative = np.cumsum(counts / counts.sum())
-        self.cdf = torch.as_tensor(cumulative / cumulative[-1])
-        self.generator = generator
-
-    def __call__(self, lists: ListBatch, m: int) -> Tensor:
-        uniforms = torch.rand(len(lists), m, generator=self.generator, dtype=torch.float64)
-        return torch.searchsorted(self.cdf, uniforms, right=True).clamp_(max=len(self.cdf) - 1)
 
 
 class UniformRecall:
@@ -60,8 +47,9 @@ class UniformRecall:
     def __init__(self, n_items: int, generator: torch.Generator) -> None:
         self.n_items, self.generator = n_items, generator
 
-    def __call__(self, lists: ListBatch, m: int) -> Tensor:
-        return torch.randint(self.n_items, (len(lists), m), generator=self.generator)
+    def sample(self, n: int, m: int) -> Tensor:
+        """``[n, m]`` int64 item ids."""
+        return torch.randint(self.n_items, (n, m), generator=self.generator)
 
 
 def duplicates(pool: Tensor) -> Tensor:
@@ -161,8 +149,8 @@ def score_pool(
 class Explorer:
     """Draws each list's pool and scores it with both networks.
 
-    :param recall: the pool's source (:class:`PopularRecall`, :class:`UniformRecall`, or any
-        :data:`Recall`).
+    :param recall: the pool's source (:class:`~agents.data.recall.PopularityRecall`,
+        :class:`UniformRecall`, or any :class:`Recall`).
     :param pool_size: M, pool items per list.
     :param block_pairs: (state, item) pairs scored at once (:func:`score_pool`).
     """
@@ -187,7 +175,7 @@ class Explorer:
         :param teacher: ``(network, states [B, K, H_T])`` from its RL forward pass.
         :param student: ``(network, states [B, K, H_S])``.
         """
-        drawn = self.recall(lists, self.pool_size)
+        drawn = self.recall.sample(len(lists), self.pool_size)
         if drawn.shape != (len(lists), self.pool_size):
             raise ValueError(
                 f"recall returned a pool of shape {tuple(drawn.shape)}, expected "

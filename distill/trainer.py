@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from agents.data.batch import TDBatch
+from agents.data.recall import PopularityRecall
 from agents.learners.base import LearnerOutput, eval_mode, polyak_update, scalars
 from agents.learners.ddqn import DDQN
 from agents.nn.qnetwork import TEACHER
@@ -33,7 +34,7 @@ from agents.training.config import Run, load_config
 from agents.training.networks import make_network
 from agents.training.runner import load_agent, load_vocabularies
 from distill.confidence import CONFIDENCES, lesson_confidence
-from distill.explore import Explorer, PopularRecall, UniformRecall
+from distill.explore import Explorer, UniformRecall
 from distill.filters import FILTERS
 from distill.losses import hint_loss, listwise_kl, ranking_loss
 from distill.options import DistillOptions
@@ -221,7 +222,7 @@ def make_explorer(run: Run, options: DistillOptions, generator: torch.Generator)
     """The run's explorer: popularity on train impressions, or uniform over the catalogue."""
     train = run.splits.train
     if options.pool_recall == "popular":
-        recall = PopularRecall(item_counts(train), generator)
+        recall = PopularityRecall(item_counts(train), generator)
     else:
         recall = UniformRecall(len(train.item_features), generator)
     return Explorer(recall, options.pool_size)

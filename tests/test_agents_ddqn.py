@@ -8,12 +8,12 @@ from agents_testing import tiny_batch, tiny_lists, tiny_network
 from agents.data.batch import ListBatch
 from agents.data.logged import (
     LoggedTransitions,
-    PopularityRecall,
     double_next,
     logged_next,
     td_batch,
     terminal_slots,
 )
+from agents.data.recall import PopularityRecall
 from agents.learners.base import eval_mode, polyak_update
 from agents.learners.ddqn import DDQN, DDQNConfig, double_dqn_target
 from agents.learners.supervised import SupervisedLearner

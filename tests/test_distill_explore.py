@@ -5,10 +5,10 @@ import torch
 from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
 
 from agents.data.batch import ListBatch
+from agents.data.recall import PopularityRecall
 from agents.learners.base import eval_mode
 from distill.explore import (
     Explorer,
-    PopularRecall,
     UniformRecall,
     distinct_first,
     duplicates,
@@ -77,7 +77,7 @@ def test_explorer_never_offers_a_placed_or_logged_item():
     teacher, student = tiny_network(0), tiny_network(1, TINY.scaled(0.5))
     rows, slots = torch.nonzero(lists.mask, as_tuple=True)
     generator = torch.Generator().manual_seed(0)
-    explorer = Explorer(PopularRecall(torch.ones(N_ITEMS).numpy(), generator), pool_size=200)
+    explorer = Explorer(PopularityRecall(torch.ones(N_ITEMS).numpy(), generator), pool_size=200)
     result = explorer.explore(
         lists, rows, slots, (teacher, teacher.state(lists)), (student, student.state(lists))
     )
@@ -96,28 +96,23 @@ def test_explorer_never_offers_a_placed_or_logged_item():
     assert result.valid.sum(-1).min() > 0
 
 
+class ShortRecall:
+    """A faulty recall: one item too few per list."""
+
+    def sample(self, n, m):
+        return torch.zeros(n, m - 1, dtype=torch.int64)
+
+
 def test_uniform_recall_and_pool_shape_errors():
     recall = UniformRecall(N_ITEMS, torch.Generator().manual_seed(0))
-    pool = recall(tiny_batch(3), 40)
+    pool = recall.sample(3, 40)
     assert pool.shape == (3, 40) and 0 <= pool.min() and pool.max() < N_ITEMS
     lists = tiny_batch(2)
     network = tiny_network()
-    explorer = Explorer(lambda lists, m: torch.zeros(len(lists), m - 1, dtype=torch.int64), 5)
+    explorer = Explorer(ShortRecall(), 5)
     rows, slots = torch.tensor([0]), torch.tensor([0])
     pair = (network, network.state(lists))
     with pytest.raises(ValueError, match="recall returned a pool of shape"):
         explorer.explore(lists, rows, slots, pair, pair)
     with pytest.raises(ValueError, match="pool_size"):
         Explorer(recall, 0)
-    with pytest.raises(ValueError, match="positive count"):
-        PopularRecall(torch.zeros(3).numpy(), torch.Generator())
-
-
-def test_popular_recall_draws_in_proportion_and_never_a_zero_count_item():
-    recall = PopularRecall(
-        torch.tensor([0.0, 1.0, 3.0, 0.0]).numpy(), torch.Generator().manual_seed(0)
-    )
-    draws = recall(tiny_batch(4), 5000)
-    counts = torch.bincount(draws.flatten(), minlength=4)
-    assert counts[0] == counts[3] == 0
-    assert counts[2] / counts[1] == pytest.approx(3.0, rel=0.05)

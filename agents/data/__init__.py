@@ -1,8 +1,9 @@
-"""Data for learners: list and TD batches, logged transitions (offline) and the list replay
-(online)."""
+"""Data for learners: list and TD batches, logged transitions (offline), the popularity
+recall and the list replay (online)."""
 
 from agents.data.batch import ListBatch, TDBatch
 from agents.data.logged import LoggedTransitions
+from agents.data.recall import PopularityRecall
 from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "Episodes",
     "ListBatch",
     "LoggedTransitions",
+    "PopularityRecall",
     "TDBatch",
 ]

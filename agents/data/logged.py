@@ -2,40 +2,21 @@
 
 Slot t is terminal when slot t + 1 shows nothing (the end of the shown list). The next
 slot's candidate actions are either the logged next item (``"logged"``) or the list's items
-not yet placed plus items drawn from a popularity recall (``"double"``); recall items already
-placed in slots <= t are masked out.
+not yet placed plus items drawn from a popularity recall (``"double"``,
+:class:`~agents.data.recall.PopularityRecall`); recall items already placed in slots <= t
+are masked out.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from agents.data.batch import ListBatch, TDBatch
+from agents.data.recall import PopularityRecall
 from rec_env.data import LoggedLists, item_counts
-
-
-class PopularityRecall:
-    """Draws candidate items with probability proportional to their popularity.
-
-    :param counts: ``[n_items]`` non-negative popularity (e.g. train impressions,
-        :func:`rec_env.data.item_counts`).
-    :param generator: the seeded source of every draw.
-    """
-
-    def __init__(self, counts: np.ndarray, generator: torch.Generator) -> None:
-        if not np.any(counts > 0):
-            raise ValueError("popularity recall needs at least one item with a positive count")
-        self.probs = torch.as_tensor(counts / counts.sum(), dtype=torch.float64)
-        self.generator = generator
-
-    def sample(self, n: int, m: int) -> Tensor:
-        """``[n, m]`` int64 item ids, drawn with replacement."""
-        draws = torch.multinomial(self.probs, n * m, replacement=True, generator=self.generator)
-        return draws.view(n, m)
 
 
 def terminal_slots(mask: Tensor) -> Tensor:

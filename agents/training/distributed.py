@@ -43,7 +43,8 @@ import torch.distributed as dist
 from torch import Tensor
 
 from agents.data.batch import TDBatch
-from agents.data.logged import LoggedTransitions, PopularityRecall
+from agents.data.logged import LoggedTransitions
+from agents.data.recall import PopularityRecall
 from agents.learners.base import Learner
 from rec_env.checks import InputError
 from rec_env.data import LoggedLists

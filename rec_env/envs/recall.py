@@ -37,7 +37,11 @@ class Recall(Protocol):
 
 
 class PopularRecall:
-    """The C items shown most often in the training logs: the same set for every request."""
+    """The C items shown most often in the training logs: the same set for every request.
+
+    Deterministic (no draws); to draw items in proportion to their impressions, see
+    ``agents.data.recall.PopularityRecall``.
+    """
 
     num_uniforms = 0
 
