@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agents.learners.ddqn import DDQNConfig
@@ -35,28 +35,52 @@ from agents.training.runner import load_agent, run
 from rec_env.cli import run_cli
 from rec_env.envs import FeedConfig
 
-__all__ = ["load_agent", "main", "parse_args", "run"]
+__all__ = ["Command", "load_agent", "main", "parse_args", "run"]
 
 ENV_FLAGS_SKIPPED = ("user_split", "recall", "invalid_action", "invalid_penalty")
 """FeedConfig fields without a flag: set per use (user_split) or not for training."""
 
 
+@dataclass(frozen=True)
+class Command:
+    """A training command line: ``agents.train``'s, or that of a package whose agents it
+    names with its own flag (``distill.train --method``)."""
+
+    prog: str = "python -m agents.train"
+    """the program name in the usage line"""
+    description: str = __doc__
+    """the text ``--help`` prints above the flags"""
+    agent_flag: str = "--agent"
+    """the flag that picks the agent (TrainConfig.agent); its name without dashes is the noun
+    its help uses"""
+    agents: tuple[str, ...] | None = None
+    """the flag's choices; None: every registered agent"""
+    default_agent: str = "teacher"
+    """the agent without the flag"""
+
+
 def parse_args(
-    argv: list[str] | None = None, prog: str = "python -m agents.train"
+    argv: list[str] | None = None, command: Command = Command()
 ) -> tuple[TrainConfig, Path | None]:
     """The run's config (or the saved config of ``--resume``) from the command line
     (``--distributed`` is accepted here and read by :func:`main`)."""
     parser = argparse.ArgumentParser(  # --help is added last, once the agent's flags are known
-        prog=prog,
-        description=__doc__,
+        prog=command.prog,
+        description=command.description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
     )
     parser.add_argument("--resume", type=Path, default=None, help="run folder to continue")
-    parser.add_argument("--agent", choices=agent_names(), help="agent (default: teacher)")
+    parser.add_argument(
+        command.agent_flag,
+        dest="agent",
+        choices=command.agents or agent_names(),
+        default=command.default_agent,
+        help=f"{command.agent_flag.lstrip('-')} (default: {command.default_agent})",
+    )
     add_distributed_flag(parser)
     known, _ = parser.parse_known_args(argv)
-    options_type = spec_of(known.agent or "teacher").options
+    options_type = spec_of(known.agent).options
     add_arguments(parser, TrainConfig, skip=("agent",))
     add_arguments(parser, DDQNConfig)
     add_arguments(parser, OnlineConfig)
@@ -72,9 +96,7 @@ def parse_args(
     online = OnlineConfig(**overrides(args, OnlineConfig), env=env)
     learner = DDQNConfig(**overrides(args, DDQNConfig))
     extra = {"options": options_type(**overrides(args, options_type))} if options_type else {}
-    given = overrides(args, TrainConfig)
-    if args.agent:
-        given["agent"] = args.agent
+    given = {**overrides(args, TrainConfig), "agent": args.agent}
     return TrainConfig(**given, learner=learner, online=online, **extra), None
 
 
@@ -94,8 +116,8 @@ def distributed_requested(argv: list[str] | None) -> bool:
     return parser.parse_known_args(argv)[0].distributed
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m agents.train") -> None:
-    config, resume_dir = parse_args(argv, prog)
+def main(argv: list[str] | None = None, command: Command = Command()) -> None:
+    config, resume_dir = parse_args(argv, command)
     world = init_world() if distributed_requested(argv) else SINGLE
     try:
         result = run(config, resume_dir, world)
