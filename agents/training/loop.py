@@ -115,7 +115,7 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
     step = restore(run, trainable, sampler, hooks) if run.resume else 0
     last_checkpoint = step
     bar = tqdm(
-        total=config.steps,
+        total=max(config.steps, step),  # a resumed run may have gone past steps already
         initial=step,
         desc=f"{config.agent} {config.mode}",
         disable=not run.world.is_main,
@@ -123,7 +123,7 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
     while step < config.steps or not sampler.at_boundary():
         scalars = trainable.update(sampler.sample(config.learner.batch_size))
         step += 1
-        bar.update()
+        _count_update(bar, step)
         if step % config.log_every == 0 and run.world.is_main:
             run.logger.log({**scalars, **sampler.scalars()}, step)
             if "losses/loss" in scalars:
@@ -137,6 +137,14 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
     bar.close()
     for hook in hooks:
         hook.at_end()
+
+
+def _count_update(bar: tqdm, step: int) -> None:
+    """Advance the bar to ``step`` updates. Past ``steps`` the loop goes on to the sampler's
+    next boundary (the end of an online round), and the total follows the updates."""
+    if step > bar.total:
+        bar.total = step
+    bar.update()
 
 
 def save_training(
