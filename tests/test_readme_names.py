@@ -12,9 +12,11 @@ import pytest
 README = (Path(__file__).parents[1] / "README.md").read_text().replace("\\\n", " ")
 _NAME = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?!\w|\.[\w<])"
 """a dotted name, whole: not the start of a longer one nor of a placeholder (``benchmarks.<x>``)"""
-COMMANDS = sorted(set(re.findall(rf"\b(?:python3?|torchrun)\b[^\n`|]*?\s-m\s+({_NAME})", README)))
+_COMMAND = rf"\b(?:python3?|torchrun)\b[^\n`|]*?\s-m\s+({_NAME})"
+COMMANDS = sorted(set(re.findall(_COMMAND, README)))
 """modules run by a ``python -m`` (or ``torchrun ... -m``) command, continued lines joined"""
-NAMES = sorted(set(re.findall(rf"(?<![\w./-])(?:rec_env|agents|distill|benchmarks)\.{_NAME}", README)))
+_PROJECT_NAME = rf"(?<![\w./-])(?:rec_env|agents|distill|benchmarks)\.{_NAME}"
+NAMES = sorted(set(re.findall(_PROJECT_NAME, README)))
 """dotted names in the project's packages, anywhere in the text"""
 
 
