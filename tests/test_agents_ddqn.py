@@ -49,7 +49,7 @@ def test_next_candidates_by_hand():
     items, valid = logged_next(lists)
     assert items.tolist() == [[[9], [0]]] and valid.tolist() == [[[True], [False]]]
     items, valid = double_next(lists, torch.tensor([[5, 11]]))
-    assert items.tolist() == [[[5, 9, 5, 11], [5, 9, 5, 11]]]
+    assert items.tolist() == [[5, 9, 5, 11]]  # shared by both slots
     # slot 0: its own item and the recalled copy of it are placed; slot 1: nothing remains
     assert valid.tolist() == [[[False, True, False, True], [False, False, False, True]]]
     assert terminal_slots(torch.tensor([[True, True, False], [True, True, True]])).tolist() == [
@@ -87,6 +87,39 @@ def test_td_target_two_slot_example(target):
         assert torch.equal(y, learner.td_target(batch, rows, slots))
     # slot 0: click 1 plus the discounted next value; slot 1 is terminal with no click
     torch.testing.assert_close(y, torch.stack([1.0 + GAMMA * next_value, torch.tensor(0.0)]))
+
+
+def _straightforward_td_target(learner: DDQN, batch, rows, slots) -> torch.Tensor:
+    """The TD target transition by transition: each one's candidates scored on its own."""
+    online, frozen = learner.network, learner.target_network
+    next_slots = (slots + 1).clamp(max=batch.lists.slate_size - 1)
+    candidates = batch.next_candidates(rows, slots)
+    with eval_mode(online):
+        q_online = online.q(online.state(batch.lists)[rows, next_slots], candidates)
+    q_target = frozen.q(frozen.state(batch.lists)[rows, next_slots], candidates)
+    valid = batch.next_valid[rows, slots]
+    done = batch.done[rows, slots]
+    return double_dqn_target(batch.rewards[rows, slots], done, q_target, q_online, valid, GAMMA)
+
+
+@pytest.mark.parametrize("layout", ["shared", "per_slot"])
+@pytest.mark.parametrize("padded", [False, True])
+def test_td_target_equals_the_straightforward_one(layout, padded):
+    lists = tiny_batch(12)
+    if padded:  # lists of 10, 7 and 4 shown slots
+        lists = ListBatch(lists.user_ids, lists.items, lists.clicks, lists.mask.clone())
+        lists.mask[1::3, 7:] = False
+        lists.mask[2::3, 4:] = False
+    items, valid = double_next(lists, torch.randint(1, 150, (12, 6)))
+    if layout == "per_slot":
+        items = items[:, None].expand(-1, lists.slate_size, -1)
+    batch = td_batch(lists, items, valid)
+    learner = _learner_with_distinct_target("double")
+    learner.network.train()  # dropout on: the target must not depend on it
+    rows, slots = batch.transitions()
+    with torch.no_grad():
+        expected = _straightforward_td_target(learner, batch, rows, slots)
+        torch.testing.assert_close(learner.td_target(batch, rows, slots), expected)
 
 
 def test_padded_slots_are_out_of_the_loss():
@@ -168,7 +201,7 @@ def test_sampler_and_recall_are_seeded():
         for _ in range(2)
     ]
     assert torch.equal(draws[0].next_items, draws[1].next_items)
-    assert draws[0].next_items.shape == (16, 10, 18)
+    assert draws[0].next_items.shape == (16, 18) and draws[0].shared_candidates
     counts = item_counts(lists, "impressions")
     recall = PopularityRecall(counts, torch.Generator().manual_seed(0)).sample(50, 20)
     assert (counts[recall.numpy()] > 0).all()

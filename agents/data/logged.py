@@ -32,21 +32,22 @@ def logged_next(lists: ListBatch) -> tuple[Tensor, Tensor]:
 
 
 def double_next(lists: ListBatch, recall: Tensor) -> tuple[Tensor, Tensor]:
-    """The list's items after slot t plus recalled items: ``([B, K, K + R], [B, K, K + R])``.
+    """The list's items after slot t plus recalled items: ``([B, K + R], [B, K, K + R])``.
+
+    Every slot of a list shares one candidate set (its K items, then the R recalled ones);
+    the mask alone differs by slot, so the candidates' half of Q is computed once per list.
 
     :param recall: ``[B, R]`` item ids per list, shared by its slots; a recalled item is
         invalid at slot t if the list placed it in a slot <= t.
     """
-    b, k = lists.items.shape
+    k = lists.items.shape[1]
     slot = torch.arange(k, device=lists.items.device)
     later = slot[None, :] > slot[:, None]  # [t, j]: slot j comes after slot t
     remaining_valid = later[None] & lists.mask[:, None, :]  # [B, K, K]
     placed = ~later[None] & lists.mask[:, None, :]  # [B, K, K]: slot j <= t holds an item
     same = recall[:, None, :, None] == lists.items[:, None, None, :]  # [B, 1, R, K]
     recall_valid = ~(same & placed[:, :, None, :]).any(-1)  # [B, K, R]
-    items = torch.cat(
-        [lists.items[:, None, :].expand(b, k, k), recall[:, None].expand(b, k, -1)], -1
-    )
+    items = torch.cat([lists.items, recall], -1)
     return items, torch.cat([remaining_valid, recall_valid], dim=-1)
 
 

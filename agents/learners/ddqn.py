@@ -110,25 +110,35 @@ class DDQN(Learner):
     def td_target(self, batch: TDBatch, rows: Tensor, slots: Tensor) -> Tensor:
         """``[N]`` TD targets of the transitions at (rows, slots); call under ``no_grad``.
 
-        Only the chosen a* goes through the target network; the candidates' half of the
-        online Q is computed once per list when the batch shares candidates across slots.
+        Only the chosen a* goes through the target network (:meth:`online_next_q` picks it).
         """
         next_slots = (slots + 1).clamp(max=batch.lists.slate_size - 1)
         candidates = batch.next_candidates(rows, slots)  # [N, M]
         valid = batch.next_valid[rows, slots]
         best = torch.zeros(len(rows), dtype=torch.int64, device=candidates.device)
         if candidates.shape[-1] > 1:  # a single candidate (the logged item): nothing to choose
-            with eval_mode(self.network) as online:
-                halves = online.candidates(batch.next_items)
-                at = (rows,) if batch.shared_candidates else (rows, slots)
-                states = online.state(batch.lists)[rows, next_slots]
-                q_online_next, _ = online.score(states, tuple(half[at] for half in halves))
-            best = greedy_choice(q_online_next, valid)
+            best = greedy_choice(self.online_next_q(batch)[rows, slots], valid)
         target = self.target_network
         chosen = candidates.gather(-1, best.unsqueeze(-1))  # [N, 1]
         next_value = target.q(target.state(batch.lists)[rows, next_slots], chosen).squeeze(-1)
         terminal = batch.done[rows, slots] | ~valid.any(dim=-1)
         return bootstrapped(batch.rewards[rows, slots], terminal, next_value, self.config.gamma)
+
+    def online_next_q(self, batch: TDBatch) -> Tensor:
+        """``[B, K, M]`` Q_online(s_{t+1}, a') of every slot's next candidates (eval mode).
+
+        Computed on the batch's own layout, never gathered per transition: the candidates'
+        half of Q once per list when the batch shares candidates across slots (``[B, M]``),
+        broadcast against the ``[B, K]`` next states (slot K - 1 reads itself: it is terminal).
+        """
+        k = batch.lists.slate_size
+        next_slot = (torch.arange(k, device=batch.next_items.device) + 1).clamp(max=k - 1)
+        with eval_mode(self.network) as online:
+            halves = online.candidates(batch.next_items)
+            if batch.shared_candidates:
+                halves = tuple(half.unsqueeze(1) for half in halves)  # [B, 1, M, ...]
+            q, _ = online.score(online.state(batch.lists)[:, next_slot], halves)
+        return q
 
     def compute(self, batch: TDBatch) -> LearnerOutput:
         # 1. Online pass: every slot's state at once, Q(s_t, a_t) at the logged actions.
