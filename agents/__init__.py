@@ -25,7 +25,7 @@ from agents.evaluation import OnlineEvaluation, evaluate_online
 from agents.learners.base import Learner, LearnerConfig, LearnerOutput, polyak_update
 from agents.learners.ddqn import DDQN, DDQNConfig, double_dqn_target
 from agents.learners.supervised import SupervisedLearner
-from agents.metrics import auc, evaluate_offline, gauc, mean_ci95, ndcg_at_k
+from agents.metrics import auc, evaluate_offline, gauc, mean_normal_ci95, ndcg_at_k
 from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.policies import OracleAgent, Policy, epsilon_greedy, masked_argmax
 from agents.serving import GreedyRanker, QAgent
@@ -73,7 +73,7 @@ __all__ = [
     "load_onnx_ranker",
     "load_ranker",
     "masked_argmax",
-    "mean_ci95",
+    "mean_normal_ci95",
     "ndcg_at_k",
     "polyak_update",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from agents.metrics import mean_ci95
+from agents.metrics import mean_normal_ci95
 from agents.policies import Policy
 
 
@@ -23,7 +23,7 @@ class OnlineEvaluation:
     """Per-list results of one online evaluation.
 
     Two evaluations with the same env settings, ``num_envs`` and seed score the same lists in
-    the same order, so ``mean_ci95(a.expected_clicks - b.expected_clicks)`` is a paired test.
+    the same order, so ``mean_normal_ci95(a.expected_clicks - b.expected_clicks)`` is a paired test.
 
     :param clicks: ``[n]`` sampled clicks of each list.
     :param expected_clicks: ``[n]`` sum of the click probabilities of each list's items.
@@ -37,8 +37,8 @@ class OnlineEvaluation:
     def summary(self) -> dict:
         """``clicks_per_list`` and ``expected_clicks_per_list`` with their 95% CI half-widths
         (``*_ci95``), ``ctr`` (clicks per slot) and ``n_lists``."""
-        mean, ci = mean_ci95(self.clicks)
-        expected_mean, expected_ci = mean_ci95(self.expected_clicks)
+        mean, ci = mean_normal_ci95(self.clicks)
+        expected_mean, expected_ci = mean_normal_ci95(self.expected_clicks)
         return {
             "clicks_per_list": mean,
             "clicks_per_list_ci95": ci,

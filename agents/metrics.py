@@ -1,5 +1,5 @@
 """Ranking metrics as pure numpy functions: AUC, GAUC, NDCG@K, AUC by slot, `evaluate_offline`,
-`mean_ci95`.
+`mean_normal_ci95`.
 
 ``auc`` and ``group_auc`` are :mod:`rec_env.simulator.metrics`'s (re-exported here); GAUC and
 AUC by slot are built on ``group_auc``. Ties are never broken by input order: AUC and GAUC
@@ -87,10 +87,14 @@ LoggedScorer = Callable[[LoggedLists], np.ndarray]
 """Maps logged lists to a score for every slot, ``[N, K]`` (e.g. Q(s_t, a_t) of the logged item)."""
 
 
-def mean_ci95(values: np.ndarray) -> tuple[float, float]:
-    """Mean of ``[n]`` samples and the half-width of its normal 95% confidence interval.
+def mean_normal_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Mean of ``[n]`` samples and the half-width of its normal-approximation 95% confidence
+    interval, for many samples (e.g. the 1,000 test requests of one online evaluation, where
+    Student's t quantile is 1.962).
 
-    The half-width is ``1.96 * std / sqrt(n)`` (sample std, ddof 1); NaN for n < 2.
+    The half-width is ``1.96 * std / sqrt(n)`` (sample std, ddof 1); NaN for n < 2. Over a
+    few seeds it is too narrow: the benchmarks' interval over seeds is Student's t
+    (``benchmarks.harness.report.t_half_width``).
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or len(values) == 0:

@@ -18,13 +18,12 @@ from functools import partial
 
 import pandas as pd
 
-from benchmarks import sweep
-from benchmarks.common import parse_config
-from benchmarks.sweep import DRL_REC, STUDENT, TEACHER, Variant, comparison, pairs_against
-from benchmarks.sweep_plots import PANELS, plot_differences
+from benchmarks.harness import sweep
+from benchmarks.harness.cli import parser, run_script
+from benchmarks.harness.sweep import DRL_REC, STUDENT, TEACHER, Variant, comparison, pairs_against
+from benchmarks.harness.sweep_plots import PANELS, plot_differences
 from distill.filters import FILTERS
 from rec_env.checks import check_choice
-from rec_env.cli import run_cli
 
 ABLATIONS: dict[str, dict] = {
     "no-explore": {"explore": False},
@@ -46,10 +45,8 @@ NOTES = (
 
 @dataclass
 class Config(sweep.Config):
-    out_dir: str = "results/ablations"
-    """where table.csv, summary.md, config.json, command.txt and ablations.png go"""
-    runs_dir: str = "runs/ablations"
-    """parent of the training runs' folders"""
+    name = "ablations"
+
     ablations: tuple[str, ...] = tuple(ABLATIONS)
     """ablated variants to run (besides the teacher, the student alone and full DRL-Rec)"""
 
@@ -60,7 +57,7 @@ class Config(sweep.Config):
             check_choice("Config.ablations", name, ABLATIONS)
 
 
-SMOKE = sweep.smoke("ablations") | {"ablations": ("no-explore", "kl-over-positions")}
+SMOKE = sweep.SMOKE | {"ablations": ("no-explore", "kl-over-positions")}
 
 
 def variants(config: Config) -> list[Variant]:
@@ -69,23 +66,29 @@ def variants(config: Config) -> list[Variant]:
     return [TEACHER, STUDENT, DRL_REC, *ablated]
 
 
-def main(config: Config) -> pd.DataFrame:
+def against(config: Config) -> dict[str, list[tuple[str, str]]]:
+    """Every variant against the student alone, and the ablations against full DRL-Rec."""
     lines = variants(config)
-    table = sweep.train_all(config, lines)
-    against = {
+    return {
         "vs the student alone": pairs_against(lines, STUDENT),
         "vs full DRL-Rec": pairs_against(lines, DRL_REC, skip=(TEACHER,)),
     }
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
     intro = __doc__.split("\n\n")[1].replace("\n", " ") + " " + NOTES
-    summary = sweep.report(config, table, "DRL-Rec ablations", intro, against)
-    differences = {m: comparison(table, m, against["vs full DRL-Rec"]) for m in PANELS}
+    return sweep.report(config, table, "DRL-Rec ablations", intro, against(config))
+
+
+def main(config: Config) -> pd.DataFrame:
+    table = sweep.train_all(config, variants(config))
+    pairs = against(config)["vs full DRL-Rec"]
+    differences = {m: comparison(table, m, pairs) for m in PANELS}
     chart = partial(plot_differences, differences, "full DRL-Rec")
-    return sweep.finish(config, table, summary, "ablations.png", chart)
+    return sweep.finish(config, table, summary_text(config, table), "ablations.png", chart)
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.ablations", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -19,16 +19,17 @@ import pandas as pd
 from agents.metrics import auc_by_slot
 from agents.train import load_agent
 from agents.training.config import load_config, load_scenario
-from benchmarks.common import markdown_table, parse_config, write_results
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
 
 
 @dataclass
-class Config:
+class Config(Settings):
+    name = "auc_by_slot"
+
     runs: tuple[str, ...] = ()
     """finished offline run folders"""
-    out_dir: str = "results/auc_by_slot"
-    """where table.csv, summary.md, config.json and command.txt go"""
 
 
 def run_rows(folder: str) -> list[dict]:
@@ -70,14 +71,11 @@ def main(config: Config) -> pd.DataFrame:
         "read the items and clicks of the slots before them. table.csv also has the AUC over "
         "users unseen in training.\n\n" + markdown_table(wide.round(4)) + "\n"
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+    publish(config, table, summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, {}, argv, "python -m benchmarks.auc_by_slot", __doc__)
-
+parse_args = parser(Config, {}, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

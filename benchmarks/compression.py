@@ -19,20 +19,17 @@ from functools import partial
 
 import pandas as pd
 
-from benchmarks import sweep
-from benchmarks.common import parse_config
-from benchmarks.sweep import TEACHER, Variant
-from benchmarks.sweep_plots import plot_lines
+from benchmarks.harness import sweep
+from benchmarks.harness.cli import parser, run_script
+from benchmarks.harness.sweep import TEACHER, Variant
+from benchmarks.harness.sweep_plots import plot_lines
 from rec_env.checks import InputError
-from rec_env.cli import run_cli
 
 
 @dataclass
 class Config(sweep.Config):
-    out_dir: str = "results/compression"
-    """where table.csv, summary.md, config.json, command.txt and compression.png go"""
-    runs_dir: str = "runs/compression"
-    """parent of the training runs' folders"""
+    name = "compression"
+
     widths: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
     """student widths as shares of the teacher's (on synthetic-gap 0.12 to 0.69 of its
     parameters; 0.5 is the student preset)"""
@@ -46,7 +43,7 @@ class Config(sweep.Config):
             raise InputError(f"Config.widths must be distinct, got {self.widths}")
 
 
-SMOKE = sweep.smoke("compression") | {"widths": (0.3, 0.5)}
+SMOKE = sweep.SMOKE | {"widths": (0.3, 0.5)}
 
 
 def width_variants(width: float) -> tuple[Variant, Variant]:
@@ -57,28 +54,31 @@ def width_variants(width: float) -> tuple[Variant, Variant]:
     )
 
 
-def main(config: Config) -> pd.DataFrame:
-    pairs = [width_variants(w) for w in config.widths]
-    table = sweep.train_all(config, [TEACHER, *(v for pair in pairs for v in pair)], "width")
-    teacher = table.loc[table["variant"] == "teacher", "params"].mean()
-    table.insert(2, "param_ratio", table["params"] / teacher)
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    """The report, DRL-Rec paired with the student alone width by width."""
     against = {
         "DRL-Rec vs the student alone at the same width": [
-            (drl_rec.label, student.label) for student, drl_rec in pairs
+            (drl_rec.label, student.label)
+            for student, drl_rec in map(width_variants, config.widths)
         ]
     }
     intro = " ".join(part.replace("\n", " ") for part in __doc__.split("\n\n")[:2])
-    summary = sweep.report(config, table, "Compression: student width", intro, against)
+    return sweep.report(config, table, "Compression: student width", intro, against)
+
+
+def main(config: Config) -> pd.DataFrame:
+    lines = [TEACHER, *(v for width in config.widths for v in width_variants(width))]
+    table = sweep.train_all(config, lines, "width").drop(columns="param_ratio", errors="ignore")
+    teacher = table.loc[table["variant"] == "teacher", "params"].mean()
+    table.insert(2, "param_ratio", table["params"] / teacher)
     xlabel = "parameters of the served network / the teacher's (log scale)"
     lines = partial(
         plot_lines, table, "param_ratio", xlabel, ("student", "drl-rec"), ("teacher",), log_x=True
     )
-    return sweep.finish(config, table, summary, "compression.png", lines)
+    return sweep.finish(config, table, summary_text(config, table), "compression.png", lines)
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.compression", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -9,50 +9,44 @@ Each measurement runs in a fresh subprocess so its peak memory is its own.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks.common import (
-    markdown_table,
-    parse_config,
-    peak_rss_mib,
-    run_worker,
-    write_results,
-)
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import peak_rss_mib, publish, run_worker
+from rec_env.data import PUBLIC_DATASETS
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/data_throughput"
-    """where table.csv, summary.md, config.json and command.txt go"""
+class Config(Settings):
+    name = "data_throughput"
+
     synthetic_rows: tuple[int, ...] = (1_000_000, 10_000_000)
     """log sizes to generate (rows = requests * 10)"""
     catalogues: tuple[int, ...] = (10_000, 1_000_000)
     """item (and user) counts of the synthetic worlds"""
-    public: tuple[str, ...] = ("ml-100k", "obd")
+    public: tuple[str, ...] = PUBLIC_DATASETS
     """public datasets whose load time (from the local cache) is measured"""
     seed: int = 0
     """synthetic world seed"""
-    smoke: bool = False
-    """tiny sizes (checks the script, numbers meaningless)"""
 
 
 SMOKE = {
-    "out_dir": "results/data_throughput_smoke",
     "synthetic_rows": (100_000,),
     "catalogues": (1_000,),
     "public": (),
 }
 
 
-def measure(dataset: str, rows: int, catalogue: int, seed: int) -> dict:
-    """Load or generate one dataset in this process; time and peak memory."""
+def measure(dataset: str, rows: str, catalogue: str, seed: str) -> dict:
+    """Load or generate one dataset in this process (``--worker``: the counts as text); time
+    and peak memory."""
     from rec_env.data import load_dataset
 
+    rows, catalogue, seed = int(rows), int(catalogue), int(seed)
     kwargs = {}
     if dataset == "synthetic":
         kwargs = dict(n_requests=rows // 10, n_items=catalogue, n_users=catalogue, seed=seed)
@@ -86,18 +80,11 @@ def main(config: Config) -> pd.DataFrame:
         "`peak_mib` is that process's peak RSS, Python and numpy included.\n\n"
         + markdown_table(table)
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+    publish(config, table, summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.data_throughput", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        name, rows, catalogue, seed = sys.argv[2], *map(int, sys.argv[3:6])
-        print(json.dumps(measure(name, rows, catalogue, seed)))
-    else:
-        run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args, measure)

@@ -29,23 +29,28 @@ import pandas as pd
 
 from agents.training.registry import spec_of
 from benchmarks import main_table
-from benchmarks.common import markdown_table, parse_config, write_results
-from benchmarks.main_table_sections import formatted
-from benchmarks.paired import compare
-from benchmarks.plot import METRICS, curves, plot_curves
+from benchmarks.harness.cli import RunSettings, parser, run_script
+from benchmarks.harness.paired import compare
+from benchmarks.harness.report import (
+    CURVES,
+    curves,
+    formatted,
+    markdown_table,
+    plot_curves,
+    pyplot,
+    save_figure,
+)
+from benchmarks.harness.results import publish
 from distill.options import METHODS
 from rec_env.checks import check_choice, check_range, check_types
-from rec_env.cli import run_cli
 from rec_env.data import DATASETS, DatasetFetchError, load_dataset
 from rec_env.data.stats import DatasetStats, dataset_stats
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/demo"
-    """where the tables, summary and plots go"""
-    runs_dir: str = "runs/demo"
-    """parent of the training runs' folders"""
+class Config(RunSettings):
+    name = "demo"
+
     datasets: tuple[str, ...] = DATASETS
     """datasets whose statistics are shown (the training dataset is added)"""
     dataset: str = "synthetic-gap"
@@ -64,23 +69,18 @@ class Config:
     """start the networks' MF tables from a fitted logistic MF, as the main table does (one
     fit per width, then read from the disk cache: most of a first short run's time; without
     it, 100-step runs score 0.05-0.07 less test AUC)"""
-    jobs: int = 2
-    """runs trained in parallel (processes of one torch thread each)"""
-    smoke: bool = False
-    """a tiny synthetic world and 4 steps (checks the script, numbers meaningless)"""
 
     def __post_init__(self) -> None:
         """:raises InputError: naming a field of a wrong type or out of range, or a method
         the main table does not train."""
+        super().__post_init__()
         check_types(self)
-        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
+        check_range(self, ("steps", "eval_every", "eval_lists"), low=1)
         for method in self.methods:
             check_choice("Config.methods", method, main_table.Config().methods)
 
 
 SMOKE = {
-    "out_dir": "results/demo_smoke",
-    "runs_dir": "runs/demo_smoke",
     "datasets": ("synthetic-tiny",),
     "dataset": "synthetic-tiny",
     "steps": 4,
@@ -106,14 +106,9 @@ def load_stats(names: list[str]) -> tuple[list[DatasetStats], list[str]]:
     return stats, skipped
 
 
-def plot_click_rate_by_position(stats: list[DatasetStats], path: Path) -> None:
+def plot_click_rate_by_position(stats: list[DatasetStats], path: Path) -> Path:
     """One line per dataset: click rate at each slot over the click rate at slot 0."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = pyplot().subplots(figsize=(6, 4))
     for s in stats:
         rates = pd.Series(s.click_rate_by_position)
         axis.plot(
@@ -126,9 +121,7 @@ def plot_click_rate_by_position(stats: list[DatasetStats], path: Path) -> None:
     axis.set_ylabel("click rate / click rate at slot 0")
     axis.set_title("Position bias in the logs")
     axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    return save_figure(figure, path)
 
 
 def cells_config(config: Config) -> main_table.Config:
@@ -205,14 +198,13 @@ def main(config: Config) -> pd.DataFrame:
     datasets = datasets.rename(columns={"name": "dataset"})
     rows = main_table.train_all(cells_config(config))
     text = summary(config, rows, datasets, skipped)
-    out = write_results(config.out_dir, rows, text, config)
+    out = publish(config, rows, text)
     datasets.to_csv(out / "datasets.csv", index=False)
     plot_click_rate_by_position(stats, out / "click_rate_by_position.png")
     loop_trained = rows["method"].map(lambda m: spec_of(m).trained_by_loop)  # MF logs no AUC
     trained = rows.loc[loop_trained, "run_dir"].tolist()
-    tag, label = METRICS["auc"]
+    tag, label = CURVES["auc"]
     plot_curves(curves(trained, tag), label, out / "curves.png")
-    print(text.split("\n# Datasets")[0])
     print(
         f"Results in {out}/: summary.md, table.csv (with each run's folder), datasets.csv, "
         f"curves.png, click_rate_by_position.png. Run folders: {config.runs_dir}/"
@@ -220,9 +212,7 @@ def main(config: Config) -> pd.DataFrame:
     return rows
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.demo", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

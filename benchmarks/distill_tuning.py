@@ -21,9 +21,9 @@ import pandas as pd
 
 from agents.train import run
 from benchmarks import main_table
-from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
-from rec_env.checks import check_range
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import RunSettings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import parallel_map, publish
 
 GRIDS: dict[str, list[dict[str, float]]] = {
     "drl-rec": [{"teacher_temperature": t, "student_temperature": t} for t in (1.0, 0.1, 0.03)],
@@ -36,30 +36,18 @@ GRIDS: dict[str, list[dict[str, float]]] = {
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/distill_tuning"
-    """where table.csv, summary.md, config.json and command.txt go"""
-    runs_dir: str = "runs/distill_tuning"
-    """parent of the training runs' folders"""
+class Config(RunSettings):
+    name = "distill_tuning"
+
     dataset: str = "synthetic-gap"
     """dataset to tune on"""
     methods: tuple[str, ...] = tuple(GRIDS)
     """distillers to tune"""
     seed: int = 0
     """the one training seed of the tuning runs"""
-    jobs: int = 2
-    """runs trained in parallel (processes of one torch thread each)"""
-    smoke: bool = False
-    """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
-
-    def __post_init__(self) -> None:
-        """:raises InputError: naming a count below 1."""
-        check_range(self, ("jobs",), low=1)
 
 
 SMOKE = {
-    "out_dir": "results/distill_tuning_smoke",
-    "runs_dir": "runs/distill_tuning_smoke",
     "dataset": "synthetic-tiny",
     "methods": ("drl-rec", "hint"),
     "jobs": 1,
@@ -105,14 +93,11 @@ def main(config: Config) -> pd.DataFrame:
         + "\nChosen (best validation AUC):\n\n"
         + f"    python -m benchmarks.main_table --method-options '{json.dumps(picks)}'\n"
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+    publish(config, table, summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.distill_tuning", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -33,8 +33,9 @@ from torch import Tensor
 
 from agents.training.loop import read_checkpoint
 from agents.training.runner import read_metrics
-from benchmarks.common import markdown_table, parse_config, write_results
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
 
 TRAINERS = {
     "teacher": ["agents.train", "--agent", "teacher"],
@@ -46,9 +47,9 @@ NO_EVALUATION = 10**9
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/distributed"
-    """where table.csv, summary.md, config.json and command.txt go"""
+class Config(Settings):
+    name = "distributed"
+
     dataset: str = "synthetic-gap"
     """dataset of every run"""
     steps: int = 100
@@ -57,12 +58,9 @@ class Config:
     """lists in the global batch (each of 2 processes learns on half)"""
     seed: int = 0
     """seed of every run (networks, batches)"""
-    smoke: bool = False
-    """tiny sizes (checks the script, numbers meaningless)"""
 
 
 SMOKE = {
-    "out_dir": "results/distributed_smoke",
     "dataset": "synthetic-tiny",
     "steps": 4,
     "batch_size": 16,
@@ -165,14 +163,11 @@ def main(config: Config) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as scratch:
         table = pd.DataFrame([compare(agent, config, Path(scratch)) for agent in TRAINERS])
     summary = summarise(table, config)
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+    publish(config, table, summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.distributed", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -18,21 +18,18 @@ from functools import partial
 
 import pandas as pd
 
-from benchmarks import sweep
-from benchmarks.common import parse_config
-from benchmarks.sweep import STUDENT, TEACHER, Variant, pairs_against
-from benchmarks.sweep_plots import plot_lines
+from benchmarks.harness import sweep
+from benchmarks.harness.cli import parser, run_script
+from benchmarks.harness.sweep import STUDENT, TEACHER, Variant, pairs_against
+from benchmarks.harness.sweep_plots import plot_lines
 from distill.options import METHODS
 from rec_env.checks import InputError
-from rec_env.cli import run_cli
 
 
 @dataclass
 class Config(sweep.Config):
-    out_dir: str = "results/k_sweep"
-    """where table.csv, summary.md, config.json, command.txt and k_sweep.png go"""
-    runs_dir: str = "runs/k_sweep"
-    """parent of the training runs' folders"""
+    name = "k_sweep"
+
     ks: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20)
     """k values, explored items per side of the filter (0: no exploration)"""
 
@@ -43,7 +40,7 @@ class Config(sweep.Config):
             raise InputError(f"Config.ks must be distinct values >= 0, got {self.ks}")
 
 
-SMOKE = sweep.smoke("k_sweep") | {"ks": (0, 3)}
+SMOKE = sweep.SMOKE | {"ks": (0, 3)}
 
 
 def k_variant(k: int) -> Variant:
@@ -51,24 +48,30 @@ def k_variant(k: int) -> Variant:
     return Variant(f"k={k}", options={"explore": False} if k == 0 else {"top_k": k}, x=k)
 
 
-def main(config: Config) -> pd.DataFrame:
-    swept = [k_variant(k) for k in config.ks]
-    lines = [TEACHER, STUDENT, *swept]
-    table = sweep.train_all(config, lines, x_name="k")
+def variants(config: Config) -> list[Variant]:
+    """The teacher, the student alone, then DRL-Rec at each k."""
+    return [TEACHER, STUDENT, *(k_variant(k) for k in config.ks)]
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    """The report, paired against the student alone and (if swept) DRL-Rec's default k."""
+    lines = variants(config)
     against = {"vs the student alone": pairs_against(lines, STUDENT)}
     default_k = METHODS["drl-rec"](**config.base_options).top_k
     if default_k in config.ks:
-        against[f"vs DRL-Rec's k = {default_k}"] = pairs_against(swept, k_variant(default_k))
+        against[f"vs DRL-Rec's k = {default_k}"] = pairs_against(lines[2:], k_variant(default_k))
     intro = " ".join(part.replace("\n", " ") for part in __doc__.split("\n\n")[:2])
-    summary = sweep.report(config, table, "DRL-Rec's k", intro, against)
+    return sweep.report(config, table, "DRL-Rec's k", intro, against)
+
+
+def main(config: Config) -> pd.DataFrame:
+    table = sweep.train_all(config, variants(config), x_name="k")
     xlabel = "k, explored items per side of the dual-led filter"
     lines = partial(plot_lines, table, "k", xlabel, ("drl-rec",), ("student", "teacher"))
-    return sweep.finish(config, table, summary, "k_sweep.png", lines)
+    return sweep.finish(config, table, summary_text(config, table), "k_sweep.png", lines)
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.k_sweep", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -31,21 +31,17 @@ import pandas as pd
 import distill  # noqa: F401  (registers the distillation methods)
 from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
-from agents.train import load_agent, run
+from agents.train import load_agent
 from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
 from agents.training.registry import spec_of
 from agents.training.runner import read_metrics
-from benchmarks.common import (
-    learner_changes,
-    merge_rows,
-    parse_config,
-    write_results,
-)
-from benchmarks.main_table_sections import params_table, summary_tables
-from benchmarks.reuse import reused_rows, run_key, train_missing
+from benchmarks.harness.cells import run_table
+from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.results import learner_changes, merged, publish
+from benchmarks.harness.sections import params_table, summary_tables
 from distill.options import METHODS
 from rec_env.checks import check_range
-from rec_env.cli import run_cli
+from rec_env.data import FEW_CLICKS, PUBLIC_DATASETS
 
 ONLINE_METRICS = ("clicks_per_list", "expected_clicks_per_list", "expected_clicks_per_list_ci95")
 """online scores kept per run (``*_ci95``: half-width of the 95% CI over the test requests)"""
@@ -62,7 +58,7 @@ ROW_COLUMNS = (
     "dataset", "method", "seed", "auc", "gauc", "ndcg_at_10", "auc_items_only",
     *ONLINE_METRICS, "params", "train_s", "run_dir",
 )  # fmt: skip
-"""the columns of a row of :func:`scored_run`"""
+"""the columns of a row of :func:`run_row`"""
 
 TUNED_OPTIONS = {
     "drl-rec": {"student_temperature": 1.0, "teacher_temperature": 1.0},
@@ -76,34 +72,20 @@ seed 0; ``python -m benchmarks.distill_tuning`` prints them)"""
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/main_table"
-    """where table.csv, summary.md, config.json and command.txt go"""
-    runs_dir: str = "runs/main_table"
-    """parent of the training runs' folders"""
-    datasets: tuple[str, ...] = ("synthetic-gap", "ml-100k", "obd")
+class Config(TableSettings):
+    name = "main_table"
+
+    datasets: tuple[str, ...] = ("synthetic-gap", *PUBLIC_DATASETS)
     """datasets to train and test on"""
     methods: tuple[str, ...] = ("teacher", "student", "supervised", *METHODS, "mf", "popularity")
     """teacher and student alone, supervised, the distillers (distill.options.METHODS),
     logistic MF, popularity"""
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    """training seeds (the split seed stays 0)"""
     steps: int = 400
     """gradient steps per run (on synthetic-gap the teacher's validation AUC peaks by then)"""
     eval_every: int = 50
     """steps between validation evaluations (each may become the selected network)"""
     eval_lists: int = 1000
     """test requests of the online evaluation"""
-    jobs: int = 2
-    """runs trained in parallel (processes of one torch thread each)"""
-    merge: bool = False
-    """add to the rows already in out_dir/table.csv (same dataset, method, seed replaced)"""
-    reuse: bool = True
-    """score the runs in runs_dir that finished with a cell's very training config instead of
-    training them again (a stopped table resumes); remove runs_dir to retrain after a code
-    change"""
-    smoke: bool = False
-    """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
     learner_by_dataset: dict[str, DDQNConfig] = field(
         default_factory=lambda: {
             "synthetic-gap": DDQNConfig(learning_rate=1e-3, factor_learning_rate=3e-4),
@@ -114,9 +96,9 @@ class Config:
     table's (chosen on its validation AUC); synthetic-gap's from a first search on the teacher
     and student alone (seed 0: MF tables at 3e-4 beat 3e-3 for both); obd gets `learner`
     (its 39 validation clicks cannot choose settings)"""
-    mf_warm_start: tuple[str, ...] = ("synthetic-gap", "ml-100k", "obd")
+    mf_warm_start: tuple[str, ...] = ("synthetic-gap", *PUBLIC_DATASETS)
     """datasets whose networks (teacher and student alike) start from a fitted logistic MF"""
-    online_only: tuple[str, ...] = ("obd",)
+    online_only: tuple[str, ...] = FEW_CLICKS
     """datasets summarised by the expected clicks alone, with 95% confidence intervals (too
     few test clicks for an AUC: obd has 39)"""
     learner: DDQNConfig = field(default_factory=DDQNConfig)
@@ -127,12 +109,11 @@ class Config:
 
     def __post_init__(self) -> None:
         """:raises InputError: naming a count below 1."""
-        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
+        super().__post_init__()
+        check_range(self, ("steps", "eval_every", "eval_lists"), low=1)
 
 
 SMOKE = {
-    "out_dir": "results/main_table_smoke",
-    "runs_dir": "runs/main_table_smoke",
     "datasets": ("synthetic-tiny",),
     "seeds": (0, 1),
     "steps": 2,
@@ -169,16 +150,6 @@ def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainC
     )
 
 
-def one_row(config: Config, dataset: str, method: str, seed: int) -> dict:
-    """Train one cell and score it (the served network: the student of a distiller)."""
-    return scored_run(train_config(config, dataset, method, seed))
-
-
-def scored_run(train: TrainConfig) -> dict:
-    """Train one run and score it: a table row (``ROW_COLUMNS``)."""
-    return run_row(run(train).dir)
-
-
 def run_row(run_dir: str | Path) -> dict:
     """The table row (``ROW_COLUMNS``) of a finished run: its config and ``metrics.json``."""
     run_dir = Path(run_dir)
@@ -210,29 +181,23 @@ def items_only_auc(run_dir: Path, method: str, auc: float) -> float:
 
 
 def train_all(config: Config) -> pd.DataFrame:
-    """Every (dataset, seed, method) cell, ``jobs`` at a time (results do not depend on it);
-    a cell whose run finished in ``runs_dir`` before (``reuse``) is scored, not trained."""
+    """Every (dataset, seed, method) cell (:func:`~benchmarks.harness.cells.run_table`), in the
+    default method order, with --merge after the rows of out_dir/table.csv not redone."""
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
-    keys = [run_key(train_config(config, *cell)) for cell in cells]
-    reused = reused_rows(keys, config.runs_dir, run_row) if config.reuse else {}
-    rows = train_missing(cells, keys, reused, partial(one_row, config), config.jobs)
-    order = {m: i for i, m in enumerate(Config().methods)}
-    table = pd.DataFrame(rows)
-    return table.sort_values(
+    table = pd.DataFrame(run_table(config, cells, partial(train_config, config), run_row))
+    order = list(Config().methods)
+    rank = {m: i for i, m in enumerate(order)}
+    table = table.sort_values(
         ["dataset", "seed", "method"],
-        key=lambda c: c.map(order) if c.name == "method" else c,
+        key=lambda c: c.map(rank) if c.name == "method" else c,
         kind="stable",
     )
+    return merged(config, table, ["dataset", "method", "seed"], order)
 
 
 def main(config: Config) -> pd.DataFrame:
     table = train_all(config)
-    if config.merge:
-        keys = ["dataset", "method", "seed"]
-        table = merge_rows(table, Path(config.out_dir) / "table.csv", keys, list(Config().methods))
-    summary = summary_text(config, table)
-    write_results(config.out_dir, table, summary, config, merged=config.merge)
-    print(summary)
+    publish(config, table, summary_text(config, table))
     return table
 
 
@@ -260,9 +225,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
     )
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.main_table", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

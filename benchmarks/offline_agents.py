@@ -10,6 +10,8 @@ of the logged test slots given the logged prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +19,13 @@ import pandas as pd
 
 from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
-from agents.train import run
-from agents.training.config import TrainConfig
-from benchmarks.common import (
-    learner_changes,
-    markdown_table,
-    merge_rows,
-    parse_config,
-    write_results,
-)
-from rec_env.cli import run_cli
-from rec_env.data import is_synthetic
+from agents.training.config import TrainConfig, load_config
+from agents.training.runner import read_metrics
+from benchmarks.harness.cells import run_table
+from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.report import markdown_table, spread
+from benchmarks.harness.results import learner_changes, merged, publish
+from rec_env.data import PUBLIC_WITH_AUC, is_synthetic
 from rec_env.scenario import Scenario
 
 METRICS = ("auc", "gauc", "ndcg_at_10")
@@ -40,12 +38,10 @@ popularity 0.642, MF 0.71. An AUC above ~0.80 on the random split would suggest 
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/offline_agents"
-    """where table.csv, summary.md, config.json and command.txt go"""
-    runs_dir: str = "runs/offline_agents"
-    """parent of the training runs' folders"""
-    datasets: tuple[str, ...] = ("synthetic", "ml-100k")
+class Config(TableSettings):
+    name = "offline_agents"
+
+    datasets: tuple[str, ...] = ("synthetic", *PUBLIC_WITH_AUC)
     """datasets to train and test on"""
     splits: tuple[str, ...] = ("request", "time")
     """split kinds (request, time)"""
@@ -59,10 +55,6 @@ class Config:
     """steps between validation evaluations (each may become the selected network)"""
     select_best: bool = True
     """end each run with its network of best validation AUC (early stopping)"""
-    merge: bool = False
-    """add to the rows already in out_dir/table.csv (same dataset, split, method, seed replaced)"""
-    smoke: bool = False
-    """a tiny synthetic world and 3 steps (checks the script, numbers meaningless)"""
     learner_by_dataset: dict[str, DDQNConfig] = field(
         default_factory=lambda: {
             "synthetic": DDQNConfig(learning_rate=1e-3),
@@ -81,9 +73,8 @@ class Config:
 
 
 SMOKE = {
-    "out_dir": "results/offline_agents_smoke",
-    "runs_dir": "runs/offline_agents_smoke",
     "datasets": ("synthetic-tiny",),
+    "jobs": 1,
     "splits": ("request",),
     "steps": 3,
     "eval_every": 3,
@@ -107,19 +98,20 @@ def train_config(config: Config, dataset: str, split: str, agent: str, seed: int
     )
 
 
-def one_row(config: Config, dataset: str, split: str, agent: str, seed: int) -> dict:
-    result = run(train_config(config, dataset, split, agent, seed))
-    test = result.metrics["test"]
+def run_row(run_dir: str | Path) -> dict:
+    """The table row of a finished run: its config and ``metrics.json``."""
+    train, metrics = load_config(run_dir), read_metrics(run_dir)
+    test = metrics["test"]
     return {
-        "dataset": dataset,
-        "split": split,
-        "method": agent,
-        "seed": seed,
+        "dataset": train.dataset,
+        "split": train.split,
+        "method": train.agent,
+        "seed": train.seed,
         **{name: test[name] for name in METRICS},
         "n_users_skipped": test["n_users_skipped"],
-        "params": result.metrics.get("params", 0),
-        "train_s": result.metrics["run_seconds"],
-        "run_dir": str(result.dir),
+        "params": metrics.get("params", 0),
+        "train_s": metrics["run_seconds"],
+        "run_dir": str(run_dir),
     }
 
 
@@ -141,32 +133,34 @@ def oracle_row(name: str, split: str) -> dict:
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
     """Mean +- std over seeds per (dataset, split, method), in the configured method order."""
     groups = table.groupby(["dataset", "split", "method"], sort=False)
-    out = groups[list(METRICS)].agg(
-        lambda x: f"{x.mean():.4f} +- {x.std(ddof=1):.4f}" if len(x) > 1 else f"{x.mean():.4f}"
-    )
+    out = groups[list(METRICS)].agg(spread, digits=4)
     out["n_seeds"] = groups.size()
     return out.reset_index()
 
 
-def main(config: Config) -> pd.DataFrame:
+def train_all(config: Config) -> pd.DataFrame:
+    """Per dataset and split the oracle (synthetic only), then every (seed, agent) cell
+    (:func:`~benchmarks.harness.cells.run_table`), with --merge after the rows of
+    out_dir/table.csv not redone."""
+    groups = [(d, split) for d in config.datasets for split in config.splits]
+    cells = [(*g, a, s) for g in groups for s in config.seeds for a in config.agents]
+    trained = iter(run_table(config, cells, partial(train_config, config), run_row))
     rows = []
-    for dataset in config.datasets:
-        for split in config.splits:
-            if is_synthetic(dataset):
-                rows.append(oracle_row(dataset, split))
-            for seed in config.seeds:
-                for agent in config.agents:
-                    rows.append(one_row(config, dataset, split, agent, seed))
-                    print(
-                        {k: rows[-1][k] for k in ("dataset", "split", "method", "seed", *METRICS)},
-                        flush=True,
-                    )
-    table = pd.DataFrame(rows)
-    if config.merge:
-        keys = ["dataset", "split", "method", "seed"]
-        order = ["oracle", *Config().agents]
-        table = merge_rows(table, Path(config.out_dir) / "table.csv", keys, order)
-    summary = (
+    for dataset, split in groups:
+        rows += [oracle_row(dataset, split)] if is_synthetic(dataset) else []
+        rows += islice(trained, len(config.seeds) * len(config.agents))
+    order = ["oracle", *Config().agents]
+    return merged(config, pd.DataFrame(rows), ["dataset", "split", "method", "seed"], order)
+
+
+def main(config: Config) -> pd.DataFrame:
+    table = train_all(config)
+    publish(config, table, summary_text(config, table))
+    return table
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    return (
         f"# Offline agents: held-out test metrics\n\n{config.steps} steps of "
         f"{config.learner.batch_size} lists per trained agent, Adam lr "
         f"{config.learner.learning_rate:g} (MF tables {config.learner.factor_learning_rate:g}), "
@@ -186,14 +180,9 @@ def main(config: Config) -> pd.DataFrame:
         + "\n"
         + REFERENCES
     )
-    write_results(config.out_dir, table, summary, config, merged=config.merge)
-    print(summary)
-    return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.offline_agents", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

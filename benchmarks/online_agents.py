@@ -19,41 +19,29 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from agents.learners.ddqn import DDQNConfig  # noqa: E402
-from agents.train import run  # noqa: E402
-from agents.training.config import OnlineConfig, TrainConfig, load_config  # noqa: E402
-from agents.training.runner import read_metrics  # noqa: E402
-from benchmarks.common import (  # noqa: E402
-    markdown_table,
-    merge_rows,
-    parse_config,
-    write_results,
-)
-from benchmarks.plot import read_scalar  # noqa: E402
-from benchmarks.reuse import reused_rows, run_key, train_missing  # noqa: E402
-from rec_env.checks import check_range  # noqa: E402
-from rec_env.cli import run_cli  # noqa: E402
-from rec_env.envs import FeedConfig  # noqa: E402
+from agents.learners.ddqn import DDQNConfig
+from agents.training.config import OnlineConfig, TrainConfig, load_config
+from agents.training.runner import read_metrics
+from benchmarks.harness.cells import run_table, train_cell
+from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.report import CURVES, curves, markdown_table, plot_curves, spread
+from benchmarks.harness.results import merged, publish
+from rec_env.checks import check_range
+from rec_env.data import PUBLIC_WITH_AUC
+from rec_env.envs import FeedConfig
 
 KEYS = ["dataset", "method", "seed"]
 ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list", "ctr")
 OFFLINE = ("auc", "gauc", "ndcg_at_10")
-CURVE_TAG = "eval/valid_expected_clicks_per_list"
 
 
-@dataclass(frozen=True)
-class Config:
-    out_dir: str = "results/online_agents"
-    """where table.csv, summary.md, curves.png, config.json and command.txt go"""
-    runs_dir: str = "runs/online_agents"
-    """parent of the training runs' folders"""
-    datasets: tuple[str, ...] = ("synthetic", "ml-100k")
+@dataclass
+class Config(TableSettings):
+    name = "online_agents"
+
+    datasets: tuple[str, ...] = ("synthetic", *PUBLIC_WITH_AUC)
     """datasets whose simulators the agents train and are scored in"""
     agents: tuple[str, ...] = (
         "random", "popularity", "mf", "oracle", "ppo", "student", "teacher"
@@ -65,16 +53,6 @@ class Config:
     """DDQN gradient steps (PPO gets the same env slots: steps * num_envs)"""
     eval_every: int = 250
     """steps between evaluations on validation requests (the curves)"""
-    jobs: int = 2
-    """runs trained in parallel (processes of one torch thread each)"""
-    merge: bool = False
-    """keep the rows of out_dir/table.csv that this run does not redo"""
-    reuse: bool = True
-    """score the runs in runs_dir that finished with a cell's very training config instead of
-    training them again (a stopped table resumes); remove runs_dir to retrain after a code
-    change"""
-    smoke: bool = False
-    """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
     learner: DDQNConfig = field(
         default_factory=lambda: DDQNConfig(
             learning_rate=1e-3, factor_learning_rate=3e-4, batch_size=64
@@ -87,7 +65,8 @@ class Config:
 
     def __post_init__(self) -> None:
         """:raises InputError: naming a count below 1."""
-        check_range(self, ("steps", "eval_every", "jobs"), low=1)
+        super().__post_init__()
+        check_range(self, ("steps", "eval_every"), low=1)
 
 
 SMOKE = {
@@ -95,8 +74,6 @@ SMOKE = {
     "seeds": (0,),
     "steps": 20,
     "eval_every": 10,
-    "out_dir": "results/online_agents_smoke",
-    "runs_dir": "runs/online_agents_smoke",
     "jobs": 1,
     "reuse": False,
     "learner": DDQNConfig(batch_size=8),
@@ -127,7 +104,7 @@ def train_config(config: Config, dataset: str, agent: str, seed: int) -> TrainCo
 
 def one_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
     """Train one cell and score it."""
-    row = run_row(run(train_config(config, dataset, agent, seed)).dir)
+    row = train_cell(partial(train_config, config), run_row, dataset, agent, seed)
     print({k: row[k] for k in (*KEYS, *ONLINE[:3])}, flush=True)
     return row
 
@@ -150,22 +127,17 @@ def run_row(run_dir: str | Path) -> dict:
 
 
 def train_all(config: Config) -> pd.DataFrame:
-    """Every (dataset, seed, agent) cell, ``jobs`` at a time (results do not depend on it);
-    a cell whose run finished in ``runs_dir`` before (``reuse``) is scored, not trained."""
+    """Every (dataset, seed, agent) cell (:func:`~benchmarks.harness.cells.run_table`), with
+    --merge after the rows of out_dir/table.csv not redone."""
     cells = [(d, a, s) for d in config.datasets for s in config.seeds for a in config.agents]
-    keys = [run_key(train_config(config, *cell)) for cell in cells]
-    reused = reused_rows(keys, config.runs_dir, run_row) if config.reuse else {}
-    return pd.DataFrame(train_missing(cells, keys, reused, partial(one_row, config), config.jobs))
+    table = pd.DataFrame(run_table(config, cells, partial(train_config, config), run_row))
+    return merged(config, table, KEYS, order=list(Config().agents))
 
 
 def aggregate(table: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, method): mean +- std over seeds, and the mean evaluation CI half-width."""
     groups = table.groupby(["dataset", "method"], sort=False)
-
-    def spread(x: pd.Series) -> str:
-        return f"{x.mean():.3f} +- {x.std(ddof=1):.3f}" if len(x) > 1 else f"{x.mean():.3f}"
-
-    out = groups[["clicks_per_list", "expected_clicks_per_list"]].agg(spread)
+    out = groups[["clicks_per_list", "expected_clicks_per_list"]].agg(spread, digits=3)
     out["eval_ci95"] = groups["clicks_per_list_ci95"].mean().map("{:.3f}".format)
     out["test_auc"] = groups["test_auc"].mean().map("{:.3f}".format)
     out["train_s"] = groups["train_s"].mean().map("{:.0f}".format)
@@ -194,28 +166,14 @@ def ordering_checks(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(table: pd.DataFrame, path: Path) -> None:
-    """Validation curves of the DDQN agents (mean over seeds), baselines' test levels dashed."""
-    datasets = list(table["dataset"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        rows = table[table["dataset"] == dataset]
-        for index, (method, group) in enumerate(rows.groupby("method", sort=False)):
-            color = f"C{index}"
-            if method in ("teacher", "student"):
-                runs = [read_scalar(d, CURVE_TAG) for d in group["run_dir"]]
-                curve = pd.concat(runs, axis=1).mean(axis=1)
-                ax.plot(curve.index, curve.to_numpy(), color=color, label=f"{method} (valid)")
-            else:
-                level = group["expected_clicks_per_list"].mean()
-                ax.axhline(
-                    level, linestyle="--", linewidth=1, color=color, label=f"{method} (test)"
-                )
-        ax.set(title=dataset, xlabel="gradient step", ylabel="expected clicks per list")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+def plot_validation_curves(table: pd.DataFrame, path: Path) -> Path:
+    """Validation curves of the DDQN agents (mean over seeds, min-max band), the other agents'
+    test levels dashed."""
+    trained = table["method"].isin(["teacher", "student"])
+    tag, label = CURVES["clicks"]
+    levels = table[~trained].groupby(["dataset", "method"], sort=False)
+    levels = levels["expected_clicks_per_list"].mean().rename("value").reset_index()
+    return plot_curves(curves(table.loc[trained, "run_dir"], tag), label, path, levels)
 
 
 def summary_text(config: Config, table: pd.DataFrame) -> str:
@@ -246,18 +204,12 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
 
 def main(config: Config) -> pd.DataFrame:
     table = train_all(config)
-    out = Path(config.out_dir)
-    if config.merge:
-        table = merge_rows(table, out / "table.csv", KEYS, order=list(Config().agents))
-    write_results(out, table, summary_text(config, table), config, merged=config.merge)
-    plot_curves(table, out / "curves.png")
-    print((out / "summary.md").read_text())
+    out = publish(config, table, summary_text(config, table))
+    plot_validation_curves(table, out / "curves.png")
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.online_agents", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

@@ -16,9 +16,7 @@ baselines).
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import tempfile
 import time
 import warnings
@@ -28,14 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import markdown_table, parse_config, peak_rss_mib, run_worker, write_results
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import peak_rss_mib, publish, run_worker
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/own_log"
-    """where table.csv, summary.md, config.json and command.txt go"""
+class Config(Settings):
+    name = "own_log"
+
     users: int = 2500
     """users of the synthetic world behind the log"""
     items: int = 500
@@ -50,11 +49,9 @@ class Config:
     """file formats the log is written in, each loaded and fitted on its own"""
     seed: int = 0
     """seed of the world and of the ids"""
-    smoke: bool = False
-    """a tiny log (checks the script, numbers meaningless)"""
 
 
-SMOKE = {"out_dir": "results/own_log_smoke", "users": 60, "items": 40, "requests": 300}
+SMOKE = {"users": 60, "items": 40, "requests": 300}
 
 
 def own_log(config: Config) -> pd.DataFrame:
@@ -144,17 +141,11 @@ def main(config: Config) -> pd.DataFrame:
         + f"\n\nFit report of the {first} log (test split of 10% of the requests; `auc_gain` ="
         " AUC minus the best baseline's):\n\n" + markdown_table(reports[first], floatfmt=".4f")
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+    publish(config, table, summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.own_log", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        print(json.dumps(measure(sys.argv[2])))
-    else:
-        run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args, measure)

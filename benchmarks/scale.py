@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,9 +32,9 @@ import pandas as pd
 import torch
 
 from agents.training.flags import from_dict
-from benchmarks.common import parse_config, peak_rss_mib, run_worker, write_results
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.results import peak_rss_mib, publish, run_worker
 from rec_env.checks import InputError, check_range, check_types
-from rec_env.cli import run_cli
 
 STAGES = ("generate", "fit", "env", "explore")
 UNITS = {"generate": "log", "fit": "epoch", "env": "vector step", "explore": "batch"}
@@ -44,9 +43,9 @@ SLATE_SIZE = 10
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/scale"
-    """where table.csv, summary.md, config.json, command.txt and growth.png go"""
+class Config(Settings):
+    name = "scale"
+
     data_dir: str = "runs/scale"
     """where the parquet logs, impressions and fitted models go (large, not results)"""
     n_items: tuple[int, ...] = (10_000, 100_000, 1_000_000)
@@ -81,10 +80,10 @@ class Config:
     """every stage's peak resident memory must stay below this"""
     seed: int = 0
     """seed of the worlds, the fit, the env and the explorer"""
-    smoke: bool = False
-    """tiny sizes (checks the script, numbers meaningless)"""
 
     def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or value."""
+        super().__post_init__()
         check_types(self)
         positive = ("n_users", "slots", "group_rows", "chunk_rows", "fit_epochs", "num_envs")
         positive += ("num_candidates", "env_requests", "batch_size", "pool_size")
@@ -104,7 +103,6 @@ class Config:
 
 
 SMOKE = {
-    "out_dir": "results/scale_smoke",
     "data_dir": "runs/scale_smoke",
     "n_items": (300, 3_000),
     "n_users": 200,
@@ -267,24 +265,22 @@ def measure(config: Config) -> pd.DataFrame:
 
 
 def main(config: Config) -> pd.DataFrame:
-    from benchmarks.scale_report import plot, summarise
+    from benchmarks.harness.scale_report import plot, summarise
 
     load_before = os.getloadavg()[0]
     table = measure(config)
     summary = summarise(table, config, (load_before, os.getloadavg()[0]))
-    out = write_results(config.out_dir, table, summary, config)
+    out = publish(config, table, summary)
     plot(table, config, out / "growth.png")
-    print(summary)
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.scale", __doc__)
+def worker(stage: str, n_items: str, payload: str) -> dict:
+    """One stage of one size in this process (``--worker``): its table row."""
+    return WORKERS[stage](from_dict(Config, json.loads(payload)), int(n_items))
 
+
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        stage, n_items, payload = sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
-        print(json.dumps(WORKERS[stage](from_dict(Config, payload), n_items)))
-    else:
-        run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args, worker)

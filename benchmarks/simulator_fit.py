@@ -10,6 +10,7 @@ and two oracle fits split the AUC gap to it: the full model with the true user t
 so only the other side is estimated from the logs.
 
     python -m benchmarks.simulator_fit [--datasets synthetic ml-100k obd] [--seed 0] [--smoke]
+    python -m benchmarks.simulator_fit --datasets synthetic --models full --oracles given_users
 
 Writes ``table.csv`` (one row per dataset, model and seed), ``summary.md``, ``config.json``,
 ``command.txt`` and ``reliability_<dataset>.png`` into ``--out-dir``.
@@ -17,7 +18,6 @@ Writes ``table.csv`` (one row per dataset, model and seed), ``summary.md``, ``co
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,8 +27,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks.common import markdown_table, write_results
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
+from rec_env.checks import check_choice, check_range
 from rec_env.data import DATASETS, load_dataset
 from rec_env.data.synthetic import SyntheticWorld
 from rec_env.scenario import Scenario
@@ -62,25 +64,36 @@ METRICS = ["auc", "log_loss", "ece", "true_mae", "n_rows", "click_rate", "best_e
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/simulator"
-    """where the table, summary and plots go"""
-    datasets: list[str] = field(default_factory=lambda: list(DATASETS))
+class Config(Settings):
+    name = "simulator"
+
+    datasets: tuple[str, ...] = DATASETS
     """datasets to fit"""
-    models: list[str] = field(default_factory=lambda: list(MODELS))
+    models: tuple[str, ...] = tuple(MODELS)
     """fitted variants to compare (keys of MODELS)"""
-    oracles: list[str] = field(default_factory=lambda: list(ORACLES))
+    oracles: tuple[str, ...] = tuple(ORACLES)
     """synthetic only: full-model fits with one side planted from the ground truth"""
     seed: int = 0
     """split seed and training seed"""
     synthetic_requests: int | None = None
     """lists in the synthetic log (None: the embedded default, 50,000)"""
-    smoke: bool = False
-    """tiny synthetic world and 2 epochs, for CI"""
     threads: int = 1
     """torch CPU threads (these small batches gain little from more)"""
     model: LogClickConfig = field(default_factory=LogClickConfig)
     """the full model's config (variants override the switches)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming an unknown variant or oracle, or threads below 1."""
+        super().__post_init__()
+        check_range(self, ("threads",), low=1)
+        for name in self.models:
+            check_choice("Config.models", name, MODELS)
+        for name in self.oracles:
+            check_choice("Config.oracles", name, ORACLES)
+
+
+SMOKE = {"model": LogClickConfig(epochs=2)}
+"""the tiny synthetic world (``SMOKE_SYNTHETIC``) fitted for 2 epochs"""
 
 
 def load(name: str, config: Config):
@@ -204,41 +217,15 @@ def _as_int(value):
 
 def main(config: Config) -> pd.DataFrame:
     torch.set_num_threads(config.threads)
-    if config.smoke:
-        config.model = replace(config.model, epochs=2)
     rows = [row for name in config.datasets for row in run_dataset(name, config)]
     table = pd.DataFrame(rows).reindex(columns=["dataset", "model", "seed", *METRICS])
     summary = summarise(table, config)
-    out = write_results(config.out_dir, table, summary, config)
-    print(summary + f"\nwritten to {out}/")
+    out = publish(config, table, summary)
+    print(f"written to {out}/")
     return table
 
 
-def parse_args() -> Config:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--out-dir", default=Config.out_dir, help="results folder")
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), help="datasets to fit")
-    parser.add_argument(
-        "--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="fitted variants"
-    )
-    parser.add_argument(
-        "--oracles",
-        nargs="*",
-        default=list(ORACLES),
-        choices=list(ORACLES),
-        help="synthetic oracle fits (none: skip)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="split and training seed")
-    parser.add_argument(
-        "--synthetic-requests", type=int, help="lists in the synthetic log (default 50,000)"
-    )
-    parser.add_argument("--smoke", action="store_true", help="tiny synthetic world, 2 epochs")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    args = parser.parse_args()
-    return Config(**vars(args))
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

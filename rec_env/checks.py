@@ -94,12 +94,11 @@ def check_dataset(name: str, value: str) -> None:
 
     :raises InputError: naming the built-in datasets and the accepted file suffixes.
     """
-    from rec_env.data import DATASETS, SYNTHETIC_PRESETS  # pandas only when a dataset is named
+    from rec_env.data import NAMES  # pandas only when a dataset is named
 
-    known = (*SYNTHETIC_PRESETS, *DATASETS[1:])
-    if value not in known and Path(value).suffix.lower() not in LOG_SUFFIXES:
+    if value not in NAMES and Path(value).suffix.lower() not in LOG_SUFFIXES:
         raise InputError(
-            f"{name} must be one of {', '.join(known)} or a {'/'.join(LOG_SUFFIXES)} log path, "
+            f"{name} must be one of {', '.join(NAMES)} or a {'/'.join(LOG_SUFFIXES)} log path, "
             f"got {value!r}"
         )
 

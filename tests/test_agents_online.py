@@ -15,7 +15,7 @@ from agents.data.batch import ListBatch
 from agents.data.replay import EpisodeCollector, EpisodeReplay, Episodes
 from agents.evaluation import evaluate_online
 from agents.learners.ddqn import DDQN, DDQNConfig
-from agents.metrics import mean_ci95
+from agents.metrics import mean_normal_ci95
 from agents.nn.qnetwork import QNetwork
 from agents.policies import OracleAgent, epsilon_greedy, masked_argmax, random_valid_actions
 from agents.serving import QAgent
@@ -188,11 +188,11 @@ def test_shared_candidates_give_the_same_target_as_per_slot_candidates():
 
 
 def test_mean_ci95_by_hand():
-    mean, half = mean_ci95(np.array([1.0, 2.0, 3.0, 4.0]))
+    mean, half = mean_normal_ci95(np.array([1.0, 2.0, 3.0, 4.0]))
     assert mean == 2.5 and half == pytest.approx(1.96 * np.std([1, 2, 3, 4], ddof=1) / 2)
-    assert np.isnan(mean_ci95(np.array([3.0]))[1])
+    assert np.isnan(mean_normal_ci95(np.array([3.0]))[1])
     with pytest.raises(ValueError, match="non-empty"):
-        mean_ci95(np.array([]))
+        mean_normal_ci95(np.array([]))
 
 
 class RecordingPolicy:
@@ -237,7 +237,7 @@ def test_paired_evaluations_give_a_tighter_interval_than_separate_ones(tiny_data
     env = make_vec(tiny_dataset, num_envs=50)
     oracle = evaluate_online(OracleAgent(GroundTruthModel(tiny_dataset.extras["world"])), env, 400, 0)
     noisy = evaluate_online(RandomAgent(0), env, 400, 0)
-    paired = mean_ci95(oracle.clicks - noisy.clicks)
+    paired = mean_normal_ci95(oracle.clicks - noisy.clicks)
     separate = np.hypot(
         oracle.summary()["clicks_per_list_ci95"], noisy.summary()["clicks_per_list_ci95"]
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks.common import learner_changes, merge_rows, process_seconds, write_results
+from benchmarks.harness.results import learner_changes, merge_rows, process_seconds, write_results
 
 
 @dataclass

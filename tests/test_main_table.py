@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from benchmarks.harness.paired import compare, gap_closed, paired_test
+from benchmarks.harness.report import t_half_width
+from benchmarks.harness.sections import summary_tables
 from benchmarks.main_table import Config, main, parse_args
-from benchmarks.main_table_sections import summary_tables
-from benchmarks.paired import compare, gap_closed, paired_test, t_half_width
 from rec_env.checks import InputError
 
 

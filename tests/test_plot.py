@@ -4,7 +4,8 @@ import pytest
 from agents_testing import tiny_config
 
 from agents.train import run
-from benchmarks.plot import curves, main, read_scalar
+from benchmarks.harness.report import curves, read_scalar
+from benchmarks.plot import main
 from rec_env.checks import InputError
 
 

@@ -6,8 +6,8 @@ import sys
 import pandas as pd
 import pytest
 
+from benchmarks.harness.scale_report import growth
 from benchmarks.scale import STAGES, Config
-from benchmarks.scale_report import growth
 from rec_env.checks import InputError
 
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt", "growth.png")

@@ -14,9 +14,11 @@ import pytest
 from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.training.config import save_config
 from agents.training.runner import METRICS_NAME
-from benchmarks import ablations, compression, k_sweep, main_table, main_table_sections, sweep
-from benchmarks.reuse import finished_runs, run_key
-from benchmarks.sweep_plots import plot_differences, plot_lines
+from benchmarks import ablations, compression, k_sweep, main_table
+from benchmarks.harness import sections as main_table_sections
+from benchmarks.harness import sweep
+from benchmarks.harness.cells import finished_runs, run_key
+from benchmarks.harness.sweep_plots import plot_differences, plot_lines
 from rec_env.checks import InputError
 
 SCRIPTS = {"ablations": ablations, "compression": compression, "k_sweep": k_sweep}
@@ -178,7 +180,7 @@ def test_finished_runs_in_the_runs_folder_are_found_unfinished_ones_are_not(tmp_
 
 
 def test_a_stopped_sweep_resumes_from_its_finished_runs(tmp_path, capsys):
-    config = ablations.Config(**sweep.smoke("ablations") | {"seeds": (0,), "reuse": True})
+    config = ablations.Config(**sweep.SMOKE | {"seeds": (0,), "reuse": True})
     config = replace(config, runs_dir=str(tmp_path / "runs"), reuse_from=())
     first = sweep.train_all(config, [sweep.TEACHER])
     table = sweep.train_all(config, [sweep.TEACHER, sweep.STUDENT])

@@ -13,7 +13,16 @@ from rec_env.data.dataset import LogDataset, LogFileError, dataset_from_log, loa
 from rec_env.data.features import LogDataWarning
 from rec_env.data.fetch import DatasetFetchError, cache_dir
 from rec_env.data.lists import PAD_ITEM, LoggedLists, Splits, split_lists, split_rows
-from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS, is_synthetic, load_dataset
+from rec_env.data.registry import (
+    DATASETS,
+    FEW_CLICKS,
+    NAMES,
+    PUBLIC_DATASETS,
+    PUBLIC_WITH_AUC,
+    SYNTHETIC_PRESETS,
+    is_synthetic,
+    load_dataset,
+)
 from rec_env.data.schema import REQUIRED_COLUMNS, LogValidationError, validate_log
 from rec_env.data.synthetic import SyntheticConfig, SyntheticWorld, generate_synthetic
 from rec_env.data.vocabulary import IdVocabulary, UnknownIdError, Vocabularies
@@ -21,7 +30,11 @@ from rec_env.data.vocabulary import IdVocabulary, UnknownIdError, Vocabularies
 __all__ = [
     "Catalogue",
     "DATASETS",
+    "FEW_CLICKS",
+    "NAMES",
     "PAD_ITEM",
+    "PUBLIC_DATASETS",
+    "PUBLIC_WITH_AUC",
     "REQUIRED_COLUMNS",
     "DatasetFetchError",
     "IdVocabulary",

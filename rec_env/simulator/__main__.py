@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from rec_env.cli import run_cli
-from rec_env.data.registry import DATASETS, SYNTHETIC_PRESETS
+from rec_env.data.registry import NAMES
 from rec_env.scenario import SPLIT_KINDS, Scenario
 from rec_env.simulator.report import N_BINS, TRUTH, fit_report, plot_reliability
 
@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rec_env.simulator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("report", help="held-out quality of the env's click model")
-    names = (*SYNTHETIC_PRESETS, *DATASETS[1:])
-    command.add_argument("dataset", metavar="DATASET_OR_PATH", help=f"one of {names} or a log file")
+    command.add_argument("dataset", metavar="DATASET_OR_PATH", help=f"one of {NAMES} or a log file")
     command.add_argument(
         "--out", type=Path, help="output folder (default: results/simulator_report/<dataset>)"
     )

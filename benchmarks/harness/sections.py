@@ -1,24 +1,20 @@
-"""The comparison sections of the main table's ``summary.md`` (:mod:`benchmarks.main_table`):
+"""The comparison sections of the main table's and the sweeps' ``summary.md``
+(:mod:`benchmarks.main_table`, :mod:`benchmarks.harness.sweep`):
 per metric, each method against the student alone and the teacher against the logistic MF,
-paired by seed (:func:`~benchmarks.paired.compare`); the datasets with too few test clicks
+paired by seed (:func:`~benchmarks.harness.paired.compare`); the datasets with too few test clicks
 for an AUC get the expected clicks per list alone, with 95% confidence intervals."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from benchmarks.common import markdown_table
-from benchmarks.paired import compare
+from benchmarks.harness.paired import compare
+from benchmarks.harness.report import formatted, markdown_table, mean_std
 
 COMPARED = ("auc", "auc_items_only", "expected_clicks_per_list")
 """metrics with a paired test against the student alone in the summary"""
 ONLINE_COMPARED = ("expected_clicks_per_list",)
 """the metrics of the ``online_only`` datasets, shown with confidence intervals"""
-
-
-def formatted(values: pd.Series, spec: str) -> list[str]:
-    """Each value in ``spec`` format, empty where missing."""
-    return [format(v, spec) if pd.notna(v) else "" for v in values]
 
 
 def summary_tables(table: pd.DataFrame, online_only: tuple[str, ...] = ()) -> str:
@@ -50,7 +46,7 @@ def comparisons(
 
 
 def scored(table: pd.DataFrame, metric: str, baseline: str = "student") -> pd.DataFrame:
-    """:func:`~benchmarks.paired.compare`'s rows, with ``ci95_requests`` where the table has
+    """:func:`~benchmarks.harness.paired.compare`'s rows, with ``ci95_requests`` where the table has
     ``{metric}_ci95``: the mean over seeds of each run's 95% half-width over test requests."""
     compared = compare(table, metric, baseline=baseline)
     if f"{metric}_ci95" in table:
@@ -97,10 +93,9 @@ def section(
 def mean_text(mean: float, std: float, ci95: float, digits: int, interval: bool) -> str:
     """``mean +- std``, or with ``interval`` ``mean [low, high]`` (95% t-interval), to
     ``digits`` decimals; the spread left out where it is missing (one seed)."""
-    text = f"{mean:.{digits}f}"
     if interval and pd.notna(ci95):
-        return text + f" [{mean - ci95:.{digits}f}, {mean + ci95:.{digits}f}]"
-    return text + (f" +- {std:.{digits}f}" if pd.notna(std) else "")
+        return f"{mean:.{digits}f} [{mean - ci95:.{digits}f}, {mean + ci95:.{digits}f}]"
+    return mean_std(mean, std, digits)
 
 
 def params_table(table: pd.DataFrame) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import markdown_table
+from benchmarks.harness.report import markdown_table, pyplot, save_figure
 from benchmarks.scale import SLATE_SIZE, STAGES, UNITS, Config
 
 
@@ -24,11 +24,9 @@ def growth(table: pd.DataFrame) -> pd.DataFrame:
 
 def plot(table: pd.DataFrame, config: Config, path: Path) -> None:
     """Three panels against the catalogue size (log x): time per unit, peak memory, slots/s."""
-    import matplotlib
+    from matplotlib.ticker import NullFormatter
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = [
         ("seconds_per_unit", "seconds per unit (log)\nlog / epoch / vector step / batch"),
         ("peak_rss_mib", "peak resident memory (MiB)"),
@@ -42,7 +40,7 @@ def plot(table: pd.DataFrame, config: Config, path: Path) -> None:
             axis.plot(rows["n_items"], rows[column], marker="o", label=f"{stage} ({UNITS[stage]})")
         axis.set_xscale("log")
         axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
-        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        axis.xaxis.set_minor_formatter(NullFormatter())
         axis.set_yscale("linear" if column == "peak_rss_mib" else "log")
         axis.set_xlabel("catalogue size (items)")
         axis.set_ylabel(label)
@@ -55,9 +53,7 @@ def plot(table: pd.DataFrame, config: Config, path: Path) -> None:
         f"{config.chunk_rows:,} rows; env N={config.num_envs}, C={config.num_candidates}; "
         f"explore B={config.batch_size}, M={config.pool_size}"
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def summarise(table: pd.DataFrame, config: Config, load: tuple[float, float]) -> str:

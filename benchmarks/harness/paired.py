@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from benchmarks.harness.report import t_half_width
+
 ALPHA = 0.05
 """significance level of the verdicts"""
 MIN_PAIRS = 3
@@ -39,16 +41,6 @@ def paired_test(method: np.ndarray, baseline: np.ndarray) -> dict[str, float | s
     if len(diff) >= MIN_PAIRS and p_t < ALPHA:
         verdict = "beats" if diff.mean() > 0 else "loses"
     return {"diff": float(diff.mean()), "p_ttest": p_t, "p_wilcoxon": p_w, "verdict": verdict}
-
-
-def t_half_width(values: np.ndarray, level: float = 0.95) -> float:
-    """Half-width of the Student t confidence interval of the mean of ``[n]`` values
-    (``t_{n-1} * std / sqrt(n)``, sample std); NaN below 2 values."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return float("nan")
-    quantile = stats.t.ppf(0.5 + level / 2, len(values) - 1)
-    return float(quantile * values.std(ddof=1) / np.sqrt(len(values)))
 
 
 def gap_closed(method: float, student: float, teacher: float) -> float:

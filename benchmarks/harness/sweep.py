@@ -2,16 +2,16 @@
 
 A variant is one line of a sweep: an agent (``teacher``, ``student`` or a distiller), the
 DRL-Rec options it changes and the width of the network it serves. Every (variant, seed) is one
-main-table cell (:func:`benchmarks.main_table.scored_run`: the main table's learner, MF warm
+main-table cell (:func:`benchmarks.main_table.run_row` of its run: the main table's learner, MF warm
 start, best-validation selection and test metrics) with the sweep's ``steps`` and
 ``eval_every``. The summary compares variants with reference variants seed by seed
-(:func:`benchmarks.paired.paired_test`). A row of an earlier table (``reuse_from``) is taken
+(:func:`benchmarks.harness.paired.paired_test`). A row of an earlier table (``reuse_from``) is taken
 instead of training again where its run folder holds the very ``TrainConfig`` of the cell
 (the runs folder aside), and so is a finished run of the cell in the sweep's own ``runs_dir``
 (a stopped sweep resumes where it was); the ``source`` column says which rows were.
 
 :mod:`benchmarks.ablations`, :mod:`benchmarks.compression` and :mod:`benchmarks.k_sweep` are
-sweeps; :mod:`benchmarks.sweep_plots` draws them.
+sweeps; :mod:`benchmarks.harness.sweep_plots` draws them.
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from scipy import stats
 
 from agents.nn.qnetwork import STUDENT_WIDTH
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
-from benchmarks import main_table, main_table_sections
-from benchmarks.common import markdown_table, write_results
-from benchmarks.paired import gap_closed, paired_test
-from benchmarks.reuse import reused_rows, run_key, train_missing
+from benchmarks import main_table
+from benchmarks.harness import sections as main_table_sections
+from benchmarks.harness.cells import run_key, run_table
+from benchmarks.harness.cli import TableSettings
+from benchmarks.harness.paired import gap_closed, paired_test
+from benchmarks.harness.report import markdown_table, t_half_width
+from benchmarks.harness.results import merged, publish
 from distill.options import METHODS
 from rec_env.checks import InputError, check_choice, check_dataset, check_range, check_types
 
@@ -74,17 +76,11 @@ DRL_REC = Variant("drl-rec")
 
 
 @dataclass
-class Config:
-    """Settings every sweep shares (each script adds its own and its paths)."""
+class Config(TableSettings):
+    """Settings every sweep shares (each script adds its own)."""
 
-    out_dir: str = "results/sweep"
-    """where table.csv, summary.md, config.json, command.txt and the figure go"""
-    runs_dir: str = "runs/sweep"
-    """parent of the training runs' folders"""
     dataset: str = "synthetic-gap"
     """dataset to train and test on"""
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    """training seeds (the split seed stays 0)"""
     steps: int = 400
     """gradient steps per run (the main table's)"""
     eval_every: int = 50
@@ -92,42 +88,31 @@ class Config:
     table's, so its teacher, student and DRL-Rec runs are reused"""
     eval_lists: int = 1000
     """test requests of the online evaluation"""
-    jobs: int = 2
-    """runs trained in parallel (processes of one torch thread each)"""
     base_options: dict = field(default_factory=dict)
     """DRL-Rec options every distiller variant starts from (JSON), e.g. the main table's
     --method-options for drl-rec; empty: the defaults"""
-    reuse: bool = True
-    """take the rows of reuse_from, and the finished runs in runs_dir, whose run has this very
-    config instead of training"""
     reuse_from: tuple[str, ...] = SWEEP_TABLES
-    """earlier tables (table.csv with a run_dir column) to reuse rows of"""
-    smoke: bool = False
-    """a tiny synthetic world and 2 steps (checks the script, numbers meaningless)"""
+    """earlier tables (table.csv with a run_dir column) whose rows are reused (with reuse)"""
 
     def __post_init__(self) -> None:
         """:raises InputError: naming the field of a wrong type or value."""
+        super().__post_init__()
         check_types(self)
         check_dataset(f"{type(self).__name__}.dataset", self.dataset)
-        check_range(self, ("steps", "eval_every", "eval_lists", "jobs"), low=1)
-        if not self.seeds:
-            raise InputError(f"{type(self).__name__}.seeds must name at least one seed")
+        check_range(self, ("steps", "eval_every", "eval_lists"), low=1)
         METHODS["drl-rec"](**self.base_options)  # names the bad option, if any
 
 
-def smoke(name: str) -> dict:
-    """The ``--smoke`` overrides of sweep ``name``: the main table's tiny world, 2 steps."""
-    return {
-        "out_dir": f"results/{name}_smoke",
-        "runs_dir": f"runs/{name}_smoke",
-        "dataset": "synthetic-tiny",
-        "seeds": (0, 1),
-        "steps": 2,
-        "eval_every": 2,
-        "eval_lists": 20,
-        "jobs": 1,
-        "reuse": False,
-    }
+SMOKE = {
+    "dataset": "synthetic-tiny",
+    "seeds": (0, 1),
+    "steps": 2,
+    "eval_every": 2,
+    "eval_lists": 20,
+    "jobs": 1,
+    "reuse": False,
+}
+"""the ``--smoke`` overrides every sweep starts from: the main table's tiny world, 2 steps"""
 
 
 def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
@@ -169,14 +154,10 @@ def reusable_rows(paths: tuple[str, ...]) -> dict[str, dict]:
     return rows
 
 
-def one_row(config: Config, variant: Variant, seed: int) -> dict:
-    """Train and score one cell."""
-    return main_table.scored_run(train_config(config, variant, seed)) | {"source": "trained"}
-
-
 def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.DataFrame:
-    """Every (variant, seed) cell, reused where an earlier run had the same config, the rest
-    trained ``jobs`` at a time; rows in variant order, then seed.
+    """Every (variant, seed) cell (:func:`~benchmarks.harness.cells.run_table`): rows of the
+    ``reuse_from`` tables first, then finished runs in ``runs_dir``, the rest trained; rows in
+    variant order, then seed, with --merge after the rows of out_dir/table.csv not redone.
 
     :param x_name: the name of the variants' axis value column (empty: no such column).
     """
@@ -185,16 +166,13 @@ def train_all(config: Config, variants: list[Variant], x_name: str = "") -> pd.D
         raise InputError(f"variant labels must be unique, got {labels}")
     cells = [(v, s) for v in variants for s in config.seeds]
     earlier = reusable_rows(config.reuse_from) if config.reuse else {}
-    keys = [run_key(train_config(config, v, s)) for v, s in cells]
-    if config.reuse:
-        missing = [key for key in keys if key not in earlier]
-        found = reused_rows(missing, config.runs_dir, main_table.run_row)
-        earlier |= {key: row | {"source": config.runs_dir} for key, row in found.items()}
-    rows = train_missing(cells, keys, earlier, partial(one_row, config), config.jobs)
-    return pd.DataFrame(
+    cell_config = partial(train_config, config)
+    rows = run_table(config, cells, cell_config, main_table.run_row, earlier, source="source")
+    table = pd.DataFrame(
         {"variant": variant.label, **({x_name: variant.x} if x_name else {}), **row}
         for (variant, _), row in zip(cells, rows, strict=True)
     )
+    return merged(config, table, ["variant", "seed"], labels)
 
 
 def pairs_against(variants: list[Variant], reference: Variant, skip=()) -> list:
@@ -225,7 +203,7 @@ def comparison(table: pd.DataFrame, metric: str, pairs: list[tuple[str, str]]) -
             "mean": scores[variant].mean(),
             "std": scores[variant].std(ddof=1),
             **paired_test(both[variant].to_numpy(), both[reference].to_numpy()),
-            "ci95": stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / n**0.5 if n > 1 else math.nan,
+            "ci95": t_half_width(diff),
             "gap_closed": math.nan,
             "reference_method": method[reference],
         }
@@ -309,6 +287,6 @@ def report(
 
 def finish(config: Config, table: pd.DataFrame, summary: str, figure: str, draw) -> pd.DataFrame:
     """Write the results layout and the figure (``draw(out_dir / figure)``), print the summary."""
-    out = write_results(config.out_dir, table, summary, config)
-    print(summary + f"\nFigure: {draw(out / figure)}")
+    out = publish(config, table, summary)
+    print(f"Figure: {draw(out / figure)}")
     return table

@@ -1,18 +1,14 @@
-"""Figures of the sweeps (:mod:`benchmarks.sweep`): metric against the swept value, and paired
+"""Figures of the sweeps (:mod:`benchmarks.harness.sweep`): metric against the swept value, and paired
 differences to a reference with their confidence intervals."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from benchmarks.plot import save_figure  # noqa: E402
+from benchmarks.harness.report import pyplot, save_figure
 
 PANELS = {
     "auc": "test AUC",
@@ -36,9 +32,9 @@ def plot_lines(
     with its min-max band; a tick at every swept value (``log_x``: on a log axis, for values
     that crowd at one end).
 
-    :param table: :func:`benchmarks.sweep.train_all` rows, with column ``x`` on the lines'.
+    :param table: :func:`benchmarks.harness.sweep.train_all` rows, with column ``x`` on the lines'.
     """
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    fig, axes = pyplot().subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
     seeds = table["seed"].nunique()
     on_line = table[table["method"].isin(lines) & ~table["variant"].isin(levels)]
     for ax, metric in zip(axes[0], metrics, strict=True):
@@ -66,10 +62,10 @@ def plot_differences(compared: dict[str, pd.DataFrame], reference: str, path: st
     """A panel per metric: each variant's mean paired difference to ``reference`` (dot) with
     its 95% confidence interval over seeds (bar), a line at no difference.
 
-    :param compared: ``{metric: benchmarks.sweep.comparison rows}``.
+    :param compared: ``{metric: benchmarks.harness.sweep.comparison rows}``.
     """
     height = 1.5 + 0.35 * max(len(rows) for rows in compared.values())
-    fig, axes = plt.subplots(
+    fig, axes = pyplot().subplots(
         1, len(compared), figsize=(5.5 * len(compared), height), squeeze=False, sharey=True
     )
     for ax, (metric, rows) in zip(axes[0], compared.items(), strict=True):
