@@ -18,11 +18,9 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import pandas as pd
 from stable_baselines3 import DQN, PPO
-from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.baselines.ppo import ROLLOUT_STEPS
 from agents.evaluation import evaluate_online
@@ -32,7 +30,7 @@ from agents.training.online import TEST_EVAL_SEED, env_arguments, make_vector_en
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, parse_config, write_results
 from rec_env.cli import run_cli
-from rec_env.envs import ValidChoices
+from rec_env.envs.sb3_vec import ValidChoicesVecEnv
 from rec_env.envs.valid_choices import ChoiceLayout, chosen_candidates
 from rec_env.scenario import Scenario
 
@@ -96,13 +94,12 @@ class PlainAgent:
 
 
 def train_plain(algorithm: str, scenario: Scenario, config: Config, seed: int) -> PlainAgent:
-    """Train PPO or DQN on ``num_envs`` ``ValidChoices`` envs for ``steps * num_envs`` slots."""
+    """Train PPO or DQN on ``num_envs`` ``ValidChoices`` envs for ``steps * num_envs`` slots
+    (one batched :class:`~rec_env.envs.sb3_vec.ValidChoicesVecEnv`: SB3 learns exactly as on a
+    ``DummyVecEnv`` of single ``ValidChoices`` envs, with a faster env)."""
 
-    def make_env() -> gym.Env:
-        env = gym.make("ListwiseFeed-v0", **env_arguments(scenario, config.online, "train"))
-        return ValidChoices(env)
-
-    envs = DummyVecEnv([make_env] * config.online.num_envs)
+    arguments = env_arguments(scenario, config.online, "train")
+    envs = ValidChoicesVecEnv.make(config.online.num_envs, **arguments)
     envs.seed(seed)
     if algorithm == "ppo":  # the rollout and batch sizes of the MaskablePPO baseline
         settings = {"n_steps": ROLLOUT_STEPS, "batch_size": config.learner.batch_size}
@@ -110,7 +107,7 @@ def train_plain(algorithm: str, scenario: Scenario, config: Config, seed: int) -
     else:
         model = DQN("MlpPolicy", envs, buffer_size=config.dqn_buffer, seed=seed, device="cpu")
     model.learn(config.steps * config.online.num_envs)
-    layout = envs.envs[0].layout
+    layout = envs.env.layout
     envs.close()
     return PlainAgent(model, layout)
 

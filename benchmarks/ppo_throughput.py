@@ -1,0 +1,209 @@
+"""Plain PPO's env steps (slots) per second through ``ValidChoices``: SB3's ``DummyVecEnv`` of
+single ``ValidChoices`` envs (the path of ``benchmarks.plain_agents`` before
+``ValidChoicesVecEnv``) against the batched ``ValidChoicesVecEnv``, in one process.
+
+Both paths give SB3 the same observations, rewards, dones and infos (``tests/test_sb3_vec.py``
+trains PPO and DQN through both to equal weights), so the rows differ in speed only. Rows:
+
+* ``env``: the VecEnv alone, ``VecEnv.step`` with random actions drawn before the clock.
+* ``ppo``: ``PPO.learn`` with ``benchmarks.plain_agents``' settings (``MlpPolicy``,
+  ``n_steps=32`` per sub-env, SB3 defaults otherwise) and each ``batch_sizes`` minibatch
+  (plain_agents uses 64; a larger one is a different PPO, fewer gradient steps per slot);
+  ``collect_share`` is the share of the time spent collecting rollouts (env and policy
+  forward), the rest is PPO's update.
+
+Rows are timed in turn, ``repeats`` rounds, each row reporting its median, so that load from
+other processes hits every row alike.
+
+    python -m benchmarks.ppo_throughput             # writes results/ppo_throughput/
+    python -m benchmarks.ppo_throughput --smoke     # seconds, numbers meaningless
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+
+from agents.baselines.ppo import ROLLOUT_STEPS
+from agents.training.config import OnlineConfig
+from agents.training.online import env_arguments
+from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.checks import InputError, check_range
+from rec_env.cli import run_cli
+from rec_env.envs import ValidChoices
+from rec_env.envs.sb3_vec import ValidChoicesVecEnv
+from rec_env.scenario import Scenario
+
+PATHS = ("dummy", "native")
+"""``DummyVecEnv`` of single ``ValidChoices`` envs; the batched ``ValidChoicesVecEnv``"""
+
+
+@dataclass(frozen=True)
+class Config:
+    out_dir: str = "results/ppo_throughput"
+    """where table.csv, summary.md, config.json and command.txt go"""
+    dataset: str = "synthetic"
+    """dataset whose simulator the envs run"""
+    num_envs: int = 64
+    """sub-envs (plain_agents: 64)"""
+    batch_sizes: tuple[int, ...] = (64, 512)
+    """PPO minibatch sizes, one ppo row per path each (plain_agents: 64)"""
+    rollouts: int = 2
+    """PPO rollouts (num_envs * 32 slots each) per timed run; the env rows time as many slots"""
+    repeats: int = 3
+    """timed runs per row; the table reports the median"""
+    torch_threads: int = 1
+    """torch intra-op threads (tiny networks gain nothing from more on a shared CPU)"""
+    seed: int = 0
+    """seed of the envs, the models and the random actions"""
+    smoke: bool = False
+    """a tiny run that checks the script (numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong value."""
+        check_range(self, ("num_envs", "rollouts", "repeats", "torch_threads"), low=1)
+        if not self.batch_sizes or min(self.batch_sizes) < 2:
+            raise InputError(f"Config.batch_sizes must be sizes >= 2, got {self.batch_sizes}")
+
+
+SMOKE = {"out_dir": "runs/ppo_throughput_smoke", "num_envs": 4, "batch_sizes": (64,)}
+SMOKE |= {"rollouts": 1, "repeats": 1}
+
+
+def make_vec_env(path: str, config: Config) -> VecEnv:
+    """The ``num_envs`` ``ValidChoices`` sub-envs of ``path`` (see :data:`PATHS`), seeded."""
+    scenario = Scenario.build(config.dataset, "request", 0)
+    arguments = env_arguments(scenario, OnlineConfig(), "train")
+    if path == "native":
+        envs = ValidChoicesVecEnv.make(config.num_envs, **arguments)
+    else:
+        make_env = lambda: ValidChoices(gym.make("ListwiseFeed-v0", **arguments))  # noqa: E731
+        envs = DummyVecEnv([make_env] * config.num_envs)
+    envs.seed(config.seed)
+    return envs
+
+
+class RolloutClock(BaseCallback):
+    """Seconds spent collecting rollouts, summed over ``learn`` calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds, self._start = 0.0, 0.0
+
+    def _on_rollout_start(self) -> None:
+        self._start = time.perf_counter()
+
+    def _on_rollout_end(self) -> None:
+        self.seconds += time.perf_counter() - self._start
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def env_run(envs: VecEnv, config: Config) -> Callable[[], tuple[int, float]]:
+    """One timed run of random actions: ``() -> (slots, nan)`` (no rollouts to time)."""
+    steps = config.rollouts * ROLLOUT_STEPS
+    rng = np.random.default_rng(config.seed)
+    actions = rng.integers(0, envs.action_space.n, (steps, envs.num_envs))
+    envs.reset()
+
+    def run() -> tuple[int, float]:
+        for step_actions in actions:
+            envs.step(step_actions)
+        return steps * envs.num_envs, np.nan
+
+    return run
+
+
+def ppo_run(envs: VecEnv, config: Config, batch_size: int) -> Callable[[], tuple[int, float]]:
+    """One timed run of ``rollouts`` PPO rollouts and updates: ``() -> (slots, seconds
+    collecting)``; the model learns one rollout first (warm-up)."""
+    settings = {"n_steps": ROLLOUT_STEPS, "batch_size": batch_size}
+    model = PPO("MlpPolicy", envs, seed=config.seed, device="cpu", **settings)
+    slots = config.rollouts * ROLLOUT_STEPS * envs.num_envs
+    model.learn(ROLLOUT_STEPS * envs.num_envs)
+    clock = RolloutClock()
+
+    def run() -> tuple[int, float]:
+        before = clock.seconds
+        model.learn(slots, callback=clock, reset_num_timesteps=False)
+        return slots, clock.seconds - before
+
+    return run
+
+
+def measure(config: Config) -> pd.DataFrame:
+    """One row per (path, measure, batch size): median slots/s and collect share."""
+    runs = []
+    for path in PATHS:
+        runs.append(((path, "env", np.nan), env_run(make_vec_env(path, config), config)))
+        for batch in config.batch_sizes:
+            runs.append(((path, "ppo", batch), ppo_run(make_vec_env(path, config), config, batch)))
+    timings = {key: [] for key, _ in runs}
+    for _ in range(config.repeats):
+        for key, run in runs:
+            start = time.perf_counter()
+            slots, collecting = run()
+            seconds = time.perf_counter() - start
+            timings[key].append((slots / seconds, collecting / seconds))
+    rows = [(*key, *np.median(np.array(values), axis=0)) for key, values in timings.items()]
+    columns = ["path", "measure", "batch_size", "slots_per_s", "collect_share"]
+    table = pd.DataFrame(rows, columns=columns)
+    dummy = table[table["path"] == "dummy"].set_index(["measure", "batch_size"])["slots_per_s"]
+    keys = pd.MultiIndex.from_frame(table[["measure", "batch_size"]])
+    table["x_dummy_same_measure"] = table["slots_per_s"].to_numpy() / dummy.reindex(keys).to_numpy()
+    return table
+
+
+def summary_text(config: Config, table: pd.DataFrame, load: tuple[float, float]) -> str:
+    """Markdown: what was timed, the machine and its load, the table."""
+    today = table.query("path == 'dummy' and measure == 'ppo'").iloc[0]
+    shown = table.assign(vs_today_ppo=table["slots_per_s"] / today["slots_per_s"])
+    shown["slots_per_s"] = shown["slots_per_s"].round().astype(int)
+    shown["batch_size"] = ["-" if np.isnan(b) else str(int(b)) for b in shown["batch_size"]]
+    return (
+        "# Plain PPO through ValidChoices: env steps (slots) per second\n\n"
+        f"{config.num_envs} sub-envs of ListwiseFeed-v0 ({config.dataset}, C = "
+        f"{OnlineConfig().env.num_candidates}); dummy = SB3 DummyVecEnv of single ValidChoices "
+        "envs (today's plain_agents path), native = ValidChoicesVecEnv (one batched step); both "
+        "give SB3 the same observations, rewards and infos. env rows: VecEnv.step with random "
+        f"actions; ppo rows: PPO.learn, MlpPolicy, n_steps {ROLLOUT_STEPS}, the given minibatch "
+        "(64 = plain_agents; larger = fewer gradient steps per slot, a different PPO). "
+        "collect_share: share of the time collecting rollouts (the rest is PPO's update). "
+        "x_dummy_same_measure: native / dummy of the same row kind; vs_today_ppo: against "
+        f"dummy PPO with minibatch {int(today['batch_size'])}. Median of {config.repeats} runs "
+        f"of {config.rollouts} rollouts each, rows timed in turn.\n\n"
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
+        f"({config.torch_threads} thread(s)); load average (1 min) before / after: "
+        f"{load[0]:.2f} / {load[1]:.2f}.\n\n" + markdown_table(shown)
+    )
+
+
+def main(config: Config) -> pd.DataFrame:
+    torch.set_num_threads(config.torch_threads)
+    load_before = os.getloadavg()[0]
+    table = measure(config)
+    text = summary_text(config, table, (load_before, os.getloadavg()[0]))
+    out = write_results(Path(config.out_dir), table, text, config)
+    print((out / "summary.md").read_text())
+    return table
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    return parse_config(Config, SMOKE, argv, "python -m benchmarks.ppo_throughput", __doc__)
+
+
+if __name__ == "__main__":
+    run_cli(lambda: main(parse_args()))
