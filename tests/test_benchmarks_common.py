@@ -1,13 +1,25 @@
-"""The results layout: write_results, merged tables keep every command, merge_rows."""
+"""The harness: the results layout (write_results, merged tables keep every command,
+merge_rows), the base settings' default folders and checks, mean +- std."""
 
 import json
 import re
 import shlex
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from benchmarks.harness.results import learner_changes, merge_rows, process_seconds, write_results
+from benchmarks import main_table, scale
+from benchmarks.harness.report import mean_std, spread
+from benchmarks.harness.results import (
+    learner_changes,
+    merge_rows,
+    merged,
+    process_seconds,
+    write_results,
+)
+from rec_env.checks import InputError
 
 
 @dataclass
@@ -55,3 +67,40 @@ def test_learner_changes_lists_only_the_differing_fields():
         DDQNConfig(), {"x": DDQNConfig(learning_rate=1e-3), "y": DDQNConfig()}
     )
     assert changes == {"x": {"learning_rate": 1e-3}, "y": {}}
+
+
+@pytest.mark.parametrize("smoke", [False, True])
+@pytest.mark.parametrize("script", [main_table, scale])
+def test_default_folders_follow_the_script_name_and_smoke(script, smoke):
+    config = script.Config(smoke=smoke)
+    suffix = "_smoke" if smoke else ""
+    assert config.out_dir == f"results/{script.Config.name}{suffix}"
+    if hasattr(config, "runs_dir"):
+        assert config.runs_dir == f"runs/{script.Config.name}{suffix}"
+    assert script.Config(out_dir="elsewhere", smoke=smoke).out_dir == "elsewhere"
+
+
+@pytest.mark.parametrize(("changes", "field"), [({"seeds": ()}, "seeds"), ({"jobs": 0}, "jobs")])
+def test_table_settings_name_a_bad_field(changes, field):
+    with pytest.raises(InputError, match=rf"Config\.{field}"):
+        main_table.Config(**changes)
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_merged_adds_the_earlier_rows_only_with_merge(tmp_path, merge):
+    pd.DataFrame({"method": ["b"], "seed": [0], "auc": [0.1]}).to_csv(
+        tmp_path / "table.csv", index=False
+    )
+    new = pd.DataFrame({"method": ["a"], "seed": [0], "auc": [0.3]})
+    settings = main_table.Config(out_dir=str(tmp_path), merge=merge)
+    table = merged(settings, new, ["method", "seed"], order=["a", "b"])
+    assert table["method"].tolist() == (["a", "b"] if merge else ["a"])
+
+
+@pytest.mark.parametrize(
+    ("values", "digits", "text"),
+    [([0.7, 0.72], 3, "0.710 +- 0.014"), ([0.7], 4, "0.7000"), ([1.0, 1.0, 1.0], 1, "1.0 +- 0.0")],
+)
+def test_spread_is_mean_plus_minus_sample_std(values, digits, text):
+    assert spread(pd.Series(values), digits) == text
+    assert mean_std(np.mean(values), np.nan, digits) == text.split(" +- ")[0]

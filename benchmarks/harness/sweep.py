@@ -103,15 +103,9 @@ class Config(TableSettings):
         METHODS["drl-rec"](**self.base_options)  # names the bad option, if any
 
 
-SMOKE = {
-    "dataset": "synthetic-tiny",
-    "seeds": (0, 1),
-    "steps": 2,
-    "eval_every": 2,
-    "eval_lists": 20,
-    "jobs": 1,
-    "reuse": False,
-}
+SHARED = ("seeds", "steps", "eval_every", "eval_lists", "jobs", "reuse")
+"""the main table's ``--smoke`` settings that a sweep's takes"""
+SMOKE = {"dataset": main_table.SMOKE["datasets"][0], **{k: main_table.SMOKE[k] for k in SHARED}}
 """the ``--smoke`` overrides every sweep starts from: the main table's tiny world, 2 steps"""
 
 
