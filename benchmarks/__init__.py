@@ -1,1 +1,13 @@
-"""Scripts that write the result tables and plots in results/."""
+"""The experiments behind results/, one runnable script each (``python -m benchmarks.<script>``,
+``--help`` for its flags, ``--smoke`` for a tiny run; ``benchmarks/run_all.sh`` runs them all):
+
+* tables of trained cells: ``main_table``, ``offline_agents``, ``online_agents``,
+  ``plain_agents``, ``distill_tuning``, the DRL-Rec sweeps ``ablations``, ``k_sweep`` and
+  ``compression``, and ``demo``;
+* data and simulator: ``data_throughput``, ``own_log``, ``simulator_fit``, ``scale``;
+* speed: ``env_throughput``, ``distill_cost``, ``efficiency``, ``distributed``;
+* on finished runs: ``auc_by_slot``, ``plot``.
+
+Their shared machinery (base configs, reuse of finished runs, the report) is
+:mod:`benchmarks.harness`.
+"""

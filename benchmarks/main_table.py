@@ -35,7 +35,7 @@ from agents.train import load_agent
 from agents.training.config import OnlineConfig, TrainConfig, load_config, load_scenario
 from agents.training.registry import spec_of
 from agents.training.runner import read_metrics
-from benchmarks.harness.cells import run_table
+from benchmarks.harness.cells import offline_run, run_table
 from benchmarks.harness.cli import TableSettings, parser, run_script
 from benchmarks.harness.results import learner_changes, merged, publish
 from benchmarks.harness.sections import params_table, summary_tables
@@ -135,19 +135,9 @@ def method_options(config: Config, method: str):
 
 
 def train_config(config: Config, dataset: str, method: str, seed: int) -> TrainConfig:
-    return TrainConfig(
-        agent=method,
-        dataset=dataset,
-        seed=seed,
-        steps=config.steps,
-        out=config.runs_dir,
-        eval_every=config.eval_every,
-        checkpoint_every=config.steps,
-        mf_warm_start=dataset in config.mf_warm_start,
-        learner=config.learner_by_dataset.get(dataset, config.learner),
-        online=OnlineConfig(eval_lists=config.eval_lists, eval_envs=min(100, config.eval_lists)),
-        options=method_options(config, method),
-    )
+    online = OnlineConfig(eval_lists=config.eval_lists, eval_envs=min(100, config.eval_lists))
+    options = method_options(config, method)
+    return offline_run(config, dataset, method, seed, online=online, options=options)
 
 
 def run_row(run_dir: str | Path) -> dict:

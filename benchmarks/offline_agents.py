@@ -21,7 +21,7 @@ from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.training.config import TrainConfig, load_config
 from agents.training.runner import read_metrics
-from benchmarks.harness.cells import run_table
+from benchmarks.harness.cells import offline_run, run_table
 from benchmarks.harness.cli import TableSettings, parser, run_script
 from benchmarks.harness.report import markdown_table, spread
 from benchmarks.harness.results import learner_changes, merged, publish
@@ -83,19 +83,7 @@ SMOKE = {
 
 
 def train_config(config: Config, dataset: str, split: str, agent: str, seed: int) -> TrainConfig:
-    return TrainConfig(
-        agent=agent,
-        dataset=dataset,
-        seed=seed,
-        steps=config.steps,
-        split=split,
-        out=config.runs_dir,
-        eval_every=config.eval_every,
-        select_best=config.select_best,
-        checkpoint_every=config.steps,
-        mf_warm_start=dataset in config.mf_warm_start,
-        learner=config.learner_by_dataset.get(dataset, config.learner),
-    )
+    return offline_run(config, dataset, agent, seed, split=split, select_best=config.select_best)
 
 
 def run_row(run_dir: str | Path) -> dict:

@@ -45,6 +45,25 @@ def reused_rows(
     return {key: row_of_run(finished[key]) for key in set(keys) & set(finished)}
 
 
+def offline_run(settings, dataset: str, agent: str, seed: int, **fields) -> TrainConfig:
+    """The offline run of one cell of a table: ``settings``' steps (one checkpoint, at the
+    end), runs folder and validation cadence, its learner for ``dataset``
+    (``learner_by_dataset``, else ``learner``), an MF warm start on the datasets of
+    ``mf_warm_start``; ``fields`` set the rest of the :class:`TrainConfig`."""
+    return TrainConfig(
+        agent=agent,
+        dataset=dataset,
+        seed=seed,
+        steps=settings.steps,
+        out=settings.runs_dir,
+        eval_every=settings.eval_every,
+        checkpoint_every=settings.steps,
+        mf_warm_start=dataset in settings.mf_warm_start,
+        learner=settings.learner_by_dataset.get(dataset, settings.learner),
+        **fields,
+    )
+
+
 def train_cell(train_config: Callable[..., TrainConfig], row_of_run: Callable, *cell) -> dict:
     """Train the run of one cell and return its row: ``row_of_run(run(train_config(*cell)).dir)``."""
     return row_of_run(run(train_config(*cell)).dir)
