@@ -5,7 +5,8 @@
   ``plain_agents``, ``distill_tuning``, the DRL-Rec sweeps ``ablations``, ``k_sweep`` and
   ``compression``, and ``demo``;
 * data and simulator: ``data_throughput``, ``own_log``, ``simulator_fit``, ``scale``;
-* speed: ``env_throughput``, ``distill_cost``, ``efficiency``, ``distributed``;
+* speed: ``env_throughput``, ``ppo_throughput``, ``distill_cost``, ``efficiency``,
+  ``distributed``;
 * on finished runs: ``auc_by_slot``, ``plot``.
 
 Their shared machinery (base configs, reuse of finished runs, the report) is

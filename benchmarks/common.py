@@ -1,5 +1,5 @@
 """The harness names that the scripts not yet on :mod:`benchmarks.harness` import from here
-(``distill_cost``, ``efficiency``, ``env_throughput``, ``plain_agents``); remove this module once
+(``distill_cost``, ``efficiency``, ``plain_agents``, ``ppo_throughput``); remove this module once
 they import from the harness."""
 
 from benchmarks.harness.cli import parse_config
