@@ -43,8 +43,9 @@ class Settings:
         self._default("out_dir", "results")
 
     def _default(self, field: str, parent: str) -> None:
-        if not getattr(self, field):  # object.__setattr__: frozen subclasses too
-            object.__setattr__(self, field, f"{parent}/{self.name}{'_smoke' * self.smoke}")
+        if not getattr(self, field):
+            suffix = "_smoke" if self.smoke else ""
+            object.__setattr__(self, field, f"{parent}/{self.name}{suffix}")  # frozen ones too
 
 
 @dataclass

@@ -78,7 +78,7 @@ def section(
             f"vs {baseline}": formatted(compared["diff"], f"+.{digits}f"),
             "p (t)": formatted(compared["p_ttest"], ".3g"),
             "p (Wilcoxon)": formatted(compared["p_wilcoxon"], ".3g"),
-            "verdict": compared["verdict"].fillna(""),
+            "verdict": compared["verdict"].astype(object).fillna(""),
             "gap closed": formatted(compared["gap_closed"], ".0%"),
             "n_seeds": compared["n_seeds"],
         }
