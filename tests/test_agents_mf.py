@@ -8,7 +8,7 @@ import torch
 from agents_testing import TINY, tiny_config, tiny_lists, tiny_network
 
 from agents.baselines import mf as mf_module
-from agents.baselines.mf import fit_mf, fit_one, fit_or_load_mf, mf_cache_path
+from agents.baselines.mf import MFLogits, fit_mf, fit_one, fit_or_load_mf, mf_cache_path, shown_rows
 from agents.metrics import auc
 from agents.nn.qnetwork import TEACHER
 from agents.training import networks
@@ -48,6 +48,26 @@ def test_fit_learns_the_training_clicks_and_shrinks_with_l2(splits):
     assert _auc(weak, train) > 0.75  # a flexible fit separates its own clicks
     assert np.abs(strong.user_table).max() < np.abs(weak.user_table).max()
     assert _auc(strong, train) < _auc(weak, train)
+
+
+@pytest.mark.parametrize("dim", [0, 4])
+def test_mf_logits_equal_the_indexing_expression_bit_for_bit(splits, dim):
+    users, items, clicks = shown_rows(splits.train)
+    generator = torch.Generator().manual_seed(0)
+    tables = [torch.randn(n, dim + 1, generator=generator) for n in (100, 150)]
+    results = []
+    for fast in (True, False):
+        bias = torch.tensor([-1.5], requires_grad=True)
+        user_table, item_table = (table.clone().requires_grad_() for table in tables)
+        if fast:
+            logits = MFLogits.apply(bias, user_table, item_table, users, items)
+        else:
+            user, item = user_table[users], item_table[items]
+            logits = bias + (user[:, :-1] * item[:, :-1]).sum(-1) + user[:, -1] + item[:, -1]
+        torch.nn.functional.binary_cross_entropy_with_logits(logits, clicks).backward()
+        results.append([logits.detach(), bias.grad, user_table.grad, item_table.grad])
+    for fast, plain in zip(*results, strict=True):
+        assert torch.equal(fast, plain)
 
 
 def test_fit_mf_keeps_the_penalty_of_best_validation_auc(splits):

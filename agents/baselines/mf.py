@@ -93,6 +93,41 @@ def shown_rows(lists: LoggedLists) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     )
 
 
+class MFLogits(torch.autograd.Function):
+    """``bias + <p_u, q_i> + b_u + b_i`` ``[N]`` of N (user, item) rows, tables ``[n, F + 1]``.
+
+    The values and gradients, bit for bit, of the indexing expression
+    ``bias + (U[u, :-1] * I[i, :-1]).sum(-1) + U[u, -1] + I[i, -1]``, whose autograd
+    backward zero-fills an ``[N, F + 1]`` gradient per slice: the backward here scatters each
+    row's gradient straight into the tables (``index_add_``, in row order as autograd's). A
+    full-batch L-BFGS evaluation on synthetic-gap's 800k train slots takes about half the time.
+
+    Arguments of ``apply``: ``bias [1]``, ``user_table``, ``item_table``, ``users [N]`` and
+    ``items [N]`` (int64 row ids).
+    """
+
+    @staticmethod
+    def forward(ctx, bias, user_table, item_table, users, items):
+        user, item = user_table.index_select(0, users), item_table.index_select(0, items)
+        ctx.save_for_backward(user, item, users, items)
+        ctx.table_rows = user_table.shape[0], item_table.shape[0]
+        return bias + (user[:, :-1] * item[:, :-1]).sum(-1) + user[:, -1] + item[:, -1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        user, item, users, items = ctx.saved_tensors
+        grads = []
+        for rows, ids, own, other in (
+            (ctx.table_rows[0], users, user, item),
+            (ctx.table_rows[1], items, item, user),
+        ):
+            table_grad = own.new_zeros(rows, own.shape[1])
+            table_grad[:, :-1].index_add_(0, ids, grad.unsqueeze(-1) * other[:, :-1])
+            table_grad[:, -1].index_add_(0, ids, grad)
+            grads.append(table_grad)
+        return grad.sum(0, keepdim=True), *grads, None, None
+
+
 def fit_one(train: LoggedLists, dim: int, l2: float, seed: int, max_iter: int = 300) -> MFAgent:
     """Full-batch L-BFGS on mean log-loss + ``l2`` * (sum of squared factors and biases)."""
     users, items, clicks = shown_rows(train)
@@ -108,8 +143,7 @@ def fit_one(train: LoggedLists, dim: int, l2: float, seed: int, max_iter: int = 
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        user, item = user_table[users], item_table[items]
-        logits = bias + (user[:, :-1] * item[:, :-1]).sum(-1) + user[:, -1] + item[:, -1]
+        logits = MFLogits.apply(bias, user_table, item_table, users, items)
         penalty = user_table.square().sum() + item_table.square().sum()
         loss = F.binary_cross_entropy_with_logits(logits, clicks) + l2 * penalty
         loss.backward()
