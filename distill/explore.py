@@ -2,10 +2,10 @@
 
 Per list, a recall draws M items (default 1,000, with repeats) shared by the list's K slots;
 repeats are dropped before scoring, leaving U <= M distinct items. At transition (b, t) the
-pool items that may be offered are those not placed in slots < t and not the logged action a_t. Both networks score every
-(state, pool item) under ``no_grad`` in eval mode, reusing the states of the RL forward pass
-(each state is computed once, never per item; they carry that pass's dropout); the
-state-independent half of Q is computed once per pool item (:meth:`QNetwork.candidates`).
+pool items that may be offered are those not placed in slots < t and not the logged action
+a_t. Both networks score every (state, pool item) under ``no_grad`` in eval mode
+(:func:`distill.scoring.score_pool`), reusing the states of the RL forward pass (each state
+is computed once, never per item; they carry that pass's dropout).
 
 Scoring runs in blocks of (state, item) pairs, so its working memory is the pool's item
 halves ``[B, M, ...]``, the scores ``[B, K, M]`` and one cache-sized block, whatever the
@@ -21,8 +21,8 @@ import torch
 from torch import Tensor
 
 from agents.data.batch import ListBatch
-from agents.learners.base import eval_mode
 from agents.nn.qnetwork import QNetwork
+from distill.scoring import BLOCK_PAIRS, score_pool
 
 
 class Recall(Protocol):
@@ -32,10 +32,6 @@ class Recall(Protocol):
     def sample(self, n: int, m: int) -> Tensor:
         """``[n, m]`` int64 item ids: the pools of n lists (repeats allowed)."""
         ...
-
-
-BLOCK_PAIRS = 10_000
-"""(state, item) pairs scored at once: a few MiB of activations, cache-sized"""
 
 
 class UniformRecall:
@@ -52,12 +48,22 @@ class UniformRecall:
         return torch.randint(self.n_items, (n, m), generator=self.generator)
 
 
-def duplicates(pool: Tensor) -> Tensor:
-    """``[B, M]`` bool: True where the item already appears earlier in its row of ``pool``."""
-    order = torch.sort(pool, dim=-1, stable=True)
-    repeat = torch.zeros_like(pool, dtype=torch.bool)
-    repeat[:, 1:] = order.values[:, 1:] == order.values[:, :-1]
-    return torch.zeros_like(repeat).scatter(-1, order.indices, repeat)
+def repeats(pool: Tensor) -> Tensor:
+    """``[B, M]`` bool: True where the item already appears earlier in its row of ``pool``.
+
+    Ids below M (a catalogue no larger than the pool): each item's first draw by one scatter
+    into ``[B, max id + 1]``, no larger than the pool; larger ids: one stable sort per row.
+    """
+    n_lists, m = pool.shape
+    n_ids = int(pool.max()) + 1 if pool.numel() else 0
+    if n_ids <= m:
+        position = torch.arange(m, device=pool.device).expand(n_lists, m)
+        first = pool.new_full((n_lists, n_ids), m).scatter_reduce_(-1, pool, position, "amin")
+        return first.gather(-1, pool) != position
+    values, order = torch.sort(pool, dim=-1, stable=True)
+    later = torch.zeros_like(pool, dtype=torch.bool)
+    later[:, 1:] = values[:, 1:] == values[:, :-1]  # a repeat of the entry before it
+    return torch.zeros_like(later).scatter_(-1, order, later)
 
 
 def distinct_first(pool: Tensor) -> tuple[Tensor, Tensor]:
@@ -65,12 +71,17 @@ def distinct_first(pool: Tensor) -> tuple[Tensor, Tensor]:
 
     :param pool: ``[B, M]``.
     :return: ``(pool [B, U], repeat [B, U])`` with U the most distinct items of a list; a list
-        with fewer is padded with its repeats, flagged True in ``repeat``.
+        with fewer is padded with its repeats (in draw order), flagged True in ``repeat``.
+
+    Cumulative counts place each entry (distinct ones first): a stable partition, no sort.
     """
-    repeat = duplicates(pool)
-    order = torch.sort(repeat.to(torch.uint8), dim=-1, stable=True).indices
-    keep = order[:, : int((~repeat).sum(dim=-1).max())]
-    return pool.gather(-1, keep), repeat.gather(-1, keep)
+    repeat = repeats(pool)
+    first = ~repeat
+    n_distinct = first.sum(dim=-1, keepdim=True)
+    place = torch.where(repeat, n_distinct + repeat.cumsum(-1), first.cumsum(-1)) - 1
+    u = int(n_distinct.max())
+    placed = torch.empty_like(pool).scatter_(-1, place, pool)
+    return placed[:, :u], torch.empty_like(repeat).scatter_(-1, place, repeat)[:, :u]
 
 
 def offerable(
@@ -85,8 +96,10 @@ def offerable(
     or if it repeats an earlier pool entry.
     """
     same = (pool.unsqueeze(-1) == lists.items.unsqueeze(-2)) & lists.mask.unsqueeze(-2)
-    placed_by = same.cummax(dim=-1).values  # [B, U, K]: placed in a slot <= k
-    return ~repeat[rows] & ~placed_by[rows, :, slots]
+    k = same.shape[-1]  # [B, U, K]: the list placed the item in slot k
+    first_slot = torch.where(same.any(-1), same.to(torch.uint8).argmax(-1), k)  # [B, U]
+    first_slot.masked_fill_(repeat, -1)  # a repeat is never offered
+    return first_slot[rows] > slots.unsqueeze(-1)
 
 
 @dataclass(frozen=True)
@@ -103,47 +116,6 @@ class Exploration:
     teacher: Tensor
     student: Tensor
     valid: Tensor
-
-
-def position_in_list(rows: Tensor, n_lists: int) -> tuple[Tensor, int]:
-    """Each transition's index among its list's transitions ``[N]``, and the most per list."""
-    counts = torch.bincount(rows, minlength=n_lists)
-    order = torch.argsort(rows, stable=True)
-    first = torch.cumsum(counts, 0) - counts  # where each list starts in ``order``
-    position = torch.empty_like(rows)
-    position[order] = torch.arange(len(rows)) - first[rows[order]]
-    return position, int(counts.max()) if len(rows) else 0
-
-
-@torch.inference_mode()
-def score_pool(
-    network: QNetwork, states: Tensor, pool: Tensor, rows: Tensor, block_pairs: int = BLOCK_PAIRS
-) -> Tensor:
-    """``[N, M]`` Q of every pool item at every state, in eval mode.
-
-    :param states: ``[N, H]`` one state per transition (detached here).
-    :param pool: ``[B, M]`` the pool of each list; :param rows: ``[N]`` each state's list.
-
-    The item half of Q is computed once per (list, pool item); the states are laid out per
-    list ``[B, S, H]`` and broadcast against their list's pool in blocks of about
-    ``block_pairs`` (state, item) pairs, small enough to stay in the CPU cache.
-    """
-    n_lists, m = pool.shape
-    position, per_list = position_in_list(rows, n_lists)
-    dense = states.new_zeros(n_lists, per_list, states.shape[-1])
-    dense[rows, position] = states.detach()
-    scores = states.new_empty(n_lists, per_list, m)
-    item_block = min(m, max(1, block_pairs // max(1, per_list)))
-    list_block = max(1, block_pairs // max(1, per_list * item_block))
-    with eval_mode(network):
-        halves = network.candidates(pool)  # [B, M, ...]
-        for b in range(0, n_lists, list_block):
-            for i in range(0, m, item_block):
-                block = tuple(half[b : b + list_block, None, i : i + item_block] for half in halves)
-                scores[b : b + list_block, :, i : i + item_block] = network.score(
-                    dense[b : b + list_block], block
-                )[0]
-    return scores[rows, position]
 
 
 class Explorer:

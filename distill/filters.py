@@ -34,23 +34,40 @@ def top_k(scores: Tensor, valid: Tensor, k: int) -> tuple[Tensor, Tensor]:
     best first.
 
     Ties keep the lower index first; rows with fewer than k valid items pad with invalid picks.
-    Cost: a few passes over ``[N, M]`` (a partial top-k, then ties resolved by a cumulative
-    count), not a full sort.
+    Cost: one partial top-(k + 1) pass over ``[N, M]``; only the rows where the k-th score ties
+    the (k + 1)-th (rare with float scores, or fewer than k + 1 valid items) are resolved
+    again by :func:`_ranked_ties`.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     k = min(k, scores.shape[-1])
     masked = scores.masked_fill(~valid, float("-inf"))
-    if torch.isnan(masked).any():
+    values, index = masked.topk(min(k + 1, masked.shape[-1]), dim=-1)  # NaN ranks first
+    if torch.isnan(values[:, :1]).any():
         raise ValueError("top_k: the scores contain NaN")
-    kth = masked.topk(k, dim=-1).values[:, -1:]  # [N, 1] the k-th largest score
+    index = _best_first(masked, index[:, :k].sort(dim=-1).values)
+    if values.shape[-1] > k:  # the k-th score tied with the (k + 1)-th: which ties to keep
+        tied = (values[:, k] == values[:, k - 1]).nonzero()[:, 0]
+        if len(tied):
+            index[tied] = _best_first(masked[tied], _lowest_index_top_k(masked[tied], k))
+    return index, valid.gather(-1, index)
+
+
+def _lowest_index_top_k(masked: Tensor, k: int) -> Tensor:
+    """``[n, k]`` ascending index of the k highest of ``masked [n, M]``: every entry above the
+    k-th score, then the lowest-index entries equal to it."""
+    kth = masked.topk(k, dim=-1).values[:, -1:]  # [n, 1] the k-th largest score
     above, tied = masked > kth, masked == kth
     room = k - above.sum(dim=-1, keepdim=True)
     chosen = above | (tied & (tied.cumsum(dim=-1) <= room))  # exactly k per row
-    index = chosen.nonzero()[:, 1].view(len(scores), k)  # ascending pool index
+    return chosen.nonzero()[:, 1].view(len(masked), k)
+
+
+def _best_first(masked: Tensor, index: Tensor) -> Tensor:
+    """``index [n, k]`` (ascending per row) reordered by ``masked`` score, highest first; a
+    stable sort, so ties keep the lower index first."""
     order = torch.sort(masked.gather(-1, index), dim=-1, descending=True, stable=True).indices
-    index = index.gather(-1, order)
-    return index, valid.gather(-1, index)
+    return index.gather(-1, order)
 
 
 def dual_led(

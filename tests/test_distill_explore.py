@@ -1,5 +1,7 @@
 """The explorer: pools, masks (never a placed or the logged item), scores equal to Q."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
@@ -7,15 +9,8 @@ from agents_testing import TINY, tiny_batch, tiny_lists, tiny_network
 from agents.data.batch import ListBatch
 from agents.data.recall import PopularityRecall
 from agents.learners.base import eval_mode
-from distill.explore import (
-    Explorer,
-    UniformRecall,
-    distinct_first,
-    duplicates,
-    offerable,
-    position_in_list,
-    score_pool,
-)
+from distill.explore import Explorer, UniformRecall, distinct_first, offerable
+from distill.scoring import position_in_list, score_pool
 
 N_ITEMS = len(tiny_lists().item_features)
 
@@ -30,20 +25,58 @@ def hand_lists() -> ListBatch:
     )
 
 
-def test_duplicates_and_distinct_first():
+def test_distinct_first_by_hand():
     pool = torch.tensor([[3, 1, 3, 2, 1], [5, 5, 5, 5, 5]])
-    assert duplicates(pool).tolist() == [
-        [False, False, True, False, True],
-        [False, True, True, True, True],
-    ]
     distinct, repeat = distinct_first(pool)
     assert distinct.tolist() == [[3, 1, 2], [5, 5, 5]]
     assert repeat.tolist() == [[False, False, False], [False, True, True]]
 
 
+def reference_distinct_first(pool):
+    """Per row in Python: the first draw of each item, then the repeats, in draw order."""
+    rows, flags = [], []
+    for row in pool.tolist():
+        seen, firsts, repeats = set(), [], []
+        for item in row:
+            (repeats if item in seen else firsts).append(item)
+            seen.add(item)
+        rows.append(firsts + repeats)
+        flags.append([False] * len(firsts) + [True] * len(repeats))
+    width = max(flag.count(False) for flag in flags)
+    return [row[:width] for row in rows], [flag[:width] for flag in flags]
+
+
+@pytest.mark.parametrize("n_items", [3, 40, 50, 51, 10_000])  # ids < M = 50: a scatter
+def test_distinct_first_equals_a_python_reference(n_items):
+    pool = torch.randint(n_items, (16, 50), generator=torch.Generator().manual_seed(n_items))
+    distinct, repeat = distinct_first(pool)
+    assert (distinct.tolist(), repeat.tolist()) == reference_distinct_first(pool)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_offerable_equals_a_python_reference(seed):
+    lists = tiny_batch(8)
+    mask = lists.mask.clone()
+    mask[:, 7:] = False  # lists shorter than K
+    lists = ListBatch(lists.user_ids, lists.items, lists.clicks, mask)
+    generator = torch.Generator().manual_seed(seed)
+    drawn = torch.cat([lists.items, torch.randint(N_ITEMS, (8, 30), generator=generator)], 1)
+    pool, repeat = distinct_first(drawn[:, torch.randperm(drawn.shape[1], generator=generator)])
+    rows, slots = torch.nonzero(torch.ones_like(lists.mask), as_tuple=True)
+    expected = [
+        [
+            not repeat[b, u]
+            and int(pool[b, u]) not in lists.items[b, : t + 1][lists.mask[b, : t + 1]]
+            for u in range(pool.shape[1])
+        ]
+        for b, t in zip(rows.tolist(), slots.tolist(), strict=True)
+    ]
+    assert offerable(pool, repeat, lists, rows, slots).tolist() == expected
+
+
 def test_offerable_masks_placed_logged_and_repeated_items():
     pool = torch.tensor([[7, 8, 0, 10, 10]])
-    repeat = duplicates(pool)
+    repeat = torch.tensor([[False, False, False, False, True]])
     rows, slots = torch.tensor([0, 0, 0]), torch.tensor([0, 1, 2])
     offer = offerable(pool, repeat, hand_lists(), rows, slots)
     assert offer.tolist() == [
@@ -59,8 +92,9 @@ def test_position_in_list():
 
 
 @pytest.mark.parametrize("block_pairs", [1, 7, 10_000])
-def test_scores_are_the_networks_q_in_eval_mode(block_pairs):
-    network = tiny_network()
+@pytest.mark.parametrize("head_dims", [(8, 4), (8, 6, 4), (4,)])
+def test_scores_are_the_networks_q_in_eval_mode(block_pairs, head_dims):
+    network = tiny_network(config=replace(TINY, head_dims=head_dims))
     lists = tiny_batch(4)
     states = network.state(lists)  # [B, K, H], train mode: carries dropout, reused as is
     rows, slots = torch.tensor([0, 0, 2, 3]), torch.tensor([1, 4, 0, 9])

@@ -73,3 +73,30 @@ def test_every_pick_is_a_valid_item(name, k):
     for row, row_picked in zip(index, picked, strict=True):  # no item picked twice in a row
         chosen = row[row_picked].tolist()
         assert len(chosen) == len(set(chosen))
+
+
+def sorted_top_k(scores, valid, k):
+    """Reference: a full stable sort, highest first (ties keep the lower index first)."""
+    masked = scores.masked_fill(~valid, float("-inf"))
+    index = torch.sort(masked, dim=-1, descending=True, stable=True).indices[:, :k]
+    return index, valid.gather(-1, index)
+
+
+@pytest.mark.parametrize("k", [1, 3, 6, 40])
+@pytest.mark.parametrize("decimals", [0, 1, 6])  # 0: ties everywhere, 6: nearly none
+@pytest.mark.parametrize("share_valid", [0.05, 0.5, 1.0])
+def test_top_k_equals_a_full_stable_sort(k, decimals, share_valid):
+    generator = torch.Generator().manual_seed(k + decimals)
+    scores = torch.randn(64, 40, generator=generator).round(decimals=decimals)
+    valid = torch.rand(64, 40, generator=generator) < share_valid
+    index, picked = top_k(scores, valid, k)
+    expected_index, expected_picked = sorted_top_k(scores, valid, k)
+    assert torch.equal(index, expected_index) and torch.equal(picked, expected_picked)
+
+
+@pytest.mark.parametrize("at", [0, 3, 7])
+def test_top_k_finds_a_nan_anywhere_in_the_row(at):
+    scores = torch.arange(8.0).repeat(2, 1)
+    scores[1, at] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        top_k(scores, torch.ones(2, 8, dtype=torch.bool), 2)
