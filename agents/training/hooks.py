@@ -54,7 +54,7 @@ def load_networks(path: Path, networks: dict[str, nn.Module]) -> None:
 
 
 class Evaluate(Hook):
-    """Every ``every`` updates: evaluate, log ``eval/valid_<metric>``, offer to selection.
+    """Every ``every`` updates: evaluate, log ``<prefix><metric>``, offer to selection.
 
     :param evaluate: ``() -> {metric: value}`` on the validation data.
     :param logger: the run's scalar sink.
@@ -62,9 +62,9 @@ class Evaluate(Hook):
     :param select: the keeper of the best networks, or None for no selection.
     :param metric: the metric that ``select`` maximises.
     :param summary: the run's ``metrics.json`` extras; gets ``selected_step`` at the end.
+    :param prefix: of the logged tags (``eval/teacher_valid_`` for a side network).
+    :param name: the hook's checkpoint key, unique in a run.
     """
-
-    name = "evaluate"
 
     def __init__(
         self,
@@ -74,8 +74,11 @@ class Evaluate(Hook):
         select: BestNetworks | None = None,
         metric: str = "auc",
         summary: dict | None = None,
+        prefix: str = "eval/valid_",
+        name: str = "evaluate",
     ) -> None:
         self.evaluate, self.logger, self.every = evaluate, logger, every
+        self.prefix, self.name = prefix, name
         self.select, self.metric = select, metric
         self.summary = summary if summary is not None else {}
 
@@ -83,7 +86,7 @@ class Evaluate(Hook):
         if step % self.every:
             return
         metrics = self.evaluate()
-        self.logger.log({f"eval/valid_{name}": value for name, value in metrics.items()}, step)
+        self.logger.log({self.prefix + name: value for name, value in metrics.items()}, step)
         if self.select is not None:
             self.select.offer(metrics[self.metric], step)
 

@@ -7,6 +7,8 @@ run ends with them (:class:`~agents.training.hooks.BestNetworks`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from agents.data.logged import LoggedTransitions
@@ -29,7 +31,8 @@ def offline_sampler(run: Run, generator: torch.Generator) -> LoggedTransitions:
 
 
 def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
-    """Validation every ``eval_every`` updates; best-AUC selection if ``select_best``."""
+    """Validation every ``eval_every`` updates; best-AUC selection if ``select_best``; the
+    curves of the trainable's other networks too (:func:`side_network_hooks`)."""
     config = run.config
     select = BestNetworks(run.dir, trainable.networks()) if config.select_best else None
     return [
@@ -40,5 +43,24 @@ def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
             select=select,
             metric="auc",
             summary=run.summary,
+        ),
+        *side_network_hooks(run, trainable, agent),
+    ]
+
+
+def side_network_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
+    """The validation curve of every network the run does not serve (a distillation run's
+    teacher), as the served one's: ``eval/<name>_valid_<metric>`` every ``eval_every``
+    updates; never selected on."""
+    valid = run.splits.valid
+    return [
+        Evaluate(
+            partial(evaluate_offline, QAgent(network, vocabularies=agent.vocabularies), valid),
+            run.logger,
+            run.config.eval_every,
+            prefix=f"eval/{name}_valid_",
+            name=f"evaluate_{name}",
         )
+        for name, network in trainable.networks().items()
+        if network is not agent.network
     ]
