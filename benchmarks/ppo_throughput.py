@@ -1,5 +1,5 @@
 """Plain PPO's env steps (slots) per second through ``ValidChoices``: SB3's ``DummyVecEnv`` of
-single ``ValidChoices`` envs (the path of ``benchmarks.plain_agents`` before
+single ``ValidChoices`` envs (the path ``benchmarks.plain_agents`` took before
 ``ValidChoicesVecEnv``) against the batched ``ValidChoicesVecEnv``, in one process.
 
 Both paths give SB3 the same observations, rewards, dones and infos (``tests/test_sb3_vec.py``
@@ -60,9 +60,9 @@ class Config:
     """sub-envs (plain_agents: 64)"""
     batch_sizes: tuple[int, ...] = (64, 512)
     """PPO minibatch sizes, one ppo row per path each (plain_agents: 64)"""
-    rollouts: int = 2
+    rollouts: int = 3
     """PPO rollouts (num_envs * 32 slots each) per timed run; the env rows time as many slots"""
-    repeats: int = 3
+    repeats: int = 5
     """timed runs per row; the table reports the median"""
     torch_threads: int = 1
     """torch intra-op threads (tiny networks gain nothing from more on a shared CPU)"""
@@ -169,21 +169,21 @@ def measure(config: Config) -> pd.DataFrame:
 
 def summary_text(config: Config, table: pd.DataFrame, load: tuple[float, float]) -> str:
     """Markdown: what was timed, the machine and its load, the table."""
-    today = table.query("path == 'dummy' and measure == 'ppo'").iloc[0]
-    shown = table.assign(vs_today_ppo=table["slots_per_s"] / today["slots_per_s"])
+    before = table.query("path == 'dummy' and measure == 'ppo'").iloc[0]
+    shown = table.assign(x_dummy_ppo=table["slots_per_s"] / before["slots_per_s"])
     shown["slots_per_s"] = shown["slots_per_s"].round().astype(int)
     shown["batch_size"] = ["-" if np.isnan(b) else str(int(b)) for b in shown["batch_size"]]
     return (
         "# Plain PPO through ValidChoices: env steps (slots) per second\n\n"
         f"{config.num_envs} sub-envs of ListwiseFeed-v0 ({config.dataset}, C = "
         f"{OnlineConfig().env.num_candidates}); dummy = SB3 DummyVecEnv of single ValidChoices "
-        "envs (today's plain_agents path), native = ValidChoicesVecEnv (one batched step); both "
+        "envs (the path plain_agents took before), native = ValidChoicesVecEnv (one batched step); both "
         "give SB3 the same observations, rewards and infos. env rows: VecEnv.step with random "
         f"actions; ppo rows: PPO.learn, MlpPolicy, n_steps {ROLLOUT_STEPS}, the given minibatch "
         "(64 = plain_agents; larger = fewer gradient steps per slot, a different PPO). "
         "collect_share: share of the time collecting rollouts (the rest is PPO's update). "
-        "x_dummy_same_measure: native / dummy of the same row kind; vs_today_ppo: against "
-        f"dummy PPO with minibatch {int(today['batch_size'])}. Median of {config.repeats} runs "
+        "x_dummy_same_measure: native / dummy of the same row kind; x_dummy_ppo: against "
+        f"dummy PPO with minibatch {int(before['batch_size'])}. Median of {config.repeats} runs "
         f"of {config.rollouts} rollouts each, rows timed in turn.\n\n"
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
         f"({config.torch_threads} thread(s)); load average (1 min) before / after: "
