@@ -1,21 +1,27 @@
 """A synthetic feed world with a known ground-truth user model, and logs generated from it.
 
 The true click model of user ``u`` for item ``i`` at slot ``k``, after the items
-``S`` already shown in the list and ``n_c`` clicks on them::
+``S`` already shown in the list, ``n_c`` clicks on them and ``C`` the clicked ones::
 
     p = examination[k] * sigmoid(intercept
                                  + affinity_scale * <taste_u, factor_i>
+                                 + interest_shift * <factor_i, sum_{j in C} factor_j>
                                  + item_bias_i
                                  - fatigue * <factor_i, mean_{j in S} factor_j>
                                  + click_shift * n_c)
 
+and after each slot the user leaves the list with probability ``exit_after_click`` (the
+slot was clicked) or ``exit_after_skip`` (it was not); the logged list then ends there.
 ``examination[k] = (1 + k) ** -position_decay`` is the position bias, the
 ``fatigue`` term penalises items similar to those already shown, ``click_shift``
-changes the appetite after each click, and ``item_bias`` grows with the
-item's popularity (Zipf). ``intercept`` is calibrated so that the logged lists
-have the configured mean click rate. :class:`TrueClickModel` computes ``p`` in float64, the
-one definition behind both the logs (:func:`simulate_clicks`) and the environments
-(:class:`~rec_env.simulator.GroundTruthModel` is a ``TrueClickModel``).
+changes the appetite after each click, ``interest_shift`` moves the in-list taste toward
+(> 0) or away from (< 0, satiation) what was clicked, and ``item_bias`` grows with the
+item's popularity (Zipf). ``intercept`` is calibrated so that the logged slots
+have the configured mean click rate. :class:`~rec_env.data.synthetic_dynamics.TrueClickModel`
+computes ``p`` in float64, the one definition behind both the logs (:func:`simulate_clicks`)
+and the environments (:class:`~rec_env.simulator.GroundTruthModel` is a ``TrueClickModel``).
+With ``interest_shift = exit_after_skip = exit_after_click = 0`` (the defaults) the world
+and its logs are those from before these dynamics existed, bit for bit.
 
 Logs come from a noisy ranker: per request it draws ``candidates_per_slot * K``
 items by popularity, scores them by true affinity plus Gumbel noise of scale
@@ -34,9 +40,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from rec_env.arrays import take_columns
+from rec_env.checks import InputError, check_range
 from rec_env.data.dataset import LogDataset
 from rec_env.data.schema import validate_log
+from rec_env.data.synthetic_dynamics import shown_weights, simulate_clicks
 
 CHUNK_REQUESTS = 1 << 18
 CALIBRATION_REQUESTS = 8_192
@@ -70,9 +77,17 @@ class SyntheticConfig:
     position_decay: float = 0.6
     """examination[k] = (1 + k) ** -position_decay"""
     fatigue: float = 1.5
-    """logit penalty per unit similarity to the items already shown"""
+    """logit penalty per unit similarity to the items already shown (any finite value)"""
     click_shift: float = -0.3
-    """logit change per earlier click in the same list"""
+    """logit change per earlier click in the same list (any finite value)"""
+    interest_shift: float = 0.0
+    """interest after a click: a click on item i adds interest_shift * factor_i to the user's
+    in-list taste term (> 0 toward the clicked item's factors, < 0 away: satiation; 0 = none;
+    any finite value)"""
+    exit_after_skip: float = 0.0
+    """probability in [0, 1] that the user leaves the list after a slot they did not click"""
+    exit_after_click: float = 0.0
+    """probability in [0, 1] that the user leaves the list after a slot they clicked"""
     logging_temperature: float = 1.0
     """Gumbel noise scale of the logging ranker; large values make lists near random"""
     candidates_per_slot: int = 2
@@ -94,6 +109,22 @@ class SyntheticConfig:
                 f"SyntheticConfig.n_items ({self.n_items}) must be >= 2 * slate_size "
                 f"({2 * self.slate_size}) so that lists of distinct items can be drawn"
             )
+        self._check_dynamics()
+
+    def _check_dynamics(self) -> None:
+        """:raises InputError: naming the field: a non-finite strength, or an exit
+        probability outside [0, 1]."""
+        for name in ("fatigue", "click_shift", "interest_shift"):
+            if not np.isfinite(getattr(self, name)):
+                raise InputError(
+                    f"SyntheticConfig.{name} must be finite, got {getattr(self, name)}"
+                )
+        check_range(self, ("exit_after_skip", "exit_after_click"), low=0.0, high=1.0)
+
+    @property
+    def exits(self) -> bool:
+        """True when users may leave a list before its end (logged lists may be shorter)."""
+        return self.exit_after_skip > 0.0 or self.exit_after_click > 0.0
 
 
 @dataclass(frozen=True)
@@ -128,64 +159,6 @@ class SyntheticWorld:
         users = pd.DataFrame(eye[self.user_groups], columns=[f"u_group_{g}" for g in names])
         items.index.name, users.index.name = "item_id", "user_id"
         return items, users
-
-
-class TrueClickModel:
-    """The click model of a :class:`SyntheticWorld` in float64, the one definition of it.
-
-    The item at slot ``position`` of a list is clicked with probability
-    ``examination[position] * sigmoid(logit)``, where, for the list's user ``u``, the factor
-    sum ``shown_sum`` of the items in its earlier slots and its ``n_clicks`` clicks so far::
-
-        direction = affinity_scale * taste_u - shown_sum * (fatigue / max(position, 1))
-        logit = (intercept + click_shift * n_clicks) + <factor_i, direction> + bias_i
-
-    the dot product summed dimension by dimension, left to right: an order that one list's
-    Python floats can follow too (:class:`~rec_env.simulator.GroundTruthContext` does, so
-    it gives the same floats). Vectors are stored dimension first (``[d, B]``): each numpy
-    call runs over B contiguous numbers.
-
-    :param world: the ground truth; its float32 tables are widened to float64.
-    """
-
-    def __init__(self, world: SyntheticWorld):
-        self.world = world
-        self.factors = world.item_factors.T.astype(np.float64, order="C")  # [d, n_items]
-        tastes = world.config.affinity_scale * world.user_tastes.T.astype(np.float64)
-        self.tastes = np.ascontiguousarray(tastes)  # [d, n_users], the taste terms
-        self.bias = world.item_bias.astype(np.float64)  # [n_items]
-        self.examination = world.examination.astype(np.float64)  # [K]
-        slots = np.arange(world.config.slate_size + 1)
-        self.fatigue_weight = world.config.fatigue / np.maximum(slots, 1.0)  # [K + 1] by slot
-        self.intercept, self.click_shift = world.intercept, world.config.click_shift
-
-    def direction(
-        self, taste_term: np.ndarray, shown_sum: np.ndarray, position: np.ndarray
-    ) -> np.ndarray:
-        """``[d, B]`` float64: ``taste_term - shown_sum * (fatigue / max(position, 1))`` of
-        ``taste_term [d, B]``, ``shown_sum [d, B]`` and ``position [B]``."""
-        return taste_term - shown_sum * self.fatigue_weight[position]
-
-    def proba(
-        self,
-        items: np.ndarray,
-        factors: np.ndarray,
-        position: np.ndarray,
-        direction: np.ndarray,
-        n_clicks: np.ndarray,
-    ) -> np.ndarray:
-        """float32 click probabilities of ``items [...]`` (their ``factors [d, ...]``) given the
-        lists' ``direction [d, ...]``, ``position [...]`` and ``n_clicks [...]`` (broadcast
-        against ``items``)."""
-        terms = factors * direction  # [d, ...]
-        dot = terms[0]
-        for term in terms[1:]:
-            dot += term
-        logit = (self.intercept + self.click_shift * n_clicks) + dot
-        logit += self.bias[items]
-        np.exp(np.negative(logit, out=logit), out=logit)
-        logit += 1.0
-        return (self.examination[position] / logit).astype(np.float32)
 
 
 def make_world(config: SyntheticConfig, intercept: float = 0.0) -> SyntheticWorld:
@@ -263,38 +236,12 @@ def log_lists(world: SyntheticWorld, n: int, rng: np.random.Generator) -> tuple[
     )
 
 
-def simulate_clicks(
-    world: SyntheticWorld, users: np.ndarray, items: np.ndarray, uniforms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Click the lists slot by slot under the :class:`TrueClickModel`.
-
-    :param users: ``[n]``; :param items: ``[n, K]``; :param uniforms: ``[n, K]`` in [0, 1).
-    :return: ``(clicks [n, K] int8, probabilities [n, K] float32)``; slot k is clicked if
-        its uniform is below its probability.
-    """
-    model = TrueClickModel(world)
-    n, k = items.shape
-    taste_term = take_columns(model.tastes, users)  # [d, n]
-    shown_sum = np.zeros_like(taste_term)
-    n_clicks = np.zeros(n)  # float64 counts, as the environments keep them
-    clicks = np.empty((n, k), dtype=np.int8)
-    proba = np.empty((n, k), dtype=np.float32)
-    for slot in range(k):
-        position = np.full(n, slot)
-        factors = take_columns(model.factors, items[:, slot])  # [d, n]
-        direction = model.direction(taste_term, shown_sum, position)
-        proba[:, slot] = model.proba(items[:, slot], factors, position, direction, n_clicks)
-        clicks[:, slot] = uniforms[:, slot] < proba[:, slot]
-        shown_sum += factors
-        n_clicks += clicks[:, slot]
-    return clicks, proba
-
-
 def calibrate_intercept(world: SyntheticWorld, n_requests: int = CALIBRATION_REQUESTS) -> float:
     """Newton's method for the intercept whose logged lists have mean click probability ``click_rate``.
 
     Uses a fixed pilot sample of lists and uniforms (common random numbers), so the
-    mean probability is a smooth increasing function of the intercept.
+    mean probability is a smooth increasing function of the intercept. Where users leave,
+    each slot counts with its probability of being shown (:func:`shown_weights`), smooth too.
     """
     cfg = world.config
     rng = np.random.default_rng([cfg.seed, 1])
@@ -303,15 +250,30 @@ def calibrate_intercept(world: SyntheticWorld, n_requests: int = CALIBRATION_REQ
     examination = world.examination[None, :]
     intercept = world.intercept
     for _ in range(MAX_NEWTON_STEPS):
-        _, proba = simulate_clicks(replace(world, intercept=intercept), users, items, uniforms)
-        gap = proba.mean() - cfg.click_rate
+        _, proba, _ = simulate_clicks(replace(world, intercept=intercept), users, items, uniforms)
+        rate, slope = _rate_and_slope(cfg, proba, examination)
+        gap = rate - cfg.click_rate
         if abs(gap) < 1e-6:
             return intercept
-        slope = np.mean(proba * (1.0 - proba / examination))  # d mean(p) / d intercept
         intercept = float(np.clip(intercept - gap / max(slope, 1e-6), -30.0, 30.0))
     raise RuntimeError(
-        f"could not calibrate click_rate={cfg.click_rate}: reached {proba.mean():.4f}; "
+        f"could not calibrate click_rate={cfg.click_rate}: reached {rate:.4f}; "
         "the examination curve may cap the reachable rate (lower position_decay)"
+    )
+
+
+def _rate_and_slope(
+    config: SyntheticConfig, proba: np.ndarray, examination: np.ndarray
+) -> tuple[float, float]:
+    """The mean click probability of the logged slots of ``proba [n, K]`` and its derivative
+    in the intercept (each slot weighted by its probability of being shown where users leave;
+    without exits, plain float32 means, as before they existed)."""
+    derivative = proba * (1.0 - proba / examination)
+    if not config.exits:
+        return proba.mean(), np.mean(derivative)
+    weight = shown_weights(config, proba)
+    return float((proba * weight).sum() / weight.sum()), float(
+        (derivative * weight).sum() / weight.sum()
     )
 
 
@@ -338,9 +300,9 @@ def synthetic_log_chunks(world: SyntheticWorld, progress: bool = True) -> Iterat
     for start in range(0, n, CHUNK_REQUESTS):
         stop = min(start + CHUNK_REQUESTS, n)
         users, items = log_lists(world, stop - start, rng)
-        clicks, proba = simulate_clicks(world, users, items, rng.random(items.shape))
+        clicks, proba, shown = simulate_clicks(world, users, items, rng.random(items.shape))
         request = np.arange(start, stop, dtype=np.int64)
-        yield pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "user_id": np.repeat(users, k),
                 "request_id": np.repeat(request, k),
@@ -352,6 +314,7 @@ def synthetic_log_chunks(world: SyntheticWorld, progress: bool = True) -> Iterat
             },
             copy=False,
         )
+        yield frame[shown.ravel()].reset_index(drop=True) if config.exits else frame
         bar.update((stop - start) * k)
     bar.close()
 

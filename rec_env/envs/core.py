@@ -13,9 +13,11 @@ import numpy as np
 
 from rec_env.arrays import take_rows
 from rec_env.data import PAD_ITEM, IdVocabulary
+from rec_env.data.synthetic_dynamics import leaves
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.rng import EpisodeUniforms
 from rec_env.simulator import list_context
+from rec_env.simulator.base import exit_rule
 
 if TYPE_CHECKING:
     from rec_env.envs.build import FeedParts
@@ -43,7 +45,7 @@ class StepResult(NamedTuple):
     :param proba: its click probability, float64 (0 where invalid).
     :param clicks: the sampled click (False where invalid).
     :param reward: float64.
-    :param terminated: the list is full.
+    :param terminated: the list is full, or the user left it (a user model with exits).
     :param truncated: penalty mode: ``slate_size`` invalid actions in this episode.
     """
 
@@ -81,6 +83,7 @@ class FeedCore:
         self.valid = np.ones((n_envs, c), dtype=bool)
         self.click_uniforms = np.zeros((n_envs, width))
         self.invalid_count = np.zeros(n_envs, dtype=np.int64)
+        self.exit_rule = exit_rule(parts.user_model)  # None: users never leave early
         self.user_context = list_context(
             parts.user_model, self.users, self.slate_items, self.slate_clicks
         )
@@ -142,13 +145,15 @@ class FeedCore:
         valid = self._flat.valid[choice]
         all_valid = np.count_nonzero(valid) == len(valid)
         if all_valid:
-            items, proba, clicks = self._place(rows, sel, choice)
+            items, proba, clicks, left = self._place(rows, sel, choice)
         else:
-            items, proba, clicks = self._place_valid(rows, actions, valid)
+            items, proba, clicks, left = self._place_valid(rows, actions, valid)
         reward = self._reward(proba, clicks)
         if not all_valid:
             reward = np.where(valid, reward, self.config.invalid_penalty)
         terminated = self.position[sel] == self.config.slate_size  # [b]
+        if left is not None:
+            terminated |= left
         truncated = self.invalid_count[sel] >= self.config.slate_size
         return StepResult(rows, valid, items, proba, clicks, reward, terminated, truncated)
 
@@ -164,7 +169,8 @@ class FeedCore:
             return StepResult(*(field[0] for field in self.step(self._row0, np.array([action]))))
         position, item = self.position.item(0), flat.candidates.item(action)  # Python ints
         proba = float(self.user_context.click_proba(0, item, position))
-        click = flat.click_uniforms.item(position) < proba
+        uniform = flat.click_uniforms.item(position)
+        click = uniform < proba
         self.user_context.place(0, item, position, click)
         flat.slate_items[position], flat.slate_clicks[position] = item, click
         flat.slate_proba[position] = proba
@@ -173,6 +179,8 @@ class FeedCore:
         reward = float(click) if self.config.reward_mode == "click" else proba
         # a running episode has fewer than K invalid actions: a valid one does not truncate it
         terminated = position + 1 == self.config.slate_size
+        if self.exit_rule is not None:
+            terminated |= bool(leaves(uniform, proba, click, self.exit_rule.exit_proba(click)))
         return StepResult(0, True, item, proba, click, reward, terminated, False)
 
     def step_info(self, result: StepResult) -> list[InfoColumn]:
@@ -243,12 +251,12 @@ class FeedCore:
 
     def _place(
         self, rows: np.ndarray, sel: slice | np.ndarray, choice: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Put each row's chosen candidate in its next slot; draw the clicks.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Put each row's chosen candidate in its next slot; draw the clicks and exits.
 
         ``rows``, ``sel`` (the same rows, maybe as a slice) and ``choice`` (flat index
         ``row * C + action`` of the chosen candidates) are ``[b]``; so are the returned
-        items, probabilities (float64) and clicks.
+        items, probabilities (float64), clicks and the users who left (None: no exits).
         """
         flat = self._flat
         position = self.position[sel]
@@ -257,30 +265,35 @@ class FeedCore:
         items = flat.candidates[choice]
         model_proba = self.user_context.click_proba(sel, items, position)  # float32
         proba = np.asarray(model_proba, dtype=np.float64)
-        clicks = flat.click_uniforms[slot] < proba
+        uniforms = flat.click_uniforms[slot]
+        clicks = uniforms < proba
+        left = None
+        if self.exit_rule is not None:
+            left = leaves(uniforms, proba, clicks, self.exit_rule.exit_proba(clicks))
         self.user_context.place(sel, items, position, clicks)
         flat.slate_items[slot] = items
         flat.slate_clicks[slot] = clicks
         flat.slate_proba[slot] = model_proba
         flat.valid[choice] = False
         self.position[sel] += 1
-        return items, proba, clicks
+        return items, proba, clicks, left
 
     def _place_valid(
         self, rows: np.ndarray, actions: np.ndarray, valid: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Penalty mode: place the valid actions only and count the others against their rows."""
         if self.config.invalid_action == "raise":
             raise ValueError(self._describe_invalid(rows, actions, valid))
         self.invalid_count[rows[~valid]] += 1
         rows = rows[valid]
-        items, proba, clicks = self._place(
+        items, proba, clicks, left = self._place(
             rows, rows, rows * self.config.num_candidates + actions[valid]
         )
         return (
             _expand(valid, items, PAD_ITEM),
             _expand(valid, proba, 0.0),
             _expand(valid, clicks, False),
+            None if left is None else _expand(valid, left, False),
         )
 
     def _reward(self, proba: np.ndarray, clicks: np.ndarray) -> np.ndarray:

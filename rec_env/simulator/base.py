@@ -38,6 +38,29 @@ class UserModel(Protocol):
         ...
 
 
+@runtime_checkable
+class LeavingUsers(Protocol):
+    """An optional hook of a :class:`UserModel` whose users may leave a list before its end.
+
+    After each slot the user leaves with probability ``exit_proba(clicks)``; the list (an
+    episode) then ends. The draw shares the slot's click uniform
+    (:func:`~rec_env.data.synthetic_dynamics.leaves`), so no random number is added.
+    """
+
+    exits: bool
+    """False when the model's users never leave (the hook is then skipped)"""
+
+    def exit_proba(self, clicks: np.ndarray) -> np.ndarray:
+        """``[b]`` float64: probability of leaving after a slot with ``clicks [b]`` (bool)."""
+        ...
+
+
+def exit_rule(model: UserModel) -> LeavingUsers | None:
+    """The model if its users may leave a list (:class:`LeavingUsers` with ``exits`` True),
+    else None."""
+    return model if isinstance(model, LeavingUsers) and model.exits else None
+
+
 def placed_mask(position: np.ndarray, slate_size: int) -> np.ndarray:
     """``[B, K]`` bool: True for the slots before each request's ``position``."""
     return np.arange(slate_size)[None, :] < np.asarray(position)[:, None]

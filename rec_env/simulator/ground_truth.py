@@ -8,7 +8,8 @@ from operator import add
 import numpy as np
 
 from rec_env.arrays import take_columns
-from rec_env.data.synthetic import SyntheticWorld, TrueClickModel
+from rec_env.data.synthetic import SyntheticWorld
+from rec_env.data.synthetic_dynamics import TrueClickModel
 from rec_env.simulator.base import Rows, placed_mask
 
 
@@ -35,14 +36,19 @@ class GroundTruthModel(TrueClickModel):
     ) -> np.ndarray:
         """See :meth:`rec_env.simulator.UserModel.click_proba`.
 
-        The shown items' factors are summed slot by slot, left to right, the order in which
-        :class:`GroundTruthContext` carries them, so both give the same floats.
+        The shown (and clicked) items' factors are summed slot by slot, left to right, the
+        order in which :class:`GroundTruthContext` carries them, so both give the same floats.
         """
         placed = placed_mask(position, slate_items.shape[1])
         factors = take_columns(self.factors, np.where(placed, slate_items, 0))  # [d, B, K]
         shown_sum = np.cumsum(factors * placed, axis=2)[:, :, -1]  # [d, B]
-        n_clicks = (slate_clicks * placed).sum(axis=1)
-        direction = self.direction(take_columns(self.tastes, users), shown_sum, position)
+        clicked = slate_clicks * placed
+        clicked_sum = (
+            np.cumsum(factors * clicked, axis=2)[:, :, -1] if self.interest_shift else None
+        )
+        n_clicks = clicked.sum(axis=1)
+        taste_term = take_columns(self.tastes, users)
+        direction = self.direction(taste_term, shown_sum, clicked_sum, position)
         if candidates.ndim == 2:
             direction, position, n_clicks = (
                 direction[..., None],
@@ -59,7 +65,8 @@ class GroundTruthModel(TrueClickModel):
 
 class GroundTruthContext:
     """:class:`~rec_env.simulator.ListContext` of a :class:`GroundTruthModel`: per list, the
-    user's taste term, the running sum of the shown items' factors and the clicks so far.
+    user's taste term, the running sums of the shown and of the clicked items' factors (the
+    latter only where ``interest_shift != 0``) and the clicks so far.
 
     A step costs O(d) per list instead of gathering and summing the K shown factors, and
     gives exactly :meth:`GroundTruthModel.click_proba`'s floats. One ``int`` row (a single
@@ -75,8 +82,10 @@ class GroundTruthContext:
         d = model.factors.shape[0]
         self.taste_term = np.zeros((d, n_lists))
         self.shown_sum = np.zeros((d, n_lists))
+        self.clicked_sum = np.zeros((d, n_lists)) if model.interest_shift else None
         self.n_clicks = np.zeros(n_lists)  # float64 counts: no casts in the logit
         self._weights, self._shift = model.fatigue_weight.tolist(), model.click_shift
+        self._interest = model.interest_shift
         self._intercept, self._exam = model.intercept, model.examination.tolist()
         self._exp = np.zeros(1)  # one contiguous slot: np.exp takes the path arrays take
         self._proba = np.zeros(1, dtype=np.float32)
@@ -87,6 +96,8 @@ class GroundTruthContext:
         """See :meth:`rec_env.simulator.ListContext.start`."""
         self.taste_term[:, rows] = take_columns(self.model.tastes, users)
         self.shown_sum[:, rows] = 0.0
+        if self.clicked_sum is not None:
+            self.clicked_sum[:, rows] = 0.0
         self.n_clicks[rows] = 0
         self._tastes = None
 
@@ -97,7 +108,10 @@ class GroundTruthContext:
         model = self.model
         factors = take_columns(model.factors, items)
         self._scored = (items, factors)  # placed next, most likely: ``place`` reuses them
-        direction = model.direction(self.taste_term[:, rows], self.shown_sum[:, rows], position)
+        clicked_sum = None if self.clicked_sum is None else self.clicked_sum[:, rows]
+        direction = model.direction(
+            self.taste_term[:, rows], self.shown_sum[:, rows], clicked_sum, position
+        )
         return model.proba(items, factors, position, direction, self.n_clicks[rows])
 
     def place(
@@ -108,6 +122,8 @@ class GroundTruthContext:
         if scored is not items:
             factors = take_columns(self.model.factors, items)
         self.shown_sum[:, rows] += factors
+        if self.clicked_sum is not None:
+            self.clicked_sum[:, rows] += factors * clicks
         self.n_clicks[rows] += clicks
 
     def _click_proba_one(self, row: int, item: int, position: int) -> float:
@@ -116,13 +132,15 @@ class GroundTruthContext:
         weight, factors = self._weights[position], self.model.factors
         if self._tastes is None:  # once per start
             self._tastes = self.taste_term.T.tolist()
+        tastes = self._tastes[row]
+        if self.clicked_sum is not None:  # TrueClickModel.direction's order
+            interest = self._interest
+            clicked = self.clicked_sum[:, row].tolist()
+            tastes = [taste + interest * c for taste, c in zip(tastes, clicked, strict=True)]
         terms = [
             factor * (taste - shown * weight)
             for factor, taste, shown in zip(
-                factors[:, item].tolist(),
-                self._tastes[row],
-                self.shown_sum[:, row].tolist(),
-                strict=True,
+                factors[:, item].tolist(), tastes, self.shown_sum[:, row].tolist(), strict=True
             )
         ]
         logit = (self._intercept + self._shift * self.n_clicks.item(row)) + reduce(add, terms)
