@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from agents.data.batch import ListBatch
 from agents.learners.base import eval_mode
+from agents.nn.greedy import fill
 from agents.nn.qnetwork import QNetwork
 from agents.policies import Observation, masked_argmax, valid_mask
 from agents.requests import IdSpace, recommend_request
@@ -30,13 +31,14 @@ from rec_env.data import LoggedLists, Vocabularies
 class GreedyRanker(nn.Module):
     """Fills k slots one at a time with the valid candidate of highest Q.
 
-    Slot t's state reads the t items already chosen. Work is shared across slots: the
-    candidates' half of the Q MLP is computed once, and each chosen item's token once, when it
-    is placed; it alone then runs through the Transformer and one GRU step
-    (:meth:`QNetwork.extend`).
+    Slot t's state reads the t items already chosen. Work is shared across slots
+    (:func:`agents.nn.greedy.fill`): the candidates' half of Q is computed once per request;
+    each chosen item's token is computed once, when it is placed, and it alone then runs
+    through the Transformer and one GRU step. The Q-values are the network's in eval mode
+    (no dropout), to float tolerance, computed in fewer, larger ops (:mod:`agents.nn.fused`).
     Needs at least k valid candidates per request.
 
-    :param network: the Q-network (use it in eval mode).
+    :param network: the Q-network.
     :param k: slots to fill.
     :param assumed_click: click value given to the placed items.
     """
@@ -55,24 +57,7 @@ class GreedyRanker(nn.Module):
 
         :return: ``(slate [B, k] item ids, q [B, k] Q-value of each chosen item)``.
         """
-        net = self.network
-        items_half = net.candidates(candidates)  # state-independent part of Q, once
-        state, cache = net.extend(net.start_token(user_ids), user_ids)  # slot 0, [B, H]
-        clicks = torch.full((user_ids.shape[0], 1), self.assumed_click, device=candidates.device)
-        chosen: list[Tensor] = []
-        values: list[Tensor] = []
-        for t in range(self.k):
-            q, _ = net.score(state, items_half)  # [B, C]
-            q = q.masked_fill(~valid, float("-inf"))
-            best = q.argmax(dim=1, keepdim=True)
-            valid = valid.scatter(1, best, False)
-            item = candidates.gather(1, best)  # [B, 1]
-            chosen.append(item.squeeze(1))
-            values.append(q.gather(1, best).squeeze(1))
-            if t + 1 < self.k:
-                token = net.tokens(user_ids, item, clicks, first_slot=t)  # [B, 1, D]
-                state, cache = net.extend(token, user_ids, cache)
-        return torch.stack(chosen, 1), torch.stack(values, 1)
+        return fill(self.network, user_ids, candidates, valid, self.k, self.assumed_click)
 
 
 class QAgent:

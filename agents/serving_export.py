@@ -10,7 +10,6 @@ the same graph for ONNX Runtime.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,10 +91,8 @@ def export_example(
 
 @contextmanager
 def exporting(ranker: GreedyRanker) -> Iterator[None]:
-    """Trace ``ranker`` in eval mode, without gradients or torch.export's harmless warnings."""
-    with torch.no_grad(), eval_mode(ranker), warnings.catch_warnings():
-        # nn.GRU re-assigns its flat weights while traced: a harmless warning of torch.export.
-        warnings.filterwarnings("ignore", message=".*_flat_weights.*were assigned during export")
+    """Trace ``ranker`` in eval mode, without gradients."""
+    with torch.no_grad(), eval_mode(ranker):
         yield
 
 

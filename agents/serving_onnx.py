@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +83,7 @@ def export_onnx(
     """
     _require(EXPORT_PACKAGES)
     ranker, example, shapes = export_example(network, k, n_candidates, None, assumed_click)
-    with exporting(ranker):
+    with exporting(ranker), quiet_exporter():
         program = torch.onnx.export(
             ranker,
             example,
@@ -94,6 +98,46 @@ def export_onnx(
     program.save(path, external_data=False)  # one self-contained file
     info_path(path).write_text(json.dumps(ranker_info(network, k, None, vocabularies)))
     return path
+
+
+EXPORTER_NOTES = (
+    r"# The axis name: \w+ will not be used, since it shares the same shape constraints",
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+)
+"""warnings of ``torch.onnx.export`` that say nothing about the ranker (see
+:func:`quiet_exporter`), as regular expressions matched at the start of the message"""
+REGISTRY_LOGGER = "torch.onnx._internal.exporter._registration"
+"""the logger of torch's ONNX op registry"""
+
+
+class _NoTorchvisionNotes(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("torchvision is not installed")
+
+
+@contextmanager
+def quiet_exporter() -> Iterator[None]:
+    """Drop the exporter's notes that say nothing about the ranker; any other warning passes.
+
+    * torch's ONNX op registry logs "torchvision is not installed. Skipping torchvision::op"
+      for each of the four torchvision ops it knows (nms, roi_align, roi_pool, deform_conv2d)
+      when torchvision is absent: the ranker uses none of them;
+    * "The axis name: batch will not be used, since it shares the same shape constraints
+      with another axis: batch" (and candidates): ``candidates`` and ``valid`` share the
+      dimensions B and C on purpose, under the same names;
+    * a ``FutureWarning`` of torch's own pytree (``isinstance(treespec, LeafSpec)``), raised
+      while the exporter copies its program.
+    """
+    notes = _NoTorchvisionNotes()
+    logger = logging.getLogger(REGISTRY_LOGGER)
+    logger.addFilter(notes)
+    try:
+        with warnings.catch_warnings():
+            for message in EXPORTER_NOTES:
+                warnings.filterwarnings("ignore", message=message)
+            yield
+    finally:
+        logger.removeFilter(notes)
 
 
 def session_options(threads: int = 1) -> Any:

@@ -186,24 +186,3 @@ def test_factor_weight_decay_shrinks_every_mf_row_and_nothing_else(decay):
     learner.update(batch)  # unseen rows get a zero gradient: only a decay moves them
     torch.testing.assert_close(net.item_factor.weight[unseen], before * (1 - 0.05 * decay))
     assert torch.equal(net.fields.item_id.weight[unseen], id_embedding)
-
-
-@pytest.mark.parametrize("n_layers", [1, 2])
-def test_extend_token_by_token_equals_contextualize(n_layers):
-    net = tiny_network(config=replace(TINY, n_layers=n_layers)).eval()
-    batch = tiny_batch(3)
-    with torch.no_grad():
-        tokens = torch.cat(
-            [
-                net.start_token(batch.user_ids),
-                net.tokens(batch.user_ids, batch.items, batch.clicks),
-            ],
-            dim=1,
-        )
-        valid = torch.ones(tokens.shape[:2], dtype=torch.bool)
-        expected = net.contextualize(tokens, valid, batch.user_ids)  # [B, K + 1, H]
-        cache = None
-        for t in range(tokens.shape[1]):
-            state, cache = net.extend(tokens[:, t : t + 1], batch.user_ids, cache)
-            torch.testing.assert_close(state, expected[:, t], rtol=1e-5, atol=1e-5)
-    assert cache.length == tokens.shape[1]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from agents_testing import string_vocabularies, tiny_lists, tiny_network
+from agents_testing import TINY, string_vocabularies, tiny_lists, tiny_network
 
 from agents.baselines import MFAgent, PopularityAgent, RandomAgent
 from agents.data.batch import ListBatch
@@ -50,6 +50,37 @@ def test_ranker_respects_the_valid_mask():
     assert torch.isfinite(q).all()
     with pytest.raises(ValueError, match="max_slots"):
         GreedyRanker(net, 99)
+
+
+FILL_CONFIGS = [
+    pytest.param(TINY, id="tiny"),
+    pytest.param(replace(TINY, n_layers=2, head_dims=(8, 6, 4)), id="two-blocks-three-hidden"),
+    pytest.param(replace(TINY, n_heads=1, head_dims=(8,), factor_dim=0), id="one-head-no-mf"),
+]
+
+
+@pytest.mark.parametrize("config", FILL_CONFIGS)
+@pytest.mark.parametrize("assumed_click", [0.0, 0.5])
+def test_ranker_slate_is_greedy_over_the_networks_q(config, assumed_click):
+    b, c, k = 6, 20, 5
+    net = tiny_network(config=config).eval()
+    generator = torch.Generator().manual_seed(0)
+    users = torch.randint(0, 100, (b,), generator=generator)
+    candidates = torch.rand(b, 150, generator=generator).argsort(1)[:, :c]
+    valid = torch.rand(b, c, generator=generator) > 0.3
+    with torch.no_grad():
+        slate, q = GreedyRanker(net, k, assumed_click)(users, candidates, valid)
+        train_slate, train_q = GreedyRanker(net.train(), k, assumed_click)(users, candidates, valid)
+        placed = ListBatch(
+            users, slate, torch.full((b, k), assumed_click), torch.ones(b, k, dtype=torch.bool)
+        )
+        every_q = net.eval().q(net.state(placed), candidates.unsqueeze(1).expand(-1, k, -1))
+    chosen = candidates.unsqueeze(1) == slate.unsqueeze(2)  # [B, slot, C]
+    before = (chosen.cumsum(1) - chosen.int()) > 0  # chosen in an earlier slot
+    every_q = every_q.masked_fill(before | ~valid.unsqueeze(1), float("-inf"))
+    torch.testing.assert_close(q, every_q.max(-1).values, rtol=1e-5, atol=1e-5)
+    assert torch.equal(slate, candidates.gather(1, every_q.argmax(-1)))
+    assert torch.equal(train_slate, slate) and torch.equal(train_q, q)  # dropout stays off
 
 
 # the tiny world: users 0..99, items 0..149

@@ -1,7 +1,11 @@
 """ONNX export of the greedy ranker: onnxruntime alone ranks as the eager ranker does."""
 
+import logging
+import os
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,14 @@ pytest.importorskip("onnxscript")
 
 import agents.serving_onnx as serving_onnx  # noqa: E402
 from agents.serving import GreedyRanker  # noqa: E402
-from agents.serving_onnx import export_onnx, info_path, load_onnx_ranker, session_options  # noqa: E402
+from agents.serving_onnx import (  # noqa: E402
+    REGISTRY_LOGGER,
+    export_onnx,
+    info_path,
+    load_onnx_ranker,
+    quiet_exporter,
+    session_options,
+)
 from rec_env.checks import InputError  # noqa: E402
 
 K = 2
@@ -108,3 +119,54 @@ def test_onnx_loader_and_export_errors(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"needs onnxscript: pip install 'rec-listwise\[serve\]'"):
         export_onnx(tiny_network(), tmp_path / "r.onnx", 3)
     assert not (tmp_path / "r.onnx").exists()
+
+
+EXPORT = """
+import sys
+from agents_testing import tiny_network
+from agents.serving_onnx import export_onnx
+export_onnx(tiny_network(), sys.argv[1], 2, 12)
+"""
+
+
+def test_export_prints_nothing(tmp_path):
+    # a fresh process: torch's ONNX op registry logs its notes once, when first built
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests")])}
+    command = [sys.executable, "-W", "always", "-c", EXPORT, str(tmp_path / "r.onnx")]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("", "")
+    assert (tmp_path / "r.onnx").is_file()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_quiet_exporter_drops_only_the_exporters_notes():
+    note = "# The axis name: batch will not be used, since it shares the same shape constraints"
+    logger, records = logging.getLogger(REGISTRY_LOGGER), _Records()
+    logger.addHandler(records)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with quiet_exporter():
+                warnings.warn(note, UserWarning, stacklevel=1)
+                warnings.warn("a real warning", UserWarning, stacklevel=1)
+                logger.warning("torchvision is not installed. Skipping torchvision::nms")
+                logger.warning("a real log record")
+            warnings.warn(note, UserWarning, stacklevel=1)  # outside the export: shown
+            logger.warning("torchvision is not installed. Skipping torchvision::nms")
+    finally:
+        logger.removeHandler(records)
+    assert [str(w.message) for w in caught] == ["a real warning", note]
+    assert records.messages == [
+        "a real log record",
+        "torchvision is not installed. Skipping torchvision::nms",
+    ]

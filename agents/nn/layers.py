@@ -11,9 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-KeysValues = tuple[Tensor, Tensor]
-"""attention keys and values of the tokens so far, each ``[N, heads, T, D / heads]``"""
-
 
 class SelfAttention(nn.Module):
     """Multi-head self-attention over ``[N, T, D]`` with an optional ``[N, 1, T, T]`` bool mask."""
@@ -29,18 +26,6 @@ class SelfAttention(nn.Module):
     def forward(self, x: Tensor, allowed: Tensor | None = None) -> Tensor:
         q, k, v = self._heads(x)
         return self._attend(q, k, v, allowed)
-
-    def extend(self, x: Tensor, past: KeysValues | None) -> tuple[Tensor, KeysValues]:
-        """Attention of new tokens ``x [N, T, D]`` over ``past`` keys/values and themselves.
-
-        For one new token this is the last row of :meth:`forward` under a causal mask: the
-        earlier tokens' keys and values do not change when a token is appended.
-        :return: ``(output [N, T, D], keys and values [N, heads, T_past + T, D / heads])``.
-        """
-        q, k, v = self._heads(x)
-        if past is not None:
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        return self._attend(q, k, v, None), (k, v)
 
     def _heads(self, x: Tensor) -> Tensor:
         """``[N, T, D] -> [3, N, heads, T, D / heads]``: queries, keys, values."""
@@ -70,13 +55,6 @@ class CausalBlock(nn.Module):
         """:param x: ``[B, T, D]``; :param allowed: ``[B, 1, T, T]`` bool."""
         x = x + self.drop(self.attention(self.norm1(x), allowed))
         return x + self.drop(self.feed_forward(self.norm2(x)))
-
-    def extend(self, x: Tensor, past: KeysValues | None) -> tuple[Tensor, KeysValues]:
-        """One appended token ``x [B, 1, D]`` given the earlier tokens' attention keys/values:
-        equals the last row of :meth:`forward` over all of them (every token valid)."""
-        attended, keys_values = self.attention.extend(self.norm1(x), past)
-        x = x + self.drop(attended)
-        return x + self.drop(self.feed_forward(self.norm2(x))), keys_values
 
 
 def causal_mask(valid: Tensor) -> Tensor:

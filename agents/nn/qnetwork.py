@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from agents.data.batch import ListBatch
-from agents.nn.layers import CausalBlock, FieldInteraction, KeysValues, QHead, causal_mask
+from agents.nn.layers import CausalBlock, FieldInteraction, QHead, causal_mask
 from rec_env.arrays import standardise
 from rec_env.checks import InputError, check_range, check_types
 
@@ -105,20 +105,6 @@ parameters. ``STUDENT.scaled(w / STUDENT_WIDTH)`` equals ``TEACHER.scaled(w)`` (
 widths are multiples of 4, so halving them rounds nothing)."""
 FACTOR_INIT_STD = 0.01
 """standard deviation of the initial MF factors (biases start at 0)"""
-
-
-@dataclass
-class ContextCache:
-    """What :meth:`QNetwork.extend` keeps of the tokens so far.
-
-    :param keys_values: per Transformer layer, the attention keys and values of the tokens.
-    :param gru_state: ``[1, B, D]`` the GRU's hidden state after the last token.
-    :param length: number of tokens so far (the next state is slot ``length``'s).
-    """
-
-    keys_values: list[KeysValues]
-    gru_state: Tensor
-    length: int
 
 
 class FieldEmbedding(nn.Module):
@@ -265,32 +251,6 @@ class QNetwork(nn.Module):
             tokens = block(tokens, allowed)
         hidden, _ = self.gru(tokens)
         return self._states(hidden, torch.arange(valid.shape[1], device=valid.device), user_ids)
-
-    def extend(
-        self, token: Tensor, user_ids: Tensor, cache: ContextCache | None = None
-    ) -> tuple[Tensor, ContextCache]:
-        """State ``[B, H]`` of the next slot after appending one token, reusing the earlier ones.
-
-        Starting from the start token (``cache=None``) and feeding each placed item's token
-        gives, one slot at a time, what :meth:`contextualize` gives for the whole sequence (all
-        tokens valid): causal attention leaves the earlier tokens' outputs unchanged, so only
-        the new token runs through the Transformer and one GRU step. A greedy ranker's cost
-        per slot then no longer grows with the slot.
-
-        :param token: ``[B, 1, D]`` (:meth:`start_token` or :meth:`tokens` of one item).
-        :return: ``(state [B, H], cache to pass with the next token)``.
-        """
-        past = cache.keys_values if cache is not None else [None] * len(self.blocks)
-        gru_state = cache.gru_state if cache is not None else None
-        slot = cache.length if cache is not None else 0
-        keys_values = []
-        for block, block_past in zip(self.blocks, past, strict=True):
-            token, block_keys_values = block.extend(token, block_past)
-            keys_values.append(block_keys_values)
-        hidden, gru_state = self.gru(token, gru_state)
-        slots = torch.full((1,), slot, device=token.device)
-        state = self._states(hidden, slots, user_ids)[:, 0]
-        return state, ContextCache(keys_values, gru_state, slot + 1)
 
     def _states(self, hidden: Tensor, slots: Tensor, user_ids: Tensor) -> Tensor:
         """``[B, T, H]`` states from the GRU outputs ``[B, T, D]`` of target slots ``[T]``."""
