@@ -7,7 +7,7 @@ the work per pair is kept to what Q needs and nothing is computed twice::
                               for the catalogue if it is smaller than the pool
     once per state            the state half of the first layer
     once per list, batched    b_a + <p_u, q_a> + b_u of every pair: one baddbmm [B, S, M]
-    per pair, in blocks       ReLU(state half + item half) -> hidden layers -> out (a GEMV)
+    per pair, in blocks       ReLU(state half + item half) -> hidden layers -> out
 
 Blocks hold about ``block_pairs`` pairs, so the activations stay cache-sized whatever the
 pool size. The scores equal :meth:`QNetwork.q` in eval mode up to float rounding (the terms
@@ -54,38 +54,50 @@ def score_pool(
     return scores[rows, position]
 
 
+def item_halves(network: QNetwork, pool: Tensor) -> tuple[tuple[Tensor, Tensor, Tensor], Tensor]:
+    """The state-independent half of Q (:meth:`QNetwork.candidates`) once per item: of the
+    whole catalogue when it is no larger than the pool ``[B, M]``, else of each pool entry.
+
+    :return: ``(halves [I, ...], index [B, M])``: pool entry (b, m) is row ``index[b, m]``.
+    """
+    n_items = network.item_bias.num_embeddings
+    if n_items <= pool.numel():
+        return network.candidates(torch.arange(n_items, device=pool.device)), pool
+    index = torch.arange(pool.numel(), device=pool.device).view_as(pool)
+    return network.candidates(pool.flatten()), index
+
+
 def pool_q(network: QNetwork, states: Tensor, pool: Tensor, block_pairs: int) -> Tensor:
     """``[B, S, M]`` Q of the M pool items of each list at its S states (call in eval mode).
 
     :param states: ``[B, S, H]``; :param pool: ``[B, M]`` item ids.
     """
     head, config = network.head, network.config
-    n_items = network.item_bias.num_embeddings
-    if n_items <= pool.numel():  # a catalogue no larger than the pool: each item's half once
-        halves, index = network.candidates(torch.arange(n_items, device=pool.device)), pool
-    else:
-        halves, index = network.candidates(pool.flatten()), torch.arange(pool.numel()).view_as(pool)
-    projection, item_bias, item_factor = halves  # [I, D0], [I], [I, F]
+    (projection, item_bias, item_factor), index = item_halves(network, pool)
     item_bias, item_factor = item_bias[index], item_factor[index]  # [B, M], [B, M, F]
     context, user_factor, user_bias = states.split([config.model_dim, config.factor_dim, 1], dim=-1)
     scores = torch.baddbmm(
         item_bias.unsqueeze(1) + user_bias, user_factor, item_factor.transpose(1, 2)
     )  # [B, S, M]: b_a + b_u + <p_u, q_a>
+    # The first Linear adds its bias inside its matmul: the state half gains a column of 1,
+    # the item half one of 0, and ReLU(1 + 0) = 1 meets the bias as an extra weight row.
     state_part = head.state_in(context)  # [B, S, D0]
-    layers = [layer for layer in head.hidden if isinstance(layer, nn.Linear)]
+    state_part = torch.cat([state_part, state_part.new_ones(*state_part.shape[:-1], 1)], -1)
+    projection = torch.cat([projection, projection.new_zeros(len(projection), 1)], -1)
+    linears = [layer for layer in head.hidden if isinstance(layer, nn.Linear)] + [head.out]
+    first = torch.cat([linears[0].weight.t(), linears[0].bias.unsqueeze(0)])  # [D0 + 1, D1]
     n_lists, per_list, m = scores.shape
     item_block = min(m, max(1, block_pairs // max(1, per_list)))
     list_block = max(1, block_pairs // max(1, per_list * item_block))
     for b in range(0, n_lists, list_block):
         lists = slice(b, b + list_block)
         for i in range(0, m, item_block):
-            items = slice(i, i + item_block)
-            block = index[lists, items]  # [Lb, Mb] rows of the item halves
+            block = index[lists, i : i + item_block]  # [Lb, Mb] rows of the item halves
             item_part = projection.index_select(0, block.flatten()).view(*block.shape, 1, -1)
             hidden = (state_part[lists, :, None] + item_part.transpose(1, 2)).relu_()
             shape = hidden.shape[:-1]
-            hidden = hidden.view(-1, hidden.shape[-1])
-            for layer in layers:  # Linear + ReLU (dropout is off in eval mode)
-                hidden = torch.addmm(layer.bias, hidden, layer.weight.t()).relu_()
-            scores[lists, :, items] += torch.mv(hidden, head.out.weight[0]).view(shape)
-    return scores.add_(head.out.bias)
+            hidden = torch.mm(hidden.view(-1, hidden.shape[-1]), first)
+            for layer in linears[1:]:  # ReLU, Linear (dropout is off in eval mode)
+                hidden = torch.addmm(layer.bias, hidden.relu_(), layer.weight.t())
+            scores[lists, :, i : i + item_block] += hidden.view(shape)
+    return scores
