@@ -29,6 +29,7 @@ from agents.training.config import OnlineConfig
 from agents.training.online import TEST_EVAL_SEED, env_arguments, make_vector_env
 from benchmarks import online_agents
 from benchmarks.common import markdown_table, parse_config, write_results
+from rec_env.checks import check_range
 from rec_env.cli import run_cli
 from rec_env.envs.sb3_vec import ValidChoicesVecEnv
 from rec_env.envs.valid_choices import ChoiceLayout, chosen_candidates
@@ -55,6 +56,10 @@ class Config:
     """training seeds (the split seed and the evaluation seeds stay fixed)"""
     steps: int = 3000
     """DDQN gradient steps; PPO, MaskablePPO and DQN get steps * num_envs env slots"""
+    ppo_batch_size: int | None = None
+    """plain PPO's minibatch; None: the learner's batch_size, as MaskablePPO (64)"""
+    ppo_learning_rate: float = 3e-4
+    """plain PPO's Adam learning rate (SB3's default, as MaskablePPO)"""
     dqn_buffer: int = 100_000
     """DQN replay capacity in transitions (SB3's default of 1M would not fit in memory)"""
     smoke: bool = False
@@ -63,6 +68,17 @@ class Config:
     """the DDQN student's learner settings (as benchmarks.online_agents)"""
     online: OnlineConfig = field(default_factory=OnlineConfig)
     """env, training and evaluation settings shared by every agent"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong value."""
+        if self.ppo_batch_size is not None:
+            check_range(self, ("ppo_batch_size",), low=2)
+        check_range(self, ("ppo_learning_rate",), low=0.0, low_open=True)
+
+    @property
+    def ppo_minibatch(self) -> int:
+        """Plain PPO's minibatch size: ``ppo_batch_size``, else the learner's."""
+        return self.ppo_batch_size or self.learner.batch_size
 
 
 SMOKE = {
@@ -101,8 +117,9 @@ def train_plain(algorithm: str, scenario: Scenario, config: Config, seed: int) -
     arguments = env_arguments(scenario, config.online, "train")
     envs = ValidChoicesVecEnv.make(config.online.num_envs, **arguments)
     envs.seed(seed)
-    if algorithm == "ppo":  # the rollout and batch sizes of the MaskablePPO baseline
-        settings = {"n_steps": ROLLOUT_STEPS, "batch_size": config.learner.batch_size}
+    if algorithm == "ppo":  # by default the rollout and batch sizes of the MaskablePPO baseline
+        settings = {"n_steps": ROLLOUT_STEPS, "batch_size": config.ppo_minibatch}
+        settings["learning_rate"] = config.ppo_learning_rate
         model = PPO("MlpPolicy", envs, seed=seed, device="cpu", **settings)
     else:
         model = DQN("MlpPolicy", envs, buffer_size=config.dqn_buffer, seed=seed, device="cpu")
@@ -168,7 +185,8 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
         f"({config.online.num_envs} envs) of ListwiseFeed-v0 with C = "
         f"{config.online.env.num_candidates}; plain_ppo / plain_dqn: stable-baselines3 "
         "PPO / DQN on ValidChoices (action i = the i-th still-valid candidate, catalogue-"
-        "standardised features); maskable_ppo: sb3-contrib MaskablePPO on FlatFeatures; "
+        f"standardised features; PPO minibatch {config.ppo_minibatch}, learning rate "
+        f"{config.ppo_learning_rate:g}); maskable_ppo: sb3-contrib MaskablePPO on FlatFeatures; "
         f"ddqn_student: the DDQN student ({config.steps} gradient steps). Scores: expected "
         f"clicks per list on {config.online.eval_lists} test requests, the same for every "
         "agent, greedy actions; mean +- std over seeds. x_random = ratio to random; "

@@ -6,7 +6,8 @@ import sys
 import pandas as pd
 import pytest
 
-from benchmarks.plain_agents import relative
+from benchmarks.plain_agents import Config, relative
+from rec_env.checks import InputError
 
 LAYOUT = ("table.csv", "summary.md", "config.json", "command.txt")
 
@@ -26,6 +27,17 @@ def test_relative_table_against_hand_computed_shares():
     assert rows.loc["plain_ppo", "share_of_ddqn_student_gain"] == pytest.approx(0.25)
     assert rows.loc["plain_ppo", "expected_clicks"] == "1.500 +- 0.141"
     assert rows.loc["plain_ppo", "n_seeds"] == 2
+
+
+@pytest.mark.parametrize(("field", "value"), [("ppo_batch_size", 1), ("ppo_learning_rate", 0.0)])
+def test_config_refuses_bad_ppo_settings_naming_the_field(field, value):
+    with pytest.raises(InputError, match=f"Config.{field}"):
+        Config(**{field: value})
+
+
+@pytest.mark.parametrize(("given", "minibatch"), [(None, 64), (512, 512)])
+def test_ppo_minibatch_defaults_to_the_learners_batch(given, minibatch):
+    assert Config(ppo_batch_size=given).ppo_minibatch == minibatch
 
 
 @pytest.mark.slow  # trains five tiny agents: about 15 s
