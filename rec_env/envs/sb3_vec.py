@@ -17,10 +17,9 @@ nothing. A step that ends only some sub-envs raises ``RuntimeError``.
 
 Needs the ``sb3`` extra: ``pip install -e '.[sb3]'``.
 
->>> import gymnasium as gym
->>> import rec_env
 >>> from stable_baselines3 import PPO
->>> envs = ValidChoicesVecEnv.make(8, num_candidates=20)
+>>> from rec_env.envs.sb3_vec import ValidChoicesVecEnv
+>>> envs = ValidChoicesVecEnv.make(8, num_candidates=20)  # ListwiseFeed-v0's arguments
 >>> model = PPO("MlpPolicy", envs, n_steps=16, batch_size=64, seed=0, device="cpu")
 """
 
