@@ -30,7 +30,9 @@ from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker
 from agents.serving_export import export_ranker, load_ranker
 from agents.serving_onnx import export_onnx, load_onnx_ranker, missing_packages, session_options
-from benchmarks.common import markdown_table, parallel_map, parse_config, write_results
+from benchmarks.harness.cli import parse_config
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import parallel_map, write_results
 from rec_env.checks import InputError, check_choice, check_range, check_types
 from rec_env.cli import run_cli
 from rec_env.data import LoggedLists, load_dataset
