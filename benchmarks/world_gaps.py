@@ -1,0 +1,208 @@
+"""How much list-wise planning and reacting to clicks are worth in each synthetic world.
+
+On the same test requests and candidates (the environment's defaults: the C most shown items),
+the true model's expected clicks of: random lists; greedy (each slot the item with the most
+expected clicks given the list so far); the planner (beam search over exact expected clicks,
+then local search); and the planner served open loop (its list as planned) or closed loop
+(planned again after each observed click), with greedy closed loop beside them.
+
+    planning gap   = (planner - greedy) / (greedy - random)
+    adaptivity gap = (closed loop - open loop) / (greedy - random)
+
+Random, greedy and the planner are exact (every click path enumerated, exits included);
+the loops are Monte Carlo, ``samples`` click paths per request on common random numbers,
+each slot counting its click probability given the path so far. Intervals are paired 95%
+t-intervals over requests (of the numerator; the denominator is taken as exact).
+
+    python -m benchmarks.world_gaps                      # the presets, 500 test requests
+    python -m benchmarks.world_gaps --presets synthetic-feed --requests 200
+    python -m benchmarks.world_gaps --smoke              # a tiny world, seconds
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table, pyplot, save_figure, t_half_width
+from benchmarks.harness.results import publish
+from rec_env.checks import InputError, check_range
+from rec_env.data.registry import SYNTHETIC_PRESETS
+from rec_env.envs.recall import make_recall
+from rec_env.scenario import Scenario
+from rec_env.simulator.click_paths import Lists, PathModel, expected_clicks, start_lists
+from rec_env.simulator.planner import PlannerConfig, plan, random_slates, roll_out
+
+POLICIES = ("random", "greedy", "planner", "open loop", "closed loop", "greedy closed loop")
+
+
+@dataclass
+class Config(Settings):
+    name = "world_gaps"
+
+    presets: tuple[str, ...] = ("synthetic", "synthetic-gap", "synthetic-feed")
+    """synthetic worlds (names in rec_env.data.SYNTHETIC_PRESETS)"""
+    requests: int = 500
+    """test requests per world (the first of the test split)"""
+    num_candidates: int = 100
+    """C, the environment's popular recall"""
+    samples: int = 20
+    """Monte Carlo click paths per request for the open and closed loops"""
+    random_lists: int = 16
+    """random lists per request, each valued exactly"""
+    beam_width: int = 20
+    """the planner's beam"""
+    rounds: int = 3
+    """the planner's local search rounds"""
+    seed: int = 0
+    """seed of the random lists and the click paths"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: an unknown preset, or a count below 1."""
+        super().__post_init__()
+        unknown = [name for name in self.presets if name not in SYNTHETIC_PRESETS]
+        if not self.presets or unknown:
+            raise InputError(f"Config.presets must name synthetic presets, got {self.presets}")
+        check_range(
+            self, ("requests", "num_candidates", "samples", "random_lists", "beam_width"), low=1
+        )
+        check_range(self, ("rounds",), low=0)
+
+
+SMOKE = {
+    "presets": ("synthetic-tiny",),
+    "requests": 12,
+    "num_candidates": 20,
+    "samples": 4,
+    "random_lists": 4,
+    "beam_width": 3,
+    "rounds": 1,
+}
+
+
+def test_lists(scenario: Scenario, config: Config) -> tuple[Lists, PathModel, int]:
+    """The first ``config.requests`` test requests as empty lists over the popular candidates,
+    the true model's path constants and K."""
+    rows = scenario.request_rows("test")[: config.requests]
+    recall = make_recall(
+        "popular", scenario.catalogue, config.num_candidates, scenario.lists.slate_size
+    )
+    candidates = np.array(recall(scenario.lists.items[rows], np.zeros((len(rows), 0))))
+    model = scenario.user_model
+    return (
+        start_lists(model, scenario.lists.user_ids[rows], candidates),
+        PathModel.of(model),
+        model.slate_size,
+    )
+
+
+def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per test request of world ``name``: each policy's expected clicks."""
+    lists, paths, k = test_lists(Scenario.build(name, progress=False), config)
+    planner = PlannerConfig(config.beam_width, config.rounds)
+    greedy_config = PlannerConfig(beam_width=1, rounds=0)
+    planned, greedy = plan(paths, lists, k, planner), plan(paths, lists, k, greedy_config)
+    values = {
+        "random": expected_clicks(
+            paths, lists, random_slates(lists, k, config.random_lists, rng)
+        ).mean(1),
+        "greedy": expected_clicks(paths, lists, greedy[:, None])[:, 0],
+        "planner": expected_clicks(paths, lists, planned[:, None])[:, 0],
+    }
+    origin = np.repeat(np.arange(len(lists)), config.samples)
+    samples, uniforms = lists.rows(origin), rng.random((len(origin), k))
+    loops = {
+        "open loop": roll_out(paths, samples, planned[origin], uniforms),
+        "closed loop": roll_out(paths, samples, planned[origin], uniforms, planner, origin),
+        "greedy closed loop": roll_out(
+            paths, samples, greedy[origin], uniforms, greedy_config, origin
+        ),
+    }
+    for policy, clicks in loops.items():
+        values[policy] = clicks.reshape(len(lists), config.samples).mean(1)
+    return pd.DataFrame({"world": name, "request": np.arange(len(lists)), **values})
+
+
+def log_shape(name: str) -> dict[str, float]:
+    """Whether a world's log looks like a feed: click rate per shown slot, CTR at the first
+    and last slot, and the share of lists with a click that were shown in full."""
+    lists = Scenario.build(name, progress=False).lists
+    shown, clicks = lists.mask, lists.clicks.astype(bool)
+    ctr = clicks.sum(0) / np.maximum(shown.sum(0), 1)
+    engaged = clicks.any(1)
+    return {
+        "click_rate": float(clicks.sum() / shown.sum()),
+        "ctr_first": float(ctr[0]),
+        "ctr_last": float(ctr[-1]),
+        "engaged_full": float(shown[engaged].all(1).mean()),
+    }
+
+
+def gaps(values: pd.DataFrame) -> pd.DataFrame:
+    """Per world: mean expected clicks of each policy, the paired differences with their 95%
+    half-widths and the planning and adaptivity gaps."""
+    rows = []
+    for world, runs in values.groupby("world", sort=False):
+        scale = runs["greedy"].mean() - runs["random"].mean()
+        row = {"world": world, **runs[list(POLICIES)].mean()}
+        for key, (high, low) in {
+            "planning": ("planner", "greedy"),
+            "adaptivity": ("closed loop", "open loop"),
+        }.items():
+            diff = runs[high] - runs[low]
+            row |= {f"{high} - {low}": diff.mean(), f"{key} ci95": t_half_width(diff)}
+            row |= {
+                f"{key} gap": diff.mean() / scale,
+                f"{key} gap ci95": t_half_width(diff) / scale,
+            }
+        rows.append(row | log_shape(world))
+    return pd.DataFrame(rows)
+
+
+def plot(table: pd.DataFrame, path: str) -> None:
+    """Expected clicks per policy and world (left); the two gaps with their intervals (right)."""
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4))
+    x = np.arange(len(table))
+    for i, policy in enumerate(POLICIES):
+        left.bar(x + (i - 2.5) * 0.13, table[policy], 0.13, label=policy)
+    left.set(xticks=x, xticklabels=table["world"], ylabel="expected clicks per list")
+    left.legend(fontsize=7)
+    for i, key in enumerate(("planning", "adaptivity")):
+        right.bar(
+            x + (i - 0.5) * 0.35,
+            table[f"{key} gap"],
+            0.35,
+            yerr=table[f"{key} gap ci95"],
+            label=f"{key} gap",
+        )
+    right.axhline(0.15, ls="--", c="C0", lw=0.8)
+    right.axhline(0.05, ls="--", c="C1", lw=0.8)
+    right.set(xticks=x, xticklabels=table["world"], ylabel="share of greedy - random")
+    right.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def main(config: Config) -> pd.DataFrame:
+    values = pd.concat(
+        [
+            world_values(name, config, np.random.default_rng([config.seed, i]))
+            for i, name in enumerate(config.presets)
+        ]
+    )
+    table = gaps(values)
+    plot(table, f"{config.out_dir}/world_gaps.png")
+    intro = " ".join(part.replace("\n", " ") for part in __doc__.split("\n\n")[:3])
+    summary = (
+        f"# World gaps\n\n{intro}\n\n{markdown_table(table.round(4))}\n\n![gaps](world_gaps.png)\n"
+    )
+    publish(config, table, summary)
+    return table
+
+
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
+
+if __name__ == "__main__":
+    run_script(main, parse_args)
