@@ -79,24 +79,25 @@ def pool_q(network: QNetwork, states: Tensor, pool: Tensor, block_pairs: int) ->
     scores = torch.baddbmm(
         item_bias.unsqueeze(1) + user_bias, user_factor, item_factor.transpose(1, 2)
     )  # [B, S, M]: b_a + b_u + <p_u, q_a>
-    # The first Linear adds its bias inside its matmul: the state half gains a column of 1,
-    # the item half one of 0, and ReLU(1 + 0) = 1 meets the bias as an extra weight row.
+    # The first Linear adds its bias inside its matmul: its input gains a column of 1, which
+    # meets the bias as an extra weight row.
     state_part = head.state_in(context)  # [B, S, D0]
-    state_part = torch.cat([state_part, state_part.new_ones(*state_part.shape[:-1], 1)], -1)
-    projection = torch.cat([projection, projection.new_zeros(len(projection), 1)], -1)
     linears = [layer for layer in head.hidden if isinstance(layer, nn.Linear)] + [head.out]
     first = torch.cat([linears[0].weight.t(), linears[0].bias.unsqueeze(0)])  # [D0 + 1, D1]
     n_lists, per_list, m = scores.shape
     item_block = min(m, max(1, block_pairs // max(1, per_list)))
     list_block = max(1, block_pairs // max(1, per_list * item_block))
+    inputs = state_part.new_empty(0)  # [Lb, S, Mb, D0 + 1], reused while the shape holds
     for b in range(0, n_lists, list_block):
         lists = slice(b, b + list_block)
         for i in range(0, m, item_block):
             block = index[lists, i : i + item_block]  # [Lb, Mb] rows of the item halves
-            item_part = projection.index_select(0, block.flatten()).view(*block.shape, 1, -1)
-            hidden = (state_part[lists, :, None] + item_part.transpose(1, 2)).relu_()
-            shape = hidden.shape[:-1]
-            hidden = torch.mm(hidden.view(-1, hidden.shape[-1]), first)
+            shape = (*block.shape[:1], per_list, *block.shape[1:])
+            if inputs.shape[:-1] != shape:
+                inputs = state_part.new_ones(*shape, state_part.shape[-1] + 1)
+            item_part = projection.index_select(0, block.flatten()).view(*block.shape, -1)
+            torch.add(state_part[lists, :, None], item_part[:, None], out=inputs[..., :-1])
+            hidden = torch.mm(inputs.relu_().view(-1, inputs.shape[-1]), first)
             for layer in linears[1:]:  # ReLU, Linear (dropout is off in eval mode)
                 hidden = torch.addmm(layer.bias, hidden.relu_(), layer.weight.t())
             scores[lists, :, i : i + item_block] += hidden.view(shape)
