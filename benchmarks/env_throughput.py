@@ -88,7 +88,9 @@ def rate(run_once: Callable[[], int], seconds: float) -> float:
 
 def single_env(cfg: Config, user_model=None) -> Callable[[], int]:
     """One episode of one ``gym.make`` env (reset, then K steps) per call."""
-    env = gym.make(ENV_ID, num_candidates=cfg.num_candidates, user_model=user_model)
+    env = gym.make(
+        ENV_ID, dataset="synthetic", num_candidates=cfg.num_candidates, user_model=user_model
+    )
     k = env.unwrapped.config.slate_size
     env.reset(seed=cfg.seed)
     pool = random_lists(np.random.default_rng(cfg.seed), (ACTION_POOL,), cfg.num_candidates, k)
@@ -109,8 +111,11 @@ def vector_env(
 ) -> Callable[[], int]:
     """One episode of the native vector env (K steps, then the autoreset step) per call.
 
-    :param env_kwargs: more ``ListwiseFeed-v0`` arguments (e.g. ``scenario=``).
+    :param env_kwargs: more ``ListwiseFeed-v0`` arguments (e.g. ``scenario=``; without one,
+        the ``synthetic`` world the committed results measured).
     """
+    if "scenario" not in env_kwargs:
+        env_kwargs = {"dataset": "synthetic", **env_kwargs}
     envs = gym.make_vec(
         ENV_ID,
         num_envs=num_envs,

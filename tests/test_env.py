@@ -124,7 +124,7 @@ def test_default_make_works_and_registration_is_flat():
     assert spec.vector_entry_point == "rec_env.envs.vector_env:ListwiseFeedVectorEnv"
     env = gym.make(ENV_ID)
     obs, _ = env.reset(seed=0)
-    assert env.unwrapped.core.parts.scenario.name == "synthetic"
+    assert env.unwrapped.core.parts.scenario.name == "synthetic-feed"
     assert obs["slate_items"].shape == (10,) and obs["candidates"].shape == (100,)
     assert gym.make(ENV_ID).unwrapped.core.parts.scenario is env.unwrapped.core.parts.scenario
 

@@ -2,6 +2,7 @@
 them bit for bit; each one alone changes a tiny hand-computed case as documented; an exit ends
 the episode; the log, the stateless model and the environments agree."""
 
+import warnings
 from dataclasses import replace
 
 import gymnasium as gym
@@ -188,3 +189,20 @@ def test_logged_lists_are_rows_up_to_the_exit():
     log = generate(n_requests=500, **SATIATED).log
     per_list = log.groupby("request_id")["position"]
     pd.testing.assert_series_equal(per_list.max() + 1, per_list.size(), check_names=False)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("checker", ["sb3", "gymnasium"])
+def test_checkers_are_clean_on_the_default_feed_world(checker, seed):
+    from gymnasium.utils.env_checker import check_env as gymnasium_check_env
+
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    env = gym.make("ListwiseFeed-v0").unwrapped
+    assert env.core.parts.scenario.name == "synthetic-feed" and env.core.exit_rule is not None
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    env.observation_space.seed(seed)
+    check = {"sb3": sb3_checker.check_env, "gymnasium": gymnasium_check_env}[checker]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(env)

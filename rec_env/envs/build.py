@@ -23,6 +23,10 @@ from rec_env.envs.users import RequestSampler
 from rec_env.scenario import Scenario, SplitKind
 from rec_env.simulator import UserModel
 
+DEFAULT_DATASET = "synthetic-feed"
+"""The world of ``gym.make("ListwiseFeed-v0")`` without a dataset: the synthetic feed, where
+planning a list and reacting to clicks pay (see ``rec_env.data.SYNTHETIC_PRESETS``)."""
+
 
 @dataclass(frozen=True)
 class FeedParts:
@@ -82,9 +86,9 @@ def resolve_scenario(
     split_seed: int | None,
 ) -> Scenario:
     """``scenario``, or the one :meth:`Scenario.build` makes of ``dataset`` (default
-    ``"synthetic"``), ``split`` (``"request"``) and ``split_seed`` (0); not both."""
+    :data:`DEFAULT_DATASET`), ``split`` (``"request"``) and ``split_seed`` (0); not both."""
     if scenario is None:
-        return Scenario.build(dataset or "synthetic", split or "request", split_seed or 0)
+        return Scenario.build(dataset or DEFAULT_DATASET, split or "request", split_seed or 0)
     given = {"dataset": dataset, "split": split, "split_seed": split_seed}
     clashing = [name for name, value in given.items() if value is not None]
     if clashing:
