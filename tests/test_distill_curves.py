@@ -44,3 +44,15 @@ def test_the_teacher_curve_has_the_students_tags_and_steps_and_its_own_values(tm
 def test_a_single_network_run_logs_no_side_curve(tmp_path):
     result = run(tiny_config(tmp_path, agent="teacher", select_best=False))
     assert not any("teacher_valid" in tag for tag in curves(result.dir))
+
+
+def test_an_online_run_logs_the_teachers_clicks_on_the_same_requests(tmp_path):
+    config = tiny_config(
+        tmp_path, agent="drl-rec", options=DistillOptions(pool_size=30), mode="online"
+    )
+    logged = curves(run(config).dir)
+    student = {tag: steps for tag, steps in logged.items() if tag.startswith("eval/valid_")}
+    assert "eval/valid_clicks_per_list" in student
+    for tag, steps in student.items():
+        assert list(logged[tag.replace("eval/valid_", "eval/teacher_valid_")]) == list(steps)
+    assert len(logged) == 2 * len(student)

@@ -48,19 +48,27 @@ def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
     ]
 
 
+def side_agents(trainable: Trainable, agent: QAgent) -> dict[str, QAgent]:
+    """A :class:`QAgent` of every network of ``trainable`` that ``agent`` does not serve (a
+    distillation run's teacher), by name."""
+    return {
+        name: QAgent(network, vocabularies=agent.vocabularies)
+        for name, network in trainable.networks().items()
+        if network is not agent.network
+    }
+
+
 def side_network_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
-    """The validation curve of every network the run does not serve (a distillation run's
-    teacher), as the served one's: ``eval/<name>_valid_<metric>`` every ``eval_every``
-    updates; never selected on."""
+    """The validation curve of every network the run does not serve, as the served one's:
+    ``eval/<name>_valid_<metric>`` every ``eval_every`` updates; never selected on."""
     valid = run.splits.valid
     return [
         Evaluate(
-            partial(evaluate_offline, QAgent(network, vocabularies=agent.vocabularies), valid),
+            partial(evaluate_offline, side, valid),
             run.logger,
             run.config.eval_every,
             prefix=f"eval/{name}_valid_",
             name=f"evaluate_{name}",
         )
-        for name, network in trainable.networks().items()
-        if network is not agent.network
+        for name, side in side_agents(trainable, agent).items()
     ]

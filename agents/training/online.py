@@ -18,6 +18,7 @@ from the index).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 
 import gymnasium as gym
@@ -164,19 +165,38 @@ class EnvTransitions:
         self.env.close()
 
 
-def online_hooks(run: Run, agent: Policy) -> list[Hook]:
+def online_hooks(run: Run, agent: Policy, sides: dict[str, Policy] | None = None) -> list[Hook]:
     """Clicks per list on validation requests every ``eval_every`` updates (no selection);
-    none with ``eval_lists=0``."""
+    none with ``eval_lists=0``.
+
+    :param sides: other networks' policies by name (a distillation run's teacher), evaluated
+        on the same requests and logged as ``eval/<name>_valid_<metric>``.
+    """
     online = run.config.online
     if online.eval_lists == 0:
         return []
     valid_env = make_vector_env(run.scenario, online, "valid", online.eval_envs)
 
-    def evaluate() -> dict[str, float]:
-        summary = evaluate_online(agent, valid_env, online.eval_lists, VALID_EVAL_SEED).summary()
-        return {name: summary[name] for name in VALID_METRICS}
+    def evaluator(policy: Policy) -> Callable[[], dict[str, float]]:
+        def evaluate() -> dict[str, float]:
+            evaluation = evaluate_online(policy, valid_env, online.eval_lists, VALID_EVAL_SEED)
+            summary = evaluation.summary()
+            return {name: summary[name] for name in VALID_METRICS}
 
-    return [Evaluate(evaluate, run.logger, run.config.eval_every), CloseAtEnd(valid_env)]
+        return evaluate
+
+    every = run.config.eval_every
+    side_hooks = [
+        Evaluate(
+            evaluator(side),
+            run.logger,
+            every,
+            prefix=f"eval/{name}_valid_",
+            name=f"evaluate_{name}",
+        )
+        for name, side in (sides or {}).items()
+    ]
+    return [Evaluate(evaluator(agent), run.logger, every), *side_hooks, CloseAtEnd(valid_env)]
 
 
 class CloseAtEnd(Hook):

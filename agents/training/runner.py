@@ -31,7 +31,7 @@ from agents.training.distributed import SINGLE, World, synchronise
 from agents.training.hooks import BEST_NAME, load_networks
 from agents.training.logger import ScalarLogger
 from agents.training.loop import fit, read_checkpoint
-from agents.training.offline import offline_hooks, offline_sampler
+from agents.training.offline import offline_hooks, offline_sampler, side_agents
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
 from rec_env.checks import InputError
 from rec_env.data import Vocabularies
@@ -74,7 +74,8 @@ def train_agent(run: Run):
         sampler = offline_sampler(run, generator)
         hooks = offline_hooks(run, trainable, agent) if main else []
     else:
-        sampler, hooks = EnvTransitions(run, agent, generator), online_hooks(run, agent)
+        sides = side_agents(trainable, agent)
+        sampler, hooks = EnvTransitions(run, agent, generator), online_hooks(run, agent, sides)
     try:
         fit(run, trainable, sampler, hooks)
     finally:
