@@ -47,11 +47,17 @@ def score_pool(
     """
     n_lists = pool.shape[0]
     position, per_list = position_in_list(rows, n_lists)
-    dense = states.new_zeros(n_lists, per_list, states.shape[-1])
-    dense[rows, position] = states.detach()
+    in_order = len(rows) == n_lists * per_list and torch.equal(
+        rows * per_list + position, torch.arange(len(rows), device=rows.device)
+    )  # every list has per_list states, list by list: the layout [B, S] is a view
+    if in_order:
+        dense = states.detach().view(n_lists, per_list, -1)
+    else:
+        dense = states.new_zeros(n_lists, per_list, states.shape[-1])
+        dense[rows, position] = states.detach()
     with eval_mode(network):
         scores = pool_q(network, dense, pool, block_pairs)
-    return scores[rows, position]
+    return scores.view(len(rows), -1) if in_order else scores[rows, position]
 
 
 def item_halves(network: QNetwork, pool: Tensor) -> tuple[tuple[Tensor, Tensor, Tensor], Tensor]:

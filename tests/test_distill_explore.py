@@ -94,11 +94,14 @@ def test_position_in_list():
 @pytest.mark.parametrize("block_pairs", [1, 7, 10_000])
 @pytest.mark.parametrize("head_dims", [(8, 4), (8, 6, 4), (4,)])
 @pytest.mark.parametrize("pool_size", [12, 60])  # 4 x 60 >= 150 items: halves per catalogue item
-def test_scores_are_the_networks_q_in_eval_mode(block_pairs, head_dims, pool_size):
+@pytest.mark.parametrize("every_slot", [False, True])  # True: scored in place, no gather
+def test_scores_are_the_networks_q_in_eval_mode(block_pairs, head_dims, pool_size, every_slot):
     network = tiny_network(config=replace(TINY, head_dims=head_dims))
     lists = tiny_batch(4)
     states = network.state(lists)  # [B, K, H], train mode: carries dropout, reused as is
     rows, slots = torch.tensor([0, 0, 2, 3]), torch.tensor([1, 4, 0, 9])
+    if every_slot:
+        rows, slots = torch.nonzero(lists.mask, as_tuple=True)
     pool = torch.randint(N_ITEMS, (4, pool_size), generator=torch.Generator().manual_seed(0))
     scores = score_pool(network, states[rows, slots], pool, rows, block_pairs)
     with torch.no_grad(), eval_mode(network):
