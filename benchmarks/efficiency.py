@@ -101,11 +101,17 @@ SMOKE = {
 }
 
 
-def interleaved_ms(calls: dict[Any, Callable[[], object]], warmup: int, repeats: int) -> dict:
-    """Median wall time (ms) of each call, timed in alternating rounds.
+def interleaved_seconds(
+    calls: dict[Any, Callable[[], object]], warmup: int, repeats: int, rewarm: bool = False
+) -> dict[Any, list[float]]:
+    """Wall times (s) of ``repeats`` calls of each, timed in alternating rounds.
 
     Every round times each call once, so a change in the machine's load (the CPU is shared)
     hits all of them alike instead of whichever happened to run then.
+
+    :param rewarm: call each one once untimed right before its timed call, so that the timing
+        finds the caches holding that call's code and weights, as a server calling the same
+        model again would, rather than the previous call's.
     """
     for call in calls.values():
         for _ in range(warmup):
@@ -113,10 +119,12 @@ def interleaved_ms(calls: dict[Any, Callable[[], object]], warmup: int, repeats:
     times: dict[Any, list[float]] = {key: [] for key in calls}
     for _ in range(repeats):
         for key, call in calls.items():
+            if rewarm:
+                call()
             start = time.perf_counter()
             call()
             times[key].append(time.perf_counter() - start)
-    return {key: 1e3 * statistics.median(values) for key, values in times.items()}
+    return times
 
 
 def build(network_config: QNetworkConfig, lists: LoggedLists, config: Config) -> QNetwork:
@@ -135,7 +143,8 @@ def train_ms(networks: dict[str, QNetwork], lists: LoggedLists, config: Config) 
         sampler = LoggedTransitions(lists, "double", 32, torch.Generator().manual_seed(config.seed))
         batches = iter([sampler.sample(config.train_batch) for _ in range(config.train_steps + 1)])
         calls[method] = lambda learner=learner, batches=batches: learner.update(next(batches))
-    return interleaved_ms(calls, warmup=1, repeats=config.train_steps)
+    times = interleaved_seconds(calls, warmup=1, repeats=config.train_steps)
+    return {method: 1e3 * statistics.median(seconds) for method, seconds in times.items()}
 
 
 def requests(network: QNetwork, config: Config, batch: int) -> tuple[torch.Tensor, ...]:
@@ -182,8 +191,8 @@ def rankers(networks: dict[str, QNetwork], config: Config, folder: Path) -> dict
 
 
 def latency_rows(networks: dict[str, QNetwork], config: Config, folder: Path) -> list[dict]:
-    """One row per (method, backend, batch size): median latency of a greedy ranking call, and
-    the share of requests whose slate equals the eager ranker's."""
+    """One row per (method, backend, batch size): median and least latency of a greedy ranking
+    call, and the share of requests whose slate equals the eager ranker's."""
     ranking = rankers(networks, config, folder)
     rows = []
     for batch in config.batch_sizes:
@@ -195,8 +204,9 @@ def latency_rows(networks: dict[str, QNetwork], config: Config, folder: Path) ->
                 method: GreedyRanker(networks[method], config.slate_size)(*inputs)[0]
                 for method in networks
             }
-            medians = interleaved_ms(calls, config.warmup, config.repeats)
-        for (method, backend), ms in medians.items():
+            times = interleaved_seconds(calls, config.warmup, config.repeats, rewarm=True)
+        for (method, backend), seconds in times.items():
+            ms = 1e3 * statistics.median(seconds)
             same = (slates[method, backend] == eager[method]).all(dim=1).float().mean()
             rows.append(
                 {
@@ -204,6 +214,7 @@ def latency_rows(networks: dict[str, QNetwork], config: Config, folder: Path) ->
                     "backend": backend,
                     "batch_size": batch,
                     "latency_ms": ms,
+                    "latency_min_ms": 1e3 * min(seconds),
                     "latency_per_request_ms": ms / batch,
                     "requests_per_s": 1e3 * batch / ms,
                     "same_slate_as_eager": same.item(),
@@ -216,7 +227,7 @@ def ratios(table: pd.DataFrame) -> pd.DataFrame:
     """Per backend and batch size: student / teacher ratio of every measurement, and the
     minimal network's latency over the teacher's (the share that is per-call overhead)."""
     keys = ["backend", "batch_size"]
-    names = ("params", "train_lists_per_s", "latency_ms")
+    names = ("params", "train_lists_per_s", "latency_ms", "latency_min_ms")
     wide = table.pivot_table(index=keys, columns="method", values=list(names), sort=False)
     out = pd.DataFrame({name: wide[name]["student"] / wide[name]["teacher"] for name in names})
     out = out.rename(columns=lambda c: f"{c}_ratio")
@@ -248,8 +259,10 @@ def answer(table: pd.DataFrame, ratio: pd.DataFrame) -> str:
     fastest = teacher.loc[teacher.groupby("batch_size")["latency_ms"].idxmin()]
     best = ratio.merge(fastest[["backend", "batch_size"]], on=["backend", "batch_size"])
     per_batch = [
-        f"batch {row.batch_size} on {row.backend}: {row.latency_ms_ratio:.2f} "
-        f"({'meets' if row.latency_ms_ratio <= LATENCY_TARGET else 'misses'} the target)"
+        f"batch {row.batch_size} on {row.backend}: {row.latency_ms_ratio:.2f} median, "
+        f"{row.latency_min_ms_ratio:.2f} least "
+        f"({'meets' if row.latency_ms_ratio <= LATENCY_TARGET else 'misses'} the target "
+        "by the median)"
         for row in best.itertuples()
     ]
     smallest = ratio[ratio["batch_size"] == ratio["batch_size"].min()]
@@ -292,6 +305,10 @@ def main(config: Config) -> pd.DataFrame:
         "ONNX Runtime (one intra-op thread, sequential, all graph optimisations); the files "
         "are timed bare, without the request checks of their loaders. "
         "`same_slate_as_eager`: share of requests ranked exactly as the eager module does. "
+        "`latency_min_ms`: the least of the same calls, the one that other jobs on the shared "
+        "CPU disturbed least (their time slices land inside some calls and lengthen the "
+        "longer calls more often). Each timed call follows an untimed call of the same "
+        "ranker, so it finds its code and weights in the caches. "
         "Training: median time of one DDQN update (double target). The calls alternate, so "
         "load changes on the shared CPU hit all alike. `minimal` is the teacher at every "
         "width's minimum (2): its latency is the fixed per-op cost of the layer graph. "
