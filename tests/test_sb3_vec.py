@@ -9,11 +9,20 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
+from rec_env.data import load_dataset
 from rec_env.envs import ValidChoices, ValidChoicesVector
 from rec_env.envs.sb3_vec import ValidChoicesVecEnv
 
 C, K = 20, 10
 N_CHOICES = C - K + 1
+
+
+@pytest.fixture(scope="module")
+def feed_dataset():
+    """A small ``synthetic-feed`` world whose users often leave a list early, so sub-envs
+    end their episodes apart."""
+    sizes = {"n_users": 200, "n_items": 300, "n_requests": 2000}
+    return load_dataset("synthetic-feed", **sizes, exit_after_skip=0.2, progress=False)
 
 
 def both(dataset, n: int, seed: int, **kwargs) -> tuple[DummyVecEnv, ValidChoicesVecEnv]:
@@ -35,27 +44,32 @@ def assert_infos_equal(expected: list[dict], actual: list[dict]) -> None:
             np.testing.assert_array_equal(got[key], value, err_msg=key)
 
 
+@pytest.mark.parametrize("world", ["dataset", "feed_dataset"])
 @pytest.mark.parametrize("reward_mode", ["click", "expected"])
 @pytest.mark.parametrize(("n", "seed"), [(1, 0), (5, 7)])
-def test_steps_like_dummy_vec_env_of_single_envs(dataset, n, seed, reward_mode):
-    reference, adapter = both(dataset, n, seed, reward_mode=reward_mode)
+def test_steps_like_dummy_vec_env_of_single_envs(request, world, n, seed, reward_mode):
+    reference, adapter = both(request.getfixturevalue(world), n, seed, reward_mode=reward_mode)
     np.testing.assert_array_equal(adapter.reset(), reference.reset())
     assert_infos_equal(reference.reset_infos, adapter.reset_infos)
-    actions = np.random.default_rng(seed).integers(0, N_CHOICES, (3 * K - 4, n))
-    for step_actions in actions:  # two whole episodes and part of a third
+    actions = np.random.default_rng(seed).integers(0, N_CHOICES, (3 * K, n))
+    ended_apart = 0
+    for step_actions in actions:  # a few whole episodes and part of one more
         expected, got = reference.step(step_actions), adapter.step(step_actions)
         for want, have in zip(expected[:3], got[:3], strict=True):
             assert want.dtype == have.dtype
             np.testing.assert_array_equal(have, want)
         assert_infos_equal(expected[3], got[3])
         assert_infos_equal(reference.reset_infos, adapter.reset_infos)
+        ended_apart += 0 < np.count_nonzero(got[2]) < n
+    assert ended_apart or world == "dataset" or n == 1  # the feed world's exits were met
 
 
+@pytest.mark.parametrize("world", ["dataset", "feed_dataset"])
 @pytest.mark.parametrize("algorithm", [PPO, DQN])
-def test_sb3_learns_exactly_as_through_dummy_vec_env(dataset, algorithm):
+def test_sb3_learns_exactly_as_through_dummy_vec_env(request, world, algorithm):
     settings = {"n_steps": 8, "batch_size": 32} if algorithm is PPO else {"learning_starts": 32}
     weights = []
-    for envs in both(dataset, 4, 0):
+    for envs in both(request.getfixturevalue(world), 4, 0):
         model = algorithm("MlpPolicy", envs, seed=3, device="cpu", **settings)
         model.learn(3 * K * 4)
         weights.append(torch.nn.utils.parameters_to_vector(model.policy.parameters()))

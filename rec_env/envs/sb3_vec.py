@@ -10,10 +10,9 @@ candidate.
 
 SB3 resets a finished sub-env within the step that ends it (the returned observation is the
 next episode's first; the last one is ``info["terminal_observation"]``); the native env
-resets on the step after (gymnasium's next-step mode). Every action of ``ValidChoices`` is
-valid, so every episode lasts exactly K steps and sub-envs reset together end together: the
-step that ends them is followed at once by the native env's autoreset step, which places
-nothing. A step that ends only some sub-envs raises ``RuntimeError``.
+resets on the step after (gymnasium's next-step mode), so the adapter resets the sub-envs
+that ended at once (``ListwiseFeedVectorEnv.reset_ended``), each from its own generator as
+its single env's ``reset()`` does.
 
 Needs the ``sb3`` extra: ``pip install -e '.[sb3]'``.
 
@@ -86,23 +85,17 @@ class ValidChoicesVecEnv(VecEnv):
         self._actions = np.asarray(actions)
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
-        """Step every sub-env; if they ended, reset them in the same call (SB3's convention).
-
-        :raises RuntimeError: only some sub-envs ended (they cannot be reset alone).
-        """
+        """Step every sub-env, and reset those that ended in the same call (SB3's convention)."""
         observation, reward, terminated, truncated, info = self.env.step(self._actions)
         dones = terminated | truncated
         info["TimeLimit.truncated"] = truncated & ~terminated
         info["_TimeLimit.truncated"] = np.ones_like(dones)
-        if dones.any():
-            if not dones.all():
-                raise RuntimeError(
-                    f"sub-envs {np.flatnonzero(dones).tolist()} of {self.num_envs} ended, the "
-                    "others did not: ValidChoicesVecEnv resets all sub-envs together"
-                )
+        if np.count_nonzero(dones):
             info["terminal_observation"], info["_terminal_observation"] = observation, dones
-            observation, *_, reset_info = self.env.step(self._autoreset_actions)
-            self.reset_infos = split_infos(reset_info, self.num_envs)
+            observation, reset_info = self.env.reset_ended()
+            reset_infos = split_infos(reset_info, self.num_envs)
+            for row in np.flatnonzero(dones).tolist():
+                self.reset_infos[row] = reset_infos[row]
         return observation, reward.astype(np.float32), dones, split_infos(info, self.num_envs)
 
     def close(self) -> None:

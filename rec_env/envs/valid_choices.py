@@ -221,6 +221,12 @@ class ValidChoicesVector(gym.vector.VectorWrapper):
         observation, reward, terminated, truncated, info = self.env.step(candidates)
         return self._features(observation), reward, terminated, truncated, info
 
+    def reset_ended(self) -> tuple[np.ndarray, dict[str, Any]]:
+        """``[N, D]`` features after resetting now the sub-envs that ended on the last step,
+        and their reset infos (see ``ListwiseFeedVectorEnv.reset_ended``)."""
+        observation, info = self.env.unwrapped.reset_ended()
+        return self._features(observation), info
+
     def _features(self, observation: dict[str, np.ndarray]) -> np.ndarray:
         features, self._index = self.layout.encode(observation)
         return features

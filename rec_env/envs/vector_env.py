@@ -119,6 +119,18 @@ class ListwiseFeedVectorEnv(VectorEnv):
             self.core.reset(np.flatnonzero(self._autoreset)) + columns,
         )
 
+    def reset_ended(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset now the sub-envs that ended on the last step (those the next step would
+        reset), for same-step autoreset (SB3's ``VecEnv``); the next step steps every sub-env.
+
+        :return: the observation of every sub-env, and infos whose ``_`` masks mark the reset
+            sub-envs' ``request_id`` / ``user_id``.
+        """
+        columns = self.core.reset(np.flatnonzero(self._autoreset))
+        self._autoreset[:] = False
+        observation = self.core.observation()
+        return observation, self._infos(observation, columns)
+
     def action_masks(self) -> np.ndarray:
         """``[N, C]`` bool, True where a sub-env's candidate can be placed."""
         return self.core.valid.copy()
