@@ -22,6 +22,7 @@ declare -A STEPS=(
   [simulator_250k]="-m benchmarks.simulator_fit --datasets synthetic --models full --synthetic-requests 250000 --out-dir results/simulator_synthetic_250k"
   [simulator_1m]="-m benchmarks.simulator_fit --datasets synthetic --models full --synthetic-requests 1000000 --out-dir results/simulator_synthetic_1m"
   [own_log]="-m benchmarks.own_log"
+  [world_gaps]="-m benchmarks.world_gaps"
   [env_throughput]="-m benchmarks.env_throughput"
   [scale]="-m benchmarks.scale"
   [offline_agents]="-m benchmarks.offline_agents --datasets synthetic ml-100k --seeds 0 1 2"
@@ -37,7 +38,7 @@ declare -A STEPS=(
   [efficiency]="-m benchmarks.efficiency"
   [distributed]="-m benchmarks.distributed"
 )
-ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log env_throughput
+ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log world_gaps env_throughput
        scale offline_agents online_agents plain_agents distill_tuning main_table main_table_obd ablations
        k_sweep compression distill_cost efficiency distributed)
 

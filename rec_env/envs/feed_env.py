@@ -42,6 +42,22 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     world's ground truth, or a click model fitted on the logs' training split. The parts
     (requests, recall, user model, reward) are chosen by argument or passed in (RecSim style).
 
+    The default world, `synthetic-feed`, is a feed where the list as a whole matters: a click
+    moves the user's in-list taste away from the clicked item (satiation) and lowers the
+    appetite, and a user who did not click a slot may leave. How much planning a list and
+    reacting to its clicks are worth in each synthetic world (`python -m
+    benchmarks.world_gaps`, 500 test requests, C = 100 popular candidates; gaps as shares of
+    greedy - random on the true model, paired 95% intervals):
+
+    | world            | random | greedy | planner | closed loop | planning gap  | adaptivity gap |
+    |------------------|--------|--------|---------|-------------|---------------|----------------|
+    | `synthetic`      | 1.326  | 2.565  | 2.639   | 2.641       | 0.060 +- 0.003 | 0.001 +- 0.000 |
+    | `synthetic-gap`  | 1.377  | 3.147  | 3.186   | 3.188       | 0.022 +- 0.001 | 0.000 +- 0.000 |
+    | `synthetic-feed` | 1.231  | 1.840  | 1.977   | 2.058       | 0.225 +- 0.012 | 0.134 +- 0.005 |
+
+    (expected clicks per list; `results/world_gaps/`). On `synthetic` and `synthetic-gap` a
+    click shifts every candidate alike: reacting to clicks is worth nothing there.
+
     ## Action Space
 
     `Discrete(C)`: an index into `obs["candidates"]`. Items already placed are masked:
@@ -95,7 +111,11 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     ## Episode End
 
-    1. Termination: the K-th item is placed (an episode is exactly K steps by default).
+    1. Termination: the K-th item is placed, or the user leaves the list after a slot (a
+       user model with exits, such as `synthetic-feed`'s ground truth: after a slot that
+       was not clicked with probability `exit_after_skip`, after a click `exit_after_click`;
+       drawn from the slot's click uniform). Episodes of `synthetic`, `synthetic-gap` and the
+       fitted simulators are exactly K steps.
     2. Truncation: after K masked actions in one episode (penalty mode; "raise" raises).
 
     Info speaks the log's own ids (its `user_id`, `request_id`, `item_id`, decoded by the
@@ -107,21 +127,21 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
 
     ## Arguments
 
-    | Parameter         | Type                | Default       | Description                        |
-    |-------------------|---------------------|---------------|------------------------------------|
-    | `dataset`         | `str`, `LogDataset` | `"synthetic"` | name (`"ml-100k"`, `"obd"`) or log |
-    | `split`           | `str`               | `"request"`   | `"request"` or `"time"`            |
-    | `split_seed`      | `int`               | `0`           | seed of a request split            |
-    | `scenario`        | `Scenario`, `None`  | `None`        | replaces the three rows above      |
-    | `slate_size`      | `int` or `None`     | `None`        | K; `None`: the dataset's (10/10/3) |
-    | `num_candidates`  | `int`               | `100`         | C, at most the number of items     |
-    | `recall`          | `str` or `Recall`   | `"popular"`   | see Starting State                 |
-    | `user_split`      | `str`               | `"train"`     | `train`, `valid`, `test` or `all`  |
-    | `reward_mode`     | `str`               | `"click"`     | `"click"` or `"expected"`          |
-    | `invalid_action`  | `str`               | `"penalty"`   | `"penalty"` or `"raise"` (strict)  |
-    | `invalid_penalty` | `float`             | `-1.0`        | reward of a masked action          |
-    | `user_model`      | `UserModel`, `None` | `None`        | `None`: the scenario's             |
-    | `render_mode`     | `str` or `None`     | `None`        | `"ansi"`: the list with its probas |
+    | Parameter         | Type                | Default            | Description                        |
+    |-------------------|---------------------|--------------------|------------------------------------|
+    | `dataset`         | `str`, `LogDataset` | `"synthetic-feed"` | a dataset name or a log            |
+    | `split`           | `str`               | `"request"`        | `"request"` or `"time"`            |
+    | `split_seed`      | `int`               | `0`                | seed of a request split            |
+    | `scenario`        | `Scenario`, `None`  | `None`             | replaces the three rows above      |
+    | `slate_size`      | `int` or `None`     | `None`             | K; `None`: the dataset's (10/10/3) |
+    | `num_candidates`  | `int`               | `100`              | C, at most the number of items     |
+    | `recall`          | `str` or `Recall`   | `"popular"`        | see Starting State                 |
+    | `user_split`      | `str`               | `"train"`          | `train`, `valid`, `test` or `all`  |
+    | `reward_mode`     | `str`               | `"click"`          | `"click"` or `"expected"`          |
+    | `invalid_action`  | `str`               | `"penalty"`        | `"penalty"` or `"raise"` (strict)  |
+    | `invalid_penalty` | `float`             | `-1.0`             | reward of a masked action          |
+    | `user_model`      | `UserModel`, `None` | `None`             | `None`: the scenario's             |
+    | `render_mode`     | `str` or `None`     | `None`             | `"ansi"`: the list with its probas |
 
     Randomness: all of it comes from `self.np_random` (seeded by `reset(seed=...)`): each
     reset takes the episode's uniforms (request, K clicks, recall) from blocks drawn from it
@@ -163,7 +183,9 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
       ``invalid_action`` defaults to ``"penalty"`` (was ``"raise"``), so the default env
       accepts every action of its space and passes SB3's and gymnasium's ``check_env`` under
       any seed; pass ``invalid_action="raise"`` for the former strict behaviour. Valid actions
-      behave the same in both modes.
+      behave the same in both modes. The default dataset is ``synthetic-feed`` (was
+      ``synthetic``, still available by name, like ``synthetic-gap``): a user model may end an
+      episode before K steps when the user leaves (``terminated=True``).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
