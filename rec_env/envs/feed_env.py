@@ -49,8 +49,8 @@ class ListwiseFeedEnv(gym.Env[dict[str, np.ndarray], int]):
     benchmarks.world_gaps`, 500 test requests, C = 100 popular candidates; gaps as shares of
     greedy - random on the true model, paired 95% intervals):
 
-    | world            | random | greedy | planner | closed loop | planning gap  | adaptivity gap |
-    |------------------|--------|--------|---------|-------------|---------------|----------------|
+    | world            | random | greedy | planner | closed loop | planning gap   | adaptivity gap |
+    |------------------|--------|--------|---------|-------------|----------------|----------------|
     | `synthetic`      | 1.326  | 2.565  | 2.639   | 2.641       | 0.060 +- 0.003 | 0.001 +- 0.000 |
     | `synthetic-gap`  | 1.377  | 3.147  | 3.186   | 3.188       | 0.022 +- 0.001 | 0.000 +- 0.000 |
     | `synthetic-feed` | 1.231  | 1.840  | 1.977   | 2.058       | 0.225 +- 0.012 | 0.134 +- 0.005 |
