@@ -206,3 +206,28 @@ def test_checkers_are_clean_on_the_default_feed_world(checker, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check(env)
+
+
+def test_the_envs_click_probabilities_are_the_stateless_models_bit_for_bit(satiated):
+    """The env's list context carries the clicked items' factors in the stateless model's
+    order (the native vector env gives the single env's floats: tested above)."""
+    model = GroundTruthModel(satiated.extras["world"])
+    env = gym.make("ListwiseFeed-v0", dataset=satiated, num_candidates=30)
+    rng, checked = np.random.default_rng(2), 0
+    for episode in range(8):
+        obs, _ = env.reset(seed=episode)
+        terminated = False
+        while not terminated:
+            action = rng.choice(np.flatnonzero(env.unwrapped.action_masks()))
+            before = obs
+            obs, _, terminated, _, info = env.step(action)
+            proba = model.click_proba(
+                before["user"][None],
+                before["slate_items"][None],
+                before["slate_clicks"][None],
+                np.array([info["item_id"]]),
+                before["position"][None],
+            )
+            assert proba[0] == np.float32(info["click_proba"])
+            checked += 1
+    assert checked > 40
