@@ -73,6 +73,17 @@ def item_halves(network: QNetwork, pool: Tensor) -> tuple[tuple[Tensor, Tensor, 
     return network.candidates(pool.flatten()), index
 
 
+def q_of_items(network: QNetwork, states: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
+    """:meth:`QNetwork.q` with ``return_hint`` (gradient, mode as the caller has them), the
+    item halves computed once per item (:func:`item_halves`).
+
+    :param states: ``[N, H]``; :param items: ``[N, L]`` item ids.
+    :return: ``(q [N, L], hint [N, L, hint_dim])``.
+    """
+    halves, index = item_halves(network, items)
+    return network.score(states, tuple(half[index] for half in halves))
+
+
 def pool_q(network: QNetwork, states: Tensor, pool: Tensor, block_pairs: int) -> Tensor:
     """``[B, S, M]`` Q of the M pool items of each list at its S states (call in eval mode).
 

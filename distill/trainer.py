@@ -38,6 +38,7 @@ from distill.explore import Explorer, UniformRecall
 from distill.filters import FILTERS
 from distill.losses import hint_loss, listwise_kl, ranking_loss
 from distill.options import DistillOptions
+from distill.scoring import q_of_items
 from rec_env.checks import InputError
 from rec_env.data import item_counts
 
@@ -166,11 +167,11 @@ class DistillTrainer:
         items = torch.cat([actions, explored], dim=-1)
         valid = torch.cat([torch.ones_like(actions, dtype=torch.bool), picked], dim=-1)
         with torch.no_grad(), eval_mode(self.teacher.network) as network:
-            teacher_q, teacher_hint = network.q(
-                teacher.states.detach()[rows, slots], items, return_hint=True
+            teacher_q, teacher_hint = q_of_items(
+                network, teacher.states.detach()[rows, slots], items
             )
-        student_q, student_hint = self.student.network.q(
-            student.states[rows, slots], explored, return_hint=True
+        student_q, student_hint = q_of_items(
+            self.student.network, student.states[rows, slots], explored
         )
         confidence = self.confidence(teacher.q, teacher.target)
         return Lesson(

@@ -10,7 +10,7 @@ from agents.data.batch import ListBatch
 from agents.data.recall import PopularityRecall
 from agents.learners.base import eval_mode
 from distill.explore import Explorer, UniformRecall, distinct_first, offerable
-from distill.scoring import position_in_list, score_pool
+from distill.scoring import position_in_list, q_of_items, score_pool
 
 N_ITEMS = len(tiny_lists().item_features)
 
@@ -154,3 +154,18 @@ def test_uniform_recall_and_pool_shape_errors():
         explorer.explore(lists, rows, slots, pair, pair)
     with pytest.raises(ValueError, match="pool_size"):
         Explorer(recall, 0)
+
+
+@pytest.mark.parametrize("n_columns", [1, 3, 60])  # 4 x 60 >= 150 items: halves per catalogue item
+def test_q_of_items_is_the_networks_q_with_its_gradient(n_columns):
+    network = tiny_network()  # train mode: the same dropout masks from the same seed
+    states = torch.randn(4, network.state_dim, generator=torch.Generator().manual_seed(1))
+    items = torch.randint(N_ITEMS, (4, n_columns), generator=torch.Generator().manual_seed(2))
+    results = []
+    for score in (q_of_items, lambda *args: args[0].q(*args[1:], return_hint=True)):
+        torch.manual_seed(0)
+        q, hint = score(network, states, items)
+        gradient = torch.autograd.grad(q.sum() + hint.sum(), network.fields.item_id.weight)[0]
+        results.append((q, hint, gradient))
+    for ours, theirs in zip(*results, strict=True):
+        torch.testing.assert_close(ours, theirs)
