@@ -60,9 +60,9 @@ class Config:
     """sub-envs (plain_agents: 64)"""
     batch_sizes: tuple[int, ...] = (64, 512)
     """PPO minibatch sizes, one ppo row per path each (plain_agents: 64)"""
-    rollouts: int = 3
+    rollouts: int = 1
     """PPO rollouts (num_envs * 32 slots each) per timed run; the env rows time as many slots"""
-    repeats: int = 5
+    repeats: int = 15
     """timed runs per row; the table reports the median"""
     torch_threads: int = 1
     """torch intra-op threads (tiny networks gain nothing from more on a shared CPU)"""
@@ -145,34 +145,37 @@ def ppo_run(envs: VecEnv, config: Config, batch_size: int) -> Callable[[], tuple
 
 
 def measure(config: Config) -> pd.DataFrame:
-    """One row per (path, measure, batch size): median slots/s and collect share."""
+    """One row per (path, measure, batch size): median slots/s and collect share, and the
+    median over rounds of its ratio to the dummy row of the same kind and to dummy PPO at the
+    first batch size (rows of one round ran back to back, under the same load)."""
     runs = []
     for path in PATHS:
-        runs.append(((path, "env", np.nan), env_run(make_vec_env(path, config), config)))
+        runs.append(((path, "env", 0), env_run(make_vec_env(path, config), config)))
         for batch in config.batch_sizes:
             runs.append(((path, "ppo", batch), ppo_run(make_vec_env(path, config), config, batch)))
-    timings = {key: [] for key, _ in runs}
-    for _ in range(config.repeats):
-        for key, run in runs:
+    timings = np.zeros((config.repeats, len(runs), 2))  # [round, row, (slots/s, collect share)]
+    for round_timings in timings:
+        for row, (_, run) in enumerate(runs):
             start = time.perf_counter()
             slots, collecting = run()
             seconds = time.perf_counter() - start
-            timings[key].append((slots / seconds, collecting / seconds))
-    rows = [(*key, *np.median(np.array(values), axis=0)) for key, values in timings.items()]
-    columns = ["path", "measure", "batch_size", "slots_per_s", "collect_share"]
-    table = pd.DataFrame(rows, columns=columns)
-    dummy = table[table["path"] == "dummy"].set_index(["measure", "batch_size"])["slots_per_s"]
-    keys = pd.MultiIndex.from_frame(table[["measure", "batch_size"]])
-    table["x_dummy_same_measure"] = table["slots_per_s"].to_numpy() / dummy.reindex(keys).to_numpy()
+            round_timings[row] = slots / seconds, collecting / seconds
+    keys = [key for key, _ in runs]
+    table = pd.DataFrame(keys, columns=["path", "measure", "batch_size"])
+    table["slots_per_s"], table["collect_share"] = np.median(timings, axis=0).T
+    rates = timings[..., 0]
+    same_kind = [keys.index(("dummy", measure, batch)) for _, measure, batch in keys]
+    table["x_dummy_same_measure"] = np.median(rates / rates[:, same_kind], axis=0)
+    before = keys.index(("dummy", "ppo", config.batch_sizes[0]))
+    table["x_dummy_ppo"] = np.median(rates / rates[:, [before]], axis=0)
+    table["batch_size"] = table["batch_size"].astype("Int64").mask(table["measure"] == "env")
     return table
 
 
 def summary_text(config: Config, table: pd.DataFrame, load: tuple[float, float]) -> str:
     """Markdown: what was timed, the machine and its load, the table."""
-    before = table.query("path == 'dummy' and measure == 'ppo'").iloc[0]
-    shown = table.assign(x_dummy_ppo=table["slots_per_s"] / before["slots_per_s"])
-    shown["slots_per_s"] = shown["slots_per_s"].round().astype(int)
-    shown["batch_size"] = ["-" if np.isnan(b) else str(int(b)) for b in shown["batch_size"]]
+    shown = table.assign(slots_per_s=table["slots_per_s"].round().astype(int))
+    shown["batch_size"] = ["-" if pd.isna(b) else str(b) for b in shown["batch_size"]]
     return (
         "# Plain PPO through ValidChoices: env steps (slots) per second\n\n"
         f"{config.num_envs} sub-envs of ListwiseFeed-v0 ({config.dataset}, C = "
@@ -183,7 +186,8 @@ def summary_text(config: Config, table: pd.DataFrame, load: tuple[float, float])
         "(64 = plain_agents; larger = fewer gradient steps per slot, a different PPO). "
         "collect_share: share of the time collecting rollouts (the rest is PPO's update). "
         "x_dummy_same_measure: native / dummy of the same row kind; x_dummy_ppo: against "
-        f"dummy PPO with minibatch {int(before['batch_size'])}. Median of {config.repeats} runs "
+        f"dummy PPO with minibatch {config.batch_sizes[0]}; ratios are medians over rounds of "
+        f"the ratio within a round. Median of {config.repeats} runs "
         f"of {config.rollouts} rollouts each, rows timed in turn.\n\n"
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
         f"({config.torch_threads} thread(s)); load average (1 min) before / after: "
