@@ -122,6 +122,14 @@ def leaves(
     return np.where(clicks, after_click, after_skip)
 
 
+def leaves_one(uniform: float, proba: float, click: bool, exit_proba: float) -> bool:
+    """:func:`leaves` of one slot in Python floats (the same float64 operations, so the same
+    answer), for the single environment's step."""
+    if click:
+        return uniform < proba * exit_proba
+    return uniform >= 1.0 - exit_proba * (1.0 - proba)
+
+
 def simulate_clicks(
     world: SyntheticWorld, users: np.ndarray, items: np.ndarray, uniforms: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

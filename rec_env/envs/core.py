@@ -13,7 +13,7 @@ import numpy as np
 
 from rec_env.arrays import take_rows
 from rec_env.data import PAD_ITEM, IdVocabulary
-from rec_env.data.synthetic_dynamics import leaves
+from rec_env.data.synthetic_dynamics import leaves, leaves_one
 from rec_env.envs.config import FeedConfig
 from rec_env.envs.rng import EpisodeUniforms
 from rec_env.simulator import list_context
@@ -84,6 +84,9 @@ class FeedCore:
         self.click_uniforms = np.zeros((n_envs, width))
         self.invalid_count = np.zeros(n_envs, dtype=np.int64)
         self.exit_rule = exit_rule(parts.user_model)  # None: users never leave early
+        self._exit_after = (  # (after a skip, after a click), for step_one's Python floats
+            None if self.exit_rule is None else self.exit_rule.exit_proba(np.array([0, 1])).tolist()
+        )
         self.user_context = list_context(
             parts.user_model, self.users, self.slate_items, self.slate_clicks
         )
@@ -179,8 +182,8 @@ class FeedCore:
         reward = float(click) if self.config.reward_mode == "click" else proba
         # a running episode has fewer than K invalid actions: a valid one does not truncate it
         terminated = position + 1 == self.config.slate_size
-        if self.exit_rule is not None:
-            terminated |= bool(leaves(uniform, proba, click, self.exit_rule.exit_proba(click)))
+        if self._exit_after is not None:
+            terminated |= leaves_one(uniform, proba, click, self._exit_after[click])
         return StepResult(0, True, item, proba, click, reward, terminated, False)
 
     def step_info(self, result: StepResult) -> list[InfoColumn]:

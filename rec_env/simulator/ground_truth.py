@@ -122,7 +122,7 @@ class GroundTruthContext:
         if scored is not items:
             factors = take_columns(self.model.factors, items)
         self.shown_sum[:, rows] += factors
-        if self.clicked_sum is not None:
+        if self.clicked_sum is not None and (not isinstance(rows, int) or clicks):
             self.clicked_sum[:, rows] += factors * clicks
         self.n_clicks[rows] += clicks
 
