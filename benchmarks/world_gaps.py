@@ -12,7 +12,10 @@ then local search); and the planner served open loop (its list as planned) or cl
 Random, greedy and the planner are exact (every click path enumerated, exits included);
 the loops are Monte Carlo, ``samples`` click paths per request on common random numbers,
 each slot counting its click probability given the path so far. Intervals are paired 95%
-t-intervals over requests (of the numerator; the denominator is taken as exact).
+t-intervals over requests (of the numerator; the denominator is taken as exact). Rows
+``fitted`` repeat it all under the simulator fitted on the world's training split (the
+environment's ``LogClickModel``, in the same Gram form: what it believes each policy earns);
+``planner, true clicks`` is the true value of that model's planned lists.
 
     python -m benchmarks.world_gaps                      # the presets, 500 test requests
     python -m benchmarks.world_gaps --presets synthetic-feed --requests 200
@@ -34,6 +37,7 @@ from rec_env.data.registry import SYNTHETIC_PRESETS
 from rec_env.envs.recall import make_recall
 from rec_env.scenario import Scenario
 from rec_env.simulator.click_paths import Lists, PathModel, expected_clicks, start_lists
+from rec_env.simulator.fitted_paths import fitted_lists
 from rec_env.simulator.planner import PlannerConfig, plan, random_slates, roll_out
 
 POLICIES = ("random", "greedy", "planner", "open loop", "closed loop", "greedy closed loop")
@@ -57,6 +61,9 @@ class Config(Settings):
     """the planner's beam"""
     rounds: int = 3
     """the planner's local search rounds"""
+    fitted: bool = True
+    """also the gaps the fitted simulator believes in (a LogClickModel fitted on the world's
+    training split, as the environment fits it), and the true clicks of its planner's lists"""
     seed: int = 0
     """seed of the random lists and the click paths"""
 
@@ -83,32 +90,27 @@ SMOKE = {
 }
 
 
-def test_lists(scenario: Scenario, config: Config) -> tuple[Lists, PathModel, int]:
-    """The first ``config.requests`` test requests as empty lists over the popular candidates,
-    the true model's path constants and K."""
+def test_requests(scenario: Scenario, config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``config.requests`` test requests: their users ``[N]`` and the environment's
+    popular candidates ``[N, C]``."""
     rows = scenario.request_rows("test")[: config.requests]
-    recall = make_recall(
-        "popular", scenario.catalogue, config.num_candidates, scenario.lists.slate_size
-    )
+    k = scenario.lists.slate_size
+    recall = make_recall("popular", scenario.catalogue, config.num_candidates, k)
     candidates = np.array(recall(scenario.lists.items[rows], np.zeros((len(rows), 0))))
-    model = scenario.user_model
-    return (
-        start_lists(model, scenario.lists.user_ids[rows], candidates),
-        PathModel.of(model),
-        model.slate_size,
-    )
+    return scenario.lists.user_ids[rows], candidates
 
 
-def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.DataFrame:
-    """One row per test request of world ``name``: each policy's expected clicks."""
-    lists, paths, k = test_lists(Scenario.build(name, progress=False), config)
+def policy_values(
+    lists: Lists, paths: PathModel, k: int, config: Config, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each policy's expected clicks ``[N]`` on ``lists`` under the model of ``paths``, and
+    the planner's lists ``[N, K]``."""
     planner = PlannerConfig(config.beam_width, config.rounds)
     greedy_config = PlannerConfig(beam_width=1, rounds=0)
     planned, greedy = plan(paths, lists, k, planner), plan(paths, lists, k, greedy_config)
+    random = random_slates(lists, k, config.random_lists, rng)
     values = {
-        "random": expected_clicks(
-            paths, lists, random_slates(lists, k, config.random_lists, rng)
-        ).mean(1),
+        "random": expected_clicks(paths, lists, random).mean(1),
         "greedy": expected_clicks(paths, lists, greedy[:, None])[:, 0],
         "planner": expected_clicks(paths, lists, planned[:, None])[:, 0],
     }
@@ -123,7 +125,28 @@ def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.Data
     }
     for policy, clicks in loops.items():
         values[policy] = clicks.reshape(len(lists), config.samples).mean(1)
-    return pd.DataFrame({"world": name, "request": np.arange(len(lists)), **values})
+    return values, planned
+
+
+def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per test request of world ``name`` and model (``truth``; ``fitted`` with
+    ``config.fitted``): each policy's expected clicks under that model, and the true expected
+    clicks of that model's planned lists (``planner, true clicks``)."""
+    scenario = Scenario.build(name, progress=False)
+    users, candidates = test_requests(scenario, config)
+    truth = scenario.user_model
+    k = truth.slate_size
+    true_lists, true_paths = start_lists(truth, users, candidates), PathModel.of(truth)
+    models = {"truth": (true_lists, true_paths)}
+    if config.fitted:
+        models["fitted"] = fitted_lists(scenario.fitted_user_model(), users, candidates)
+    frames = []
+    for model, (lists, paths) in models.items():
+        values, planned = policy_values(lists, paths, k, config, rng)
+        true_value = expected_clicks(true_paths, true_lists, planned[:, None])[:, 0]
+        values["planner, true clicks"] = true_value
+        frames.append(pd.DataFrame({"world": name, "model": model, **values}))
+    return pd.concat(frames)
 
 
 def log_shape(name: str) -> dict[str, float]:
@@ -142,12 +165,12 @@ def log_shape(name: str) -> dict[str, float]:
 
 
 def gaps(values: pd.DataFrame) -> pd.DataFrame:
-    """Per world: mean expected clicks of each policy, the paired differences with their 95%
-    half-widths and the planning and adaptivity gaps."""
+    """Per world and model: mean expected clicks of each policy, the paired differences with
+    their 95% half-widths and the planning and adaptivity gaps."""
     rows = []
-    for world, runs in values.groupby("world", sort=False):
+    for (world, model), runs in values.groupby(["world", "model"], sort=False):
         scale = runs["greedy"].mean() - runs["random"].mean()
-        row = {"world": world, **runs[list(POLICIES)].mean()}
+        row = {"world": world, "model": model, **runs[[*POLICIES, "planner, true clicks"]].mean()}
         for key, (high, low) in {
             "planning": ("planner", "greedy"),
             "adaptivity": ("closed loop", "open loop"),
@@ -165,6 +188,8 @@ def gaps(values: pd.DataFrame) -> pd.DataFrame:
 def plot(table: pd.DataFrame, path: str) -> None:
     """Expected clicks per policy and world (left); the two gaps with their intervals (right)."""
     fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4))
+    fitted = table[table["model"] == "fitted"].set_index("world")
+    table = table[table["model"] == "truth"]
     x = np.arange(len(table))
     for i, policy in enumerate(POLICIES):
         left.bar(x + (i - 2.5) * 0.13, table[policy], 0.13, label=policy)
@@ -178,6 +203,16 @@ def plot(table: pd.DataFrame, path: str) -> None:
             yerr=table[f"{key} gap ci95"],
             label=f"{key} gap",
         )
+        if len(fitted):
+            believed = fitted[f"{key} gap"].reindex(table["world"])
+            right.scatter(
+                x + (i - 0.5) * 0.35,
+                believed,
+                c="k",
+                marker="x",
+                zorder=3,
+                label="the fitted simulator's" if i == 0 else None,
+            )
     right.axhline(0.15, ls="--", c="C0", lw=0.8, label="feed target, planning")
     right.axhline(0.05, ls="--", c="C1", lw=0.8, label="feed target, adaptivity")
     right.set(xticks=x, xticklabels=table["world"], ylabel="share of greedy - random")
@@ -185,8 +220,9 @@ def plot(table: pd.DataFrame, path: str) -> None:
     save_figure(fig, path)
 
 
-COLUMNS = """Columns: each policy's mean expected clicks per list; the paired differences
-with their 95% half-widths (`ci95`) and the gaps. Log shape (the whole log): `click_rate`
+COLUMNS = """Columns: each policy's mean expected clicks per list under the row's model
+(`planner, true clicks`: the true value of that model's planner's lists); the paired
+differences with their 95% half-widths (`ci95`) and the gaps. Log shape (the whole log): `click_rate`
 clicks per shown slot, `ctr_first` / `ctr_last` the click rate at the first / last slot,
 `engaged_full` the share of lists with a click that were shown in full."""
 
@@ -196,7 +232,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
     targets (planning gap >= 0.15, adaptivity gap >= 0.05)."""
     title, description, gaps_defined, how = __doc__.split("\n\n")[:4]
     met = [
-        f"* {row.world}: planning gap {row['planning gap']:.3f} +- {row['planning gap ci95']:.3f}"
+        f"* {row.world} ({row.model}): planning gap {row['planning gap']:.3f} +- {row['planning gap ci95']:.3f}"
         f" ({'meets' if row['planning gap'] >= 0.15 else 'below'} 0.15), adaptivity gap "
         f"{row['adaptivity gap']:.3f} +- {row['adaptivity gap ci95']:.3f}"
         f" ({'meets' if row['adaptivity gap'] >= 0.05 else 'below'} 0.05)"

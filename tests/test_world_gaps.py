@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from rec_env.data import SyntheticConfig, generate_synthetic
 from rec_env.simulator import GroundTruthModel
@@ -39,21 +40,21 @@ def world(request):
     return model, PathModel.of(model), users, candidates
 
 
-def brute_force(model, user, items):
+def brute_force(model, user, items, exits=True):
     """Expected clicks of ``items`` by recursion over every click path, with the stateless
-    model's probabilities and its exit probabilities."""
+    model's probabilities and (``exits``) its exit probabilities."""
     k = len(items)
+    skip, click = model.exit_after if exits else (0.0, 0.0)
+    slate = np.zeros((1, model.slate_size), dtype=np.int64)
+    slate[0, :k] = items
 
     def value(t, clicks, mass):
         if t == k:
             return 0.0
-        slate_clicks = np.array([clicks + [0] * (k - t)])
-        p = float(
-            model.click_proba(
-                np.array([user]), items[None], slate_clicks, items[t : t + 1], np.array([t])
-            )[0]
-        )
-        skip, click = model.exit_after
+        slate_clicks = np.zeros((1, model.slate_size))
+        slate_clicks[0, :t] = clicks
+        at, who = np.array([t]), np.array([user])
+        p = float(model.click_proba(who, slate, slate_clicks, items[t : t + 1], at)[0])
         rest = value(t + 1, clicks + [1], mass * p * (1 - click))
         return mass * p + rest + value(t + 1, clicks + [0], mass * (1 - p) * (1 - skip))
 
@@ -128,8 +129,33 @@ def test_world_gaps_smoke_writes_its_results(tmp_path):
     command = [sys.executable, "-m", "benchmarks.world_gaps", "--smoke", "--out-dir", str(tmp_path)]
     subprocess.run(command, check=True, capture_output=True)
     table = pd.read_csv(tmp_path / "table.csv")
-    assert list(table["world"]) == ["synthetic-tiny"]
+    assert list(table["world"]) == ["synthetic-tiny"] * 2
+    assert list(table["model"]) == ["truth", "fitted"]
     assert (table["planner"] >= table["greedy"] - 1e-9).all()
     assert (table["greedy"] > table["random"]).all()
     for name in ("summary.md", "config.json", "command.txt", "world_gaps.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_the_fitted_models_gram_form_gives_its_expected_clicks(tiny_dataset):
+    from rec_env import Scenario
+    from rec_env.simulator import LogClickConfig, fit_log_model
+    from rec_env.simulator.fitted_paths import fitted_lists
+
+    scenario = Scenario.from_dataset(tiny_dataset)
+    splits = scenario.splits
+    model = fit_log_model(splits.train, splits.valid, LogClickConfig(epochs=2), progress=False)
+    with torch.no_grad():  # a context term of some weight, so the test sees it
+        model.net.context_map.copy_(torch.eye(model.net.dim) * -0.5)
+        model.net.click_weight.fill_(-0.4)
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, tiny_dataset.n_users, N)
+    candidates = np.stack([rng.choice(tiny_dataset.n_items, C, replace=False) for _ in range(N)])
+    lists, paths = fitted_lists(model, users, candidates)
+    slates = random_slates(lists, 4, 2, rng)
+    exact = expected_clicks(paths, lists, slates)
+    expected = [
+        [brute_force(model, u, c[s], exits=False) for s in row]
+        for u, c, row in zip(users, candidates, slates, strict=True)
+    ]
+    np.testing.assert_allclose(exact, expected, rtol=1e-5)
