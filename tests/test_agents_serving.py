@@ -60,9 +60,9 @@ FILL_CONFIGS = [
 
 
 @pytest.mark.parametrize("config", FILL_CONFIGS)
-@pytest.mark.parametrize("assumed_click", [0.0, 0.5])
-def test_ranker_slate_is_greedy_over_the_networks_q(config, assumed_click):
-    b, c, k = 6, 20, 5
+@pytest.mark.parametrize(("k", "assumed_click"), [(5, 0.0), (5, 0.5), (1, 0.0)])
+def test_ranker_slate_is_greedy_over_the_networks_q(config, k, assumed_click):
+    b, c = 6, 20
     net = tiny_network(config=config).eval()
     generator = torch.Generator().manual_seed(0)
     users = torch.randint(0, 100, (b,), generator=generator)

@@ -1,6 +1,7 @@
 """The greedy K-slot fill of a :class:`~agents.nn.qnetwork.QNetwork`, incremental and in few ops.
 
-Once per network (:func:`catalogue`, a constant of an exported graph): the field rows
+Once per call (:func:`catalogue`; a constant that ONNX Runtime folds when it loads an
+exported graph): the field rows
 (:func:`~agents.nn.fused.field_rows`) and the Q MLP's item half of every item. Once per
 request (:func:`prepare`): the field rows of the user, the assumed click and each slot's
 position, and the Q terms that no slot changes (MF match, biases, the valid mask) as one
@@ -54,7 +55,8 @@ def catalogue(net: QNetwork) -> tuple[Tensor, Tensor]:
     it into a constant when loaded): ``(field rows [n_items, 2, 4E] of its id and features,
     first-layer half of the Q MLP [n_items, head_dims[0] + 1] plus the state half's bias,
     ending in 1)``."""
-    items = net.fields.items(torch.arange(net.item_bias.num_embeddings))  # [n_items, 2, E]
+    ids = torch.arange(net.item_bias.num_embeddings, device=net.item_bias.weight.device)
+    items = net.fields.items(ids)  # [n_items, 2, E]
     head = net.head
     part = head.project_items(items.flatten(-2)) + head.state_in.bias
     return field_rows(net.interaction, items), torch.cat([part, torch.ones_like(part[:, :1])], 1)
