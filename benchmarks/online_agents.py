@@ -24,7 +24,7 @@ import pandas as pd
 from agents.learners.ddqn import DDQNConfig
 from agents.training.config import OnlineConfig, TrainConfig, load_config
 from agents.training.runner import read_metrics
-from benchmarks.harness.cells import run_table, train_cell
+from benchmarks.harness.cells import run_table
 from benchmarks.harness.cli import TableSettings, parser, run_script
 from benchmarks.harness.report import CURVES, curves, markdown_table, plot_curves, spread
 from benchmarks.harness.results import merged, publish
@@ -100,13 +100,6 @@ def train_config(config: Config, dataset: str, agent: str, seed: int) -> TrainCo
         learner=config.learner,
         online=config.online,
     )
-
-
-def one_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
-    """Train one cell and score it."""
-    row = train_cell(partial(train_config, config), run_row, dataset, agent, seed)
-    print({k: row[k] for k in (*KEYS, *ONLINE[:3])}, flush=True)
-    return row
 
 
 def run_row(run_dir: str | Path) -> dict:

@@ -10,12 +10,16 @@ the same click uniforms (``agents.training.online.TEST_EVAL_SEED``).
 
     python -m benchmarks.plain_agents             # synthetic, 3 seeds
     python -m benchmarks.plain_agents --smoke     # a tiny synthetic world, numbers meaningless
+
+A masked run that finished in ``runs_dir`` with a cell's very training config is scored, not
+trained again (``--no-reuse`` retrains); the plain agents always train.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,24 +32,25 @@ from agents.learners.ddqn import DDQNConfig
 from agents.training.config import OnlineConfig
 from agents.training.online import TEST_EVAL_SEED, env_arguments, make_vector_env
 from benchmarks import online_agents
-from benchmarks.common import markdown_table, parse_config, write_results
+from benchmarks.harness.cells import run_table
+from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.report import markdown_table, mean_std
+from benchmarks.harness.results import merged, parallel_map, publish
 from rec_env.checks import check_range
-from rec_env.cli import run_cli
 from rec_env.envs.sb3_vec import ValidChoicesVecEnv
 from rec_env.envs.valid_choices import ChoiceLayout, chosen_candidates
 from rec_env.scenario import Scenario
 
+KEYS = ["dataset", "method", "seed"]
 ONLINE = ("clicks_per_list", "clicks_per_list_ci95", "expected_clicks_per_list")
 MASKED_NAMES = {"random": "random", "ppo": "maskable_ppo", "student": "ddqn_student"}
 """``agents.train`` name -> row name of the masked agents (and the random policy)."""
 
 
-@dataclass(frozen=True)
-class Config:
-    out_dir: str = "results/plain_agents"
-    """where table.csv, summary.md, config.json and command.txt go"""
-    runs_dir: str = "runs/plain_agents"
-    """parent of the masked agents' training runs"""
+@dataclass
+class Config(TableSettings):
+    name = "plain_agents"
+
     datasets: tuple[str, ...] = ("synthetic",)
     """datasets whose simulators the agents train and are scored in"""
     plain: tuple[str, ...] = ("ppo", "dqn")
@@ -62,8 +67,6 @@ class Config:
     """plain PPO's Adam learning rate (SB3's default, as MaskablePPO)"""
     dqn_buffer: int = 100_000
     """DQN replay capacity in transitions (SB3's default of 1M would not fit in memory)"""
-    smoke: bool = False
-    """a tiny synthetic world and a few steps (checks the script, numbers meaningless)"""
     learner: DDQNConfig = field(default_factory=lambda: online_agents.Config().learner)
     """the DDQN student's learner settings (as benchmarks.online_agents)"""
     online: OnlineConfig = field(default_factory=OnlineConfig)
@@ -71,6 +74,7 @@ class Config:
 
     def __post_init__(self) -> None:
         """:raises InputError: naming the field of a wrong value."""
+        super().__post_init__()
         if self.ppo_batch_size is not None:
             check_range(self, ("ppo_batch_size",), low=2)
         check_range(self, ("ppo_learning_rate",), low=0.0, low_open=True)
@@ -81,14 +85,7 @@ class Config:
         return self.ppo_batch_size or self.learner.batch_size
 
 
-SMOKE = {
-    **{k: v for k, v in online_agents.SMOKE.items() if k in ("datasets", "seeds", "steps")},
-    "out_dir": "results/plain_agents_smoke",
-    "runs_dir": "runs/plain_agents_smoke",
-    "learner": online_agents.SMOKE["learner"],
-    "online": online_agents.SMOKE["online"],
-    "dqn_buffer": 1_000,
-}
+SMOKE = {k: v for k, v in online_agents.SMOKE.items() if k != "eval_every"} | {"dqn_buffer": 1_000}
 
 
 class PlainAgent:
@@ -143,18 +140,19 @@ def plain_row(config: Config, dataset: str, algorithm: str, seed: int) -> dict:
     return {**row, **{name: summary[name] for name in ONLINE}, "train_s": train_s}
 
 
-def masked_row(config: Config, dataset: str, agent: str, seed: int) -> dict:
-    """One ``agents.train`` online run, as ``benchmarks.online_agents`` makes it."""
-    settings = {
-        "runs_dir": config.runs_dir,
-        "steps": config.steps,
-        "eval_every": config.steps,
-        "learner": config.learner,
-        "online": config.online,
-    }
-    row = online_agents.one_row(replace(online_agents.Config(), **settings), dataset, agent, seed)
-    kept = {"dataset": dataset, "method": MASKED_NAMES.get(agent, agent), "seed": seed}
-    return {**kept, **{name: row[name] for name in ONLINE}, "train_s": row["train_s"]}
+def masked_settings(config: Config) -> online_agents.Config:
+    """The ``benchmarks.online_agents`` settings of the masked runs: this table's runs folder,
+    steps, learner and env, one evaluation at the end."""
+    shared = {"runs_dir": config.runs_dir, "learner": config.learner, "online": config.online}
+    return replace(online_agents.Config(), steps=config.steps, eval_every=config.steps, **shared)
+
+
+def masked_row(run_dir: str | Path) -> dict:
+    """The row of a finished masked run (``agents.train`` online, as
+    ``benchmarks.online_agents`` makes it), its method renamed by :data:`MASKED_NAMES`."""
+    row = online_agents.run_row(run_dir)
+    kept = {"dataset": row["dataset"], "method": MASKED_NAMES.get(row["method"], row["method"])}
+    return {**kept, **{name: row[name] for name in ("seed", *ONLINE, "train_s")}}
 
 
 def relative(table: pd.DataFrame) -> pd.DataFrame:
@@ -166,8 +164,7 @@ def relative(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (dataset, method), (mean, std, size) in stats.iterrows():
         level = stats.loc[dataset, "mean"]
-        spread = f" +- {std:.3f}" if size > 1 else ""
-        row = {"dataset": dataset, "method": method, "expected_clicks": f"{mean:.3f}{spread}"}
+        row = {"dataset": dataset, "method": method, "expected_clicks": mean_std(mean, std, 3)}
         if "random" in level:
             row["x_random"] = mean / level["random"]
             for masked in ("maskable_ppo", "ddqn_student"):
@@ -194,22 +191,33 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
     )
 
 
+def train_all(config: Config) -> pd.DataFrame:
+    """Every (dataset, seed) group: the masked agents
+    (:func:`~benchmarks.harness.cells.run_table`), then the plain ones, ``jobs`` at a time; with
+    --merge after the rows of out_dir/table.csv not redone."""
+    groups = [(d, s) for d in config.datasets for s in config.seeds]
+    masked = [(d, a, s) for d, s in groups for a in config.masked]
+    train = partial(online_agents.train_config, masked_settings(config))
+    rows = run_table(config, masked, train, masked_row)
+    plain = [(d, a, s) for d, s in groups for a in config.plain]
+    rows += parallel_map(partial(plain_row, config), plain, config.jobs)
+    rank = {group: i for i, group in enumerate(groups)}
+    rows.sort(key=lambda row: rank[row["dataset"], row["seed"]])  # stable: masked, then plain
+    return merged(config, pd.DataFrame(rows), KEYS, method_names(Config()))
+
+
+def method_names(config: Config) -> list[str]:
+    """The row names of the masked agents, then of the plain ones."""
+    return [MASKED_NAMES.get(a, a) for a in config.masked] + [f"plain_{a}" for a in config.plain]
+
+
 def main(config: Config) -> pd.DataFrame:
-    rows = []
-    for dataset in config.datasets:
-        for seed in config.seeds:
-            rows += [masked_row(config, dataset, agent, seed) for agent in config.masked]
-            rows += [plain_row(config, dataset, algorithm, seed) for algorithm in config.plain]
-            print(pd.DataFrame(rows[-len(config.masked) - len(config.plain) :]), flush=True)
-    table = pd.DataFrame(rows)
-    out = write_results(Path(config.out_dir), table, summary_text(config, table), config)
-    print((out / "summary.md").read_text())
+    table = train_all(config)
+    publish(config, table, summary_text(config, table))
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.plain_agents", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)
