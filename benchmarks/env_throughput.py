@@ -9,29 +9,28 @@ The ``[constant user model]`` rows swap the user model for one returning a const
 difference to the plain rows is what the user model costs, the rest is the environment.
 
     python -m benchmarks.env_throughput            # full run, writes results/env_throughput/
-    python -m benchmarks.env_throughput --smoke    # seconds, writes runs/env_throughput_smoke/
+    python -m benchmarks.env_throughput --smoke    # seconds, writes results/env_throughput_smoke/
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pandas as pd
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
-from rec_env.cli import run_cli
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
+from rec_env.checks import InputError, check_range
 
 ENV_ID = "ListwiseFeed-v0"
 SARDINE_ID = "sardine/SlateTopK-Bored-v0"
@@ -40,7 +39,9 @@ ACTION_POOL = 8
 
 
 @dataclass
-class Config:
+class Config(Settings):
+    name = "env_throughput"
+
     seed: int = 0
     """seed of the environments and of the random actions"""
     num_envs: tuple[int, ...] = (64, 1024, 8192)
@@ -51,17 +52,18 @@ class Config:
     """timed runs per row; the table reports the median"""
     num_candidates: int = 100
     """C, candidates per request"""
-    smoke: bool = False
-    """tiny and fast (CI): 0.2 s per run, one repeat, num_envs (8, 64)"""
-    out: str = ""
-    """output folder; default results/env_throughput (runs/env_throughput_smoke with --smoke)"""
 
     def __post_init__(self) -> None:
-        if self.smoke:
-            self.num_envs, self.seconds, self.repeats = (8, 64), 0.2, 1
-        self.out = self.out or (
-            "runs/env_throughput_smoke" if self.smoke else "results/env_throughput"
-        )
+        """:raises InputError: naming the field of a wrong value."""
+        super().__post_init__()
+        check_range(self, ("repeats", "num_candidates"), low=1)
+        check_range(self, ("seconds",), low=0.0, low_open=True)
+        if not self.num_envs or min(self.num_envs) < 1:
+            raise InputError(f"Config.num_envs must be counts >= 1, got {self.num_envs}")
+
+
+SMOKE = {"num_envs": (8, 64), "seconds": 0.2, "repeats": 1}
+"""tiny and fast (CI): 0.2 s per run, one repeat"""
 
 
 class ConstantUserModel:
@@ -209,8 +211,7 @@ def summary(table: pd.DataFrame, note: str, cfg: Config, load: tuple[float, floa
         f"Load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}.",
         f"SARDINE: {note}.",
         "",
-        markdown_table(table),
-        "",
+        markdown_table(table, ".4g"),
         "| target | ratio vs SARDINE | met |",
         "|---|---|---|",
     ]
@@ -218,8 +219,7 @@ def summary(table: pd.DataFrame, note: str, cfg: Config, load: tuple[float, floa
         met = "n/a (no SARDINE)" if np.isnan(value) else ("yes" if value >= goal else "no")
         lines.append(f"| {name} | {value:.3g} | {met} |")
     lines += ["", "Where the time goes (us per slot; user model = plain - constant-model row):", ""]
-    lines.append(markdown_table(time_split(table)))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + markdown_table(time_split(table), ".4g")
 
 
 def time_split(table: pd.DataFrame) -> pd.DataFrame:
@@ -232,63 +232,14 @@ def time_split(table: pd.DataFrame) -> pd.DataFrame:
     return split.reset_index()
 
 
-def markdown_table(table: pd.DataFrame) -> str:
-    """A pipe table, numbers to 4 significant digits."""
-    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in table.values]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
-
-
-def parse_args(argv: list[str] | None = None) -> Config:
-    """Config from the command line: one ``--flag`` per field, its docstring as help."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    helps = _field_docs()
-    for field in fields(Config):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type == "bool":
-            parser.add_argument(flag, action="store_true", help=helps[field.name])
-        elif field.type.startswith("tuple"):
-            parser.add_argument(
-                flag, type=int, nargs="+", default=field.default, help=helps[field.name]
-            )
-        else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
-            parser.add_argument(flag, type=kind, default=field.default, help=helps[field.name])
-    args = vars(parser.parse_args(argv))
-    args["num_envs"] = tuple(args["num_envs"])
-    return Config(**args)
-
-
-def _field_docs() -> dict[str, str]:
-    """Each Config field's one-line docstring (the string literal under it in the source)."""
-    import ast
-    import inspect
-
-    body = ast.parse(inspect.getsource(Config)).body[0].body
-    return {
-        node.target.id: nxt.value.value
-        for node, nxt in zip(body, body[1:], strict=False)
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
-    }
-
-
-def main(argv: list[str] | None = None) -> pd.DataFrame:
-    cfg = parse_args(argv)
+def main(config: Config) -> pd.DataFrame:
     load_before = os.getloadavg()[0]
-    table, note = measure(cfg)
-    text = summary(table, note, cfg, (load_before, os.getloadavg()[0]))
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "table.csv", index=False)
-    (out / "summary.md").write_text(text)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
-    args = sys.argv[1:] if argv is None else argv
-    (out / "command.txt").write_text(
-        " ".join(["python -m benchmarks.env_throughput", *args]) + "\n"
-    )
-    print(text)
+    table, note = measure(config)
+    publish(config, table, summary(table, note, config, (load_before, os.getloadavg()[0])))
     return table
 
 
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
+
 if __name__ == "__main__":
-    run_cli(main)
+    run_script(main, parse_args)

@@ -1,10 +1,24 @@
-"""benchmarks/env_throughput.py: a subprocess smoke run writes its four files."""
+"""benchmarks/env_throughput.py: its config checks and a subprocess smoke run that writes its
+four files."""
 
 import json
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
+
+from benchmarks.env_throughput import Config
+from rec_env.checks import InputError
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("num_envs", ()), ("num_envs", (0,)), ("seconds", 0.0), ("repeats", 0), ("num_candidates", 0)],
+)
+def test_config_refuses_bad_values_naming_the_field(field, value):
+    with pytest.raises(InputError, match=f"Config.{field}"):
+        Config(**{field: value})
 
 
 def test_smoke_run_writes_table_summary_config_command(tmp_path):
@@ -16,7 +30,7 @@ def test_smoke_run_writes_table_summary_config_command(tmp_path):
         "--smoke",
         "--seed",
         "1",
-        "--out",
+        "--out-dir",
         str(out),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
