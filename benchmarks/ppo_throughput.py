@@ -26,7 +26,6 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -39,9 +38,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from agents.baselines.ppo import ROLLOUT_STEPS
 from agents.training.config import OnlineConfig
 from agents.training.online import env_arguments
-from benchmarks.common import markdown_table, parse_config, write_results
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
 from rec_env.checks import InputError, check_range
-from rec_env.cli import run_cli
 from rec_env.envs import ValidChoices
 from rec_env.envs.sb3_vec import ValidChoicesVecEnv
 from rec_env.scenario import Scenario
@@ -50,10 +50,10 @@ PATHS = ("dummy", "native")
 """``DummyVecEnv`` of single ``ValidChoices`` envs; the batched ``ValidChoicesVecEnv``"""
 
 
-@dataclass(frozen=True)
-class Config:
-    out_dir: str = "results/ppo_throughput"
-    """where table.csv, summary.md, config.json and command.txt go"""
+@dataclass
+class Config(Settings):
+    name = "ppo_throughput"
+
     dataset: str = "synthetic"
     """dataset whose simulator the envs run"""
     num_envs: int = 64
@@ -68,18 +68,16 @@ class Config:
     """torch intra-op threads (tiny networks gain nothing from more on a shared CPU)"""
     seed: int = 0
     """seed of the envs, the models and the random actions"""
-    smoke: bool = False
-    """a tiny run that checks the script (numbers meaningless)"""
 
     def __post_init__(self) -> None:
         """:raises InputError: naming the field of a wrong value."""
+        super().__post_init__()
         check_range(self, ("num_envs", "rollouts", "repeats", "torch_threads"), low=1)
         if not self.batch_sizes or min(self.batch_sizes) < 2:
             raise InputError(f"Config.batch_sizes must be sizes >= 2, got {self.batch_sizes}")
 
 
-SMOKE = {"out_dir": "runs/ppo_throughput_smoke", "num_envs": 4, "batch_sizes": (64,)}
-SMOKE |= {"rollouts": 1, "repeats": 1}
+SMOKE = {"num_envs": 4, "batch_sizes": (64,), "rollouts": 1, "repeats": 1}
 
 
 def make_vec_env(path: str, config: Config) -> VecEnv:
@@ -199,15 +197,11 @@ def main(config: Config) -> pd.DataFrame:
     torch.set_num_threads(config.torch_threads)
     load_before = os.getloadavg()[0]
     table = measure(config)
-    text = summary_text(config, table, (load_before, os.getloadavg()[0]))
-    out = write_results(Path(config.out_dir), table, text, config)
-    print((out / "summary.md").read_text())
+    publish(config, table, summary_text(config, table, (load_before, os.getloadavg()[0])))
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.ppo_throughput", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)
