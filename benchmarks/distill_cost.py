@@ -32,17 +32,22 @@ from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork
 from agents.training.config import Run, TrainConfig, load_scenario, seed_everything
 from agents.training.networks import make_network
 from agents.training.offline import offline_sampler
-from benchmarks.common import markdown_table, parse_config, write_results
+from benchmarks.harness.cli import Settings, parser, run_script
+from benchmarks.harness.report import markdown_table
+from benchmarks.harness.results import publish
 from distill.explore import Explorer
 from distill.options import DistillOptions
 from distill.trainer import DistillTrainer
-from rec_env.cli import run_cli
+from rec_env.checks import check_range
+
+PLAIN = "teacher + student DDQN"
+"""the method of the plain updates' row"""
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/distill_cost"
-    """where table.csv, summary.md, config.json and command.txt go"""
+class Config(Settings):
+    name = "distill_cost"
+
     dataset: str = "synthetic"
     """dataset of the timed steps"""
     batch_size: int = 256
@@ -56,12 +61,14 @@ class Config:
     """catalogue size of the memory measurement"""
     seed: int = 0
     """seed of networks, batches and pools"""
-    smoke: bool = False
-    """tiny sizes (checks the script, numbers meaningless)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a count below 1."""
+        super().__post_init__()
+        check_range(self, ("batch_size", "pool_size", "batches", "catalogue_items"), low=1)
 
 
 SMOKE = {
-    "out_dir": "results/distill_cost_smoke",
     "dataset": "synthetic-tiny",
     "batch_size": 16,
     "pool_size": 50,
@@ -91,7 +98,7 @@ def step_times(config: Config) -> dict[str, np.ndarray]:
         teacher.update(batch)
         student.update(batch)
 
-    updates = {"teacher + student DDQN": plain, "drl-rec": drl_rec.update}
+    updates = {PLAIN: plain, "drl-rec": drl_rec.update}
     seconds: dict[str, list[float]] = {name: [] for name in updates}
     for i in range(config.batches + 1):
         batch = sampler.sample(config.batch_size)
@@ -173,34 +180,29 @@ def explorer_memory(config: Config) -> dict[str, float]:
     return {"extra_peak_mib": extra, "distinct_items_per_list": float(result.pool.shape[1])}
 
 
-def main(config: Config) -> pd.DataFrame:
-    torch.set_num_threads(1)
-    memory = explorer_memory(config)  # first: memory freed by the timed steps would hide it
-    times = step_times(config)
+def cost_table(times: dict[str, np.ndarray], memory: dict[str, float]) -> pd.DataFrame:
+    """Tidy ``measure, method, value`` rows: each update's median seconds, DRL-Rec / plain
+    (ratio of the medians, 10th and 90th percentiles of the per-batch ratios), the memory."""
     medians = {name: float(np.median(values)) for name, values in times.items()}
-    per_batch = times["drl-rec"] / times["teacher + student DDQN"]
+    per_batch = times["drl-rec"] / times[PLAIN]
     ratio = {
-        "step_ratio": medians["drl-rec"] / medians["teacher + student DDQN"],
+        "step_ratio": medians["drl-rec"] / medians[PLAIN],
         "step_ratio_p10": float(np.percentile(per_batch, 10)),
         "step_ratio_p90": float(np.percentile(per_batch, 90)),
     }
-    table = pd.DataFrame(
-        [{"measure": "step_s", "method": name, "value": value} for name, value in medians.items()]
-        + [{"measure": name, "method": "drl-rec / plain", "value": v} for name, v in ratio.items()]
-        + [
-            {
-                "measure": "explorer_extra_peak_mib",
-                "method": "drl-rec",
-                "value": memory["extra_peak_mib"],
-            },
-            {
-                "measure": "pool_distinct_items",
-                "method": "drl-rec",
-                "value": memory["distinct_items_per_list"],
-            },
-        ]
-    )
-    summary = (
+    explorer = {
+        "explorer_extra_peak_mib": memory["extra_peak_mib"],
+        "pool_distinct_items": memory["distinct_items_per_list"],
+    }
+    rows = [("step_s", name, value) for name, value in medians.items()]
+    rows += [(name, "drl-rec / plain", value) for name, value in ratio.items()]
+    rows += [(name, "drl-rec", value) for name, value in explorer.items()]
+    return pd.DataFrame(rows, columns=["measure", "method", "value"])
+
+
+def summary_text(config: Config, table: pd.DataFrame) -> str:
+    """summary.md: what was timed and measured, then :func:`cost_table`'s rows."""
+    return (
         "# Cost of DRL-Rec's exploration\n\n"
         f"Time: median of {config.batches} updates on batches of {config.batch_size} lists of "
         f"{config.dataset}, M = {config.pool_size} items drawn per list (popular recall), one CPU "
@@ -211,14 +213,17 @@ def main(config: Config) -> pd.DataFrame:
         "(Zipf popularity), teacher and student presets.\n\n"
         + markdown_table(table, floatfmt=".4g")
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+
+
+def main(config: Config) -> pd.DataFrame:
+    torch.set_num_threads(1)
+    memory = explorer_memory(config)  # first: memory freed by the timed steps would hide it
+    table = cost_table(step_times(config), memory)
+    publish(config, table, summary_text(config, table))
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.distill_cost", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

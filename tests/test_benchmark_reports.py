@@ -14,7 +14,10 @@ from agents.learners.ddqn import DDQNConfig
 from agents.training.flags import from_dict
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-SCRIPTS = ("main_table", "offline_agents", "online_agents", "ablations", "k_sweep", "compression")
+SCRIPTS = (
+    "main_table", "offline_agents", "online_agents", "ablations", "k_sweep", "compression",
+    "distill_cost",
+)  # fmt: skip
 
 
 def committed_config(script, folder: Path):

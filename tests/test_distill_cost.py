@@ -2,7 +2,14 @@
 
 import pytest
 
-from benchmarks.distill_cost import main, parse_args
+from benchmarks.distill_cost import Config, main, parse_args
+from rec_env.checks import InputError
+
+
+@pytest.mark.parametrize("field", ["batch_size", "pool_size", "batches", "catalogue_items"])
+def test_config_refuses_a_count_below_one_naming_the_field(field):
+    with pytest.raises(InputError, match=f"Config.{field}"):
+        Config(**{field: 0})
 
 
 def test_smoke_run_measures_time_and_memory(tmp_path):
