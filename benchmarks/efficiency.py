@@ -30,11 +30,10 @@ from agents.nn.qnetwork import STUDENT, TEACHER, QNetwork, QNetworkConfig
 from agents.serving import GreedyRanker
 from agents.serving_export import export_ranker, load_ranker
 from agents.serving_onnx import export_onnx, load_onnx_ranker, missing_packages, session_options
-from benchmarks.harness.cli import parse_config
+from benchmarks.harness.cli import Settings, parser, run_script
 from benchmarks.harness.report import markdown_table
-from benchmarks.harness.results import parallel_map, write_results
+from benchmarks.harness.results import parallel_map, publish
 from rec_env.checks import InputError, check_choice, check_range, check_types
-from rec_env.cli import run_cli
 from rec_env.data import LoggedLists, load_dataset
 
 METHODS = {"teacher": TEACHER, "student": STUDENT, "minimal": TEACHER.scaled(0.0)}
@@ -48,9 +47,9 @@ LATENCY_TARGET = 0.6
 
 
 @dataclass
-class Config:
-    out_dir: str = "results/efficiency"
-    """where table.csv, summary.md, config.json and command.txt go"""
+class Config(Settings):
+    name = "efficiency"
+
     dataset: str = "synthetic"
     """dataset whose catalogue sizes the embedding tables"""
     n_candidates: int = 100
@@ -73,11 +72,10 @@ class Config:
     """seed of the networks and the random requests"""
     jobs: int = 1
     """processes exporting the rankers (all exports end before any timing)"""
-    smoke: bool = False
-    """tiny sizes (checks the script, numbers meaningless)"""
 
     def __post_init__(self) -> None:
         """:raises InputError: naming the field of a wrong type, out of range or unknown."""
+        super().__post_init__()
         check_types(self)
         check_range(self, ("n_candidates", "slate_size", "repeats", "train_steps"), low=1)
         check_range(self, ("train_batch", "jobs"), low=1)
@@ -89,7 +87,6 @@ class Config:
 
 
 SMOKE = {
-    "out_dir": "results/efficiency_smoke",
     "dataset": "synthetic-tiny",
     "n_candidates": 12,
     "slate_size": 3,
@@ -282,22 +279,12 @@ def answer(table: pd.DataFrame, ratio: pd.DataFrame) -> str:
     )
 
 
-def main(config: Config) -> pd.DataFrame:
-    torch.set_num_threads(1)
-    config, note = backend_note(config)
-    dataset = load_dataset(config.dataset)
-    lists = LoggedLists.from_dataset(dataset)
-    networks = {method: build(preset, lists, config) for method, preset in METHODS.items()}
-    update_ms = train_ms(networks, lists, config)
-    with tempfile.TemporaryDirectory() as folder:
-        table = pd.DataFrame(latency_rows(networks, config, Path(folder)))
-    table.insert(1, "params", table["method"].map({m: n.n_params() for m, n in networks.items()}))
-    lists_per_s = {m: 1e3 * config.train_batch / ms for m, ms in update_ms.items()}
-    table.insert(2, "train_lists_per_s", table["method"].map(lists_per_s))
-    table.insert(0, "dataset", dataset.name)
+def summary_text(config: Config, table: pd.DataFrame, note: str = "") -> str:
+    """summary.md: what was timed, ``note`` (a skipped backend; empty: none), the table, the
+    student / teacher ratios (:func:`ratios`) and :func:`answer`."""
     ratio = ratios(table)
-    summary = (
-        f"# Efficiency: student vs teacher ({dataset.name}, C={config.n_candidates}, "
+    return (
+        f"# Efficiency: student vs teacher ({table['dataset'].iloc[0]}, C={config.n_candidates}, "
         f"K={config.slate_size}, 1 CPU thread)\n\n"
         "Latency: median wall time of one call filling K slots greedily for `batch_size` "
         "requests (`latency_per_request_ms` = that / `batch_size`). Backends: `eager` is the "
@@ -320,14 +307,26 @@ def main(config: Config) -> pd.DataFrame:
         + "\n"
         + answer(table, ratio)
     )
-    write_results(config.out_dir, table, summary, config)
-    print(summary)
+
+
+def main(config: Config) -> pd.DataFrame:
+    torch.set_num_threads(1)
+    config, note = backend_note(config)
+    dataset = load_dataset(config.dataset)
+    lists = LoggedLists.from_dataset(dataset)
+    networks = {method: build(preset, lists, config) for method, preset in METHODS.items()}
+    update_ms = train_ms(networks, lists, config)
+    with tempfile.TemporaryDirectory() as folder:
+        table = pd.DataFrame(latency_rows(networks, config, Path(folder)))
+    table.insert(1, "params", table["method"].map({m: n.n_params() for m, n in networks.items()}))
+    lists_per_s = {m: 1e3 * config.train_batch / ms for m, ms in update_ms.items()}
+    table.insert(2, "train_lists_per_s", table["method"].map(lists_per_s))
+    table.insert(0, "dataset", dataset.name)
+    publish(config, table, summary_text(config, table, note))
     return table
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    return parse_config(Config, SMOKE, argv, "python -m benchmarks.efficiency", __doc__)
-
+parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
 if __name__ == "__main__":
-    run_cli(lambda: main(parse_args()))
+    run_script(main, parse_args)

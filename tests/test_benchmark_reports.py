@@ -16,7 +16,7 @@ from agents.training.flags import from_dict
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SCRIPTS = (
     "main_table", "offline_agents", "online_agents", "ablations", "k_sweep", "compression",
-    "distill_cost",
+    "distill_cost", "efficiency",
 )  # fmt: skip
 
 
