@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from stable_baselines3 import DQN, PPO
 
 from agents.baselines.ppo import ROLLOUT_STEPS
@@ -127,7 +128,9 @@ def train_plain(algorithm: str, scenario: Scenario, config: Config, seed: int) -
 
 
 def plain_row(config: Config, dataset: str, algorithm: str, seed: int) -> dict:
-    """Train one plain agent and score it on the test requests."""
+    """Train one plain agent and score it on the test requests, on one torch thread as the
+    masked runs (``TrainConfig.threads``): the same numbers whatever ``jobs``."""
+    torch.set_num_threads(1)
     online = config.online
     scenario = Scenario.build(dataset, "request", 0)  # the split of the agents.train runs
     start = time.perf_counter()
