@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import main_table, scale
+from benchmarks import (
+    distill_cost,
+    efficiency,
+    env_throughput,
+    main_table,
+    plain_agents,
+    ppo_throughput,
+    scale,
+)
 from benchmarks.harness.report import mean_std, spread
 from benchmarks.harness.results import (
     learner_changes,
@@ -70,7 +78,10 @@ def test_learner_changes_lists_only_the_differing_fields():
 
 
 @pytest.mark.parametrize("smoke", [False, True])
-@pytest.mark.parametrize("script", [main_table, scale])
+@pytest.mark.parametrize(
+    "script",
+    [main_table, scale, plain_agents, env_throughput, ppo_throughput, distill_cost, efficiency],
+)
 def test_default_folders_follow_the_script_name_and_smoke(script, smoke):
     config = script.Config(smoke=smoke)
     suffix = "_smoke" if smoke else ""
