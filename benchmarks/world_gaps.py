@@ -14,7 +14,8 @@ the loops are Monte Carlo, ``samples`` click paths per request on common random 
 each slot counting its click probability given the path so far. Intervals are paired 95%
 t-intervals over requests (of the numerator; the denominator is taken as exact). Rows
 ``fitted`` repeat it all under the simulator fitted on the world's training split (the
-environment's ``LogClickModel``, in the same Gram form: what it believes each policy earns);
+environment's ``LogClickModel``, in the same Gram form: what it believes each policy earns),
+``fitted, dynamics`` under one that also learns the interest term and the exits;
 ``planner, true clicks`` is the true value of that model's planned lists.
 
     python -m benchmarks.world_gaps                      # the presets, 500 test requests
@@ -40,6 +41,9 @@ from rec_env.simulator.click_paths import Lists, PathModel, expected_clicks, sta
 from rec_env.simulator.fitted_paths import fitted_lists
 from rec_env.simulator.planner import PlannerConfig, plan, random_slates, roll_out
 
+FITS = {"fitted": {}, "fitted, dynamics": {"use_interest": True, "learn_exits": True}}
+"""the fitted simulators: the environment's LogClickModel, and one that also learns how a
+click moves the taste and when users leave (LogClickConfig fields)"""
 POLICIES = ("random", "greedy", "planner", "open loop", "closed loop", "greedy closed loop")
 
 
@@ -62,8 +66,9 @@ class Config(Settings):
     rounds: int = 3
     """the planner's local search rounds"""
     fitted: bool = True
-    """also the gaps the fitted simulator believes in (a LogClickModel fitted on the world's
-    training split, as the environment fits it), and the true clicks of its planner's lists"""
+    """also the gaps the fitted simulators believe in (LogClickModels fitted on the world's
+    training split: the environment's, and one with the dynamics terms), and the true
+    clicks of their planners' lists"""
     seed: int = 0
     """seed of the random lists and the click paths"""
 
@@ -139,7 +144,9 @@ def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.Data
     true_lists, true_paths = start_lists(truth, users, candidates), PathModel.of(truth)
     models = {"truth": (true_lists, true_paths)}
     if config.fitted:
-        models["fitted"] = fitted_lists(scenario.fitted_user_model(), users, candidates)
+        for model, overrides in FITS.items():
+            fit = scenario.fitted_user_model(**overrides)
+            models[model] = fitted_lists(fit, users, candidates)
     frames = []
     for model, (lists, paths) in models.items():
         values, planned = policy_values(lists, paths, k, config, rng)
@@ -188,7 +195,7 @@ def gaps(values: pd.DataFrame) -> pd.DataFrame:
 def plot(table: pd.DataFrame, path: str) -> None:
     """Expected clicks per policy and world (left); the two gaps with their intervals (right)."""
     fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4))
-    fitted = table[table["model"] == "fitted"].set_index("world")
+    fits = {name: table[table["model"] == name].set_index("world") for name in FITS}
     table = table[table["model"] == "truth"]
     x = np.arange(len(table))
     for i, policy in enumerate(POLICIES):
@@ -203,16 +210,11 @@ def plot(table: pd.DataFrame, path: str) -> None:
             yerr=table[f"{key} gap ci95"],
             label=f"{key} gap",
         )
-        if len(fitted):
-            believed = fitted[f"{key} gap"].reindex(table["world"])
-            right.scatter(
-                x + (i - 0.5) * 0.35,
-                believed,
-                c="k",
-                marker="x",
-                zorder=3,
-                label="the fitted simulator's" if i == 0 else None,
-            )
+        for (name, fit), marker in zip(fits.items(), "x+", strict=True):
+            if len(fit):
+                believed = fit[f"{key} gap"].reindex(table["world"])
+                label = f"believed by {name}" if i == 0 else None
+                right.scatter(x + (i - 0.5) * 0.35, believed, c="k", marker=marker, label=label)
     right.axhline(0.15, ls="--", c="C0", lw=0.8, label="feed target, planning")
     right.axhline(0.05, ls="--", c="C1", lw=0.8, label="feed target, adaptivity")
     right.set(xticks=x, xticklabels=table["world"], ylabel="share of greedy - random")

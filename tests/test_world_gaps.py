@@ -129,25 +129,29 @@ def test_world_gaps_smoke_writes_its_results(tmp_path):
     command = [sys.executable, "-m", "benchmarks.world_gaps", "--smoke", "--out-dir", str(tmp_path)]
     subprocess.run(command, check=True, capture_output=True)
     table = pd.read_csv(tmp_path / "table.csv")
-    assert list(table["world"]) == ["synthetic-tiny"] * 2
-    assert list(table["model"]) == ["truth", "fitted"]
+    assert list(table["world"]) == ["synthetic-tiny"] * 3
+    assert list(table["model"]) == ["truth", "fitted", "fitted, dynamics"]
     assert (table["planner"] >= table["greedy"] - 1e-9).all()
     assert (table["greedy"] > table["random"]).all()
     for name in ("summary.md", "config.json", "command.txt", "world_gaps.png"):
         assert (tmp_path / name).stat().st_size > 0
 
 
-def test_the_fitted_models_gram_form_gives_its_expected_clicks(tiny_dataset):
+@pytest.mark.parametrize("dynamics", [False, True], ids=["plain", "interest+exits"])
+def test_the_fitted_models_gram_form_gives_its_expected_clicks(tiny_dataset, dynamics):
     from rec_env import Scenario
     from rec_env.simulator import LogClickConfig, fit_log_model
     from rec_env.simulator.fitted_paths import fitted_lists
 
-    scenario = Scenario.from_dataset(tiny_dataset)
-    splits = scenario.splits
-    model = fit_log_model(splits.train, splits.valid, LogClickConfig(epochs=2), progress=False)
-    with torch.no_grad():  # a context term of some weight, so the test sees it
+    splits = Scenario.from_dataset(tiny_dataset).splits
+    config = LogClickConfig(epochs=2, use_interest=dynamics)
+    model = fit_log_model(splits.train, splits.valid, config, progress=False)
+    with torch.no_grad():  # context terms of some weight, so the test sees them
         model.net.context_map.copy_(torch.eye(model.net.dim) * -0.5)
         model.net.click_weight.fill_(-0.4)
+        if dynamics:
+            model.net.interest_map.copy_(torch.randn(model.net.dim, model.net.dim))
+            model.exit_after = np.array([0.2, 0.1])
     rng = np.random.default_rng(0)
     users = rng.integers(0, tiny_dataset.n_users, N)
     candidates = np.stack([rng.choice(tiny_dataset.n_items, C, replace=False) for _ in range(N)])
@@ -155,7 +159,22 @@ def test_the_fitted_models_gram_form_gives_its_expected_clicks(tiny_dataset):
     slates = random_slates(lists, 4, 2, rng)
     exact = expected_clicks(paths, lists, slates)
     expected = [
-        [brute_force(model, u, c[s], exits=False) for s in row]
+        [brute_force(model, u, c[s]) for s in row]
         for u, c, row in zip(users, candidates, slates, strict=True)
     ]
     np.testing.assert_allclose(exact, expected, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_fit_on_a_feed_world_learns_its_exits_and_interest():
+    from rec_env import Scenario
+    from rec_env.simulator import LogClickConfig, fit_log_model
+
+    config = SyntheticConfig(
+        n_users=300, n_items=300, n_requests=20_000, interest_shift=-2.5, exit_after_skip=0.1
+    )
+    splits = Scenario.from_dataset(generate_synthetic(config, progress=False)).splits
+    fit = LogClickConfig(use_interest=True, learn_exits=True, epochs=15)
+    model = fit_log_model(splits.train, splits.valid, fit, progress=False)
+    np.testing.assert_allclose(model.exit_after, [0.1, 0.0], atol=0.01)
+    assert model.exits and torch.linalg.matrix_norm(model.net.interest_map) > 0.5

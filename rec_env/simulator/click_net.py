@@ -8,6 +8,7 @@ probability ``exam_k`` and, if so, clicks item ``i`` when it attracts them, give
                                                     exam_k = 1 otherwise)
     logit = b + b_u + b_i + <p_u, q_i>              taste: biases and factors
           + <q_i, W mean_{j in S} q_j> + w_c * c    in-list context    (use_context)
+          + <q_i, V sum_{j in S clicked} q_j>       interest after a click (use_interest)
 
 Examination multiplies the probability rather than shifting the logit, so a low slot scales
 every item's click probability down by the same factor (as in PBM and cascade models).
@@ -47,6 +48,7 @@ class ClickNet(nn.Module):
     :param init_std: standard deviation of the initial id embeddings.
     :param use_position: learn an examination probability per slot.
     :param use_context: learn the in-list context terms.
+    :param use_interest: learn how a click moves the taste (``V``, the clicked items' factors).
     :param sparse: the id embeddings give sparse gradients (rows of the ids in the batch only),
         for an optimiser that updates those rows alone (``torch.optim.SparseAdam``).
     """
@@ -61,6 +63,7 @@ class ClickNet(nn.Module):
         use_position: bool,
         use_context: bool,
         sparse: bool = False,
+        use_interest: bool = False,
     ):
         super().__init__()
         self.dim = dim
@@ -76,6 +79,7 @@ class ClickNet(nn.Module):
         self.exam_logit = nn.Parameter(exam_logit) if use_position else None
         self.context_map = nn.Parameter(torch.zeros(dim, dim)) if use_context else None
         self.click_weight = nn.Parameter(torch.zeros(())) if use_context else None
+        self.interest_map = nn.Parameter(torch.zeros(dim, dim)) if use_interest else None
 
     def item_repr(self, items: torch.Tensor) -> torch.Tensor:
         """``[...]`` item ids -> ``[..., d + 1]``: factor ``q_i`` then bias ``b_i``."""
@@ -87,19 +91,23 @@ class ClickNet(nn.Module):
 
     def prefix_context(
         self, items: torch.Tensor, clicks: torch.Tensor, shown: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Context of every slot from the shown slots before it.
 
         :param items: ``[N, K]`` item ids (any valid id where not shown).
         :param clicks: ``[N, K]`` float clicks.
         :param shown: ``[N, K]`` float, 1 where an item was shown.
-        :return: ``(mean factor of earlier shown items [N, K, d], earlier clicks [N, K])``;
+        :return: ``(mean factor of earlier shown items [N, K, d], earlier clicks [N, K],
+            factor sum of earlier clicked items [N, K, d] or None without use_interest)``;
             the mean is 0 where nothing was shown before.
         """
         factors = self.item_repr(items)[..., : self.dim] * shown[..., None]
         count = exclusive_cumsum(shown).clamp(min=1.0)
         mean = exclusive_cumsum(factors) / count[..., None]
-        return mean, exclusive_cumsum(clicks * shown)
+        clicked = None
+        if self.interest_map is not None:
+            clicked = exclusive_cumsum(factors * clicks[..., None])
+        return mean, exclusive_cumsum(clicks * shown), clicked
 
     def attraction_logit(
         self,
@@ -107,6 +115,7 @@ class ClickNet(nn.Module):
         candidates: torch.Tensor,
         context_mean: torch.Tensor,
         clicks_before: torch.Tensor,
+        clicked_sum: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Attraction logits of candidates; arguments broadcast against ``candidates [B, M]``.
 
@@ -114,6 +123,7 @@ class ClickNet(nn.Module):
         :param candidates: ``[B, M]`` item ids.
         :param context_mean: ``[B, 1 | M, d]`` mean factor of the items shown before.
         :param clicks_before: ``[B, 1 | M]`` clicks so far in the list.
+        :param clicked_sum: ``[B, 1 | M, d]`` factor sum of the clicked items (use_interest).
         :return: ``[B, M]`` logits.
         """
         user, item = self.user_repr(users), self.item_repr(candidates)
@@ -123,6 +133,8 @@ class ClickNet(nn.Module):
         if self.context_map is not None:
             logit = logit + ((factor @ self.context_map) * context_mean).sum(-1)
             logit = logit + self.click_weight * clicks_before
+        if self.interest_map is not None:
+            logit = logit + ((factor @ self.interest_map) * clicked_sum).sum(-1)
         return logit
 
     def log_examination(self, position: torch.Tensor) -> torch.Tensor:
@@ -138,12 +150,13 @@ class ClickNet(nn.Module):
         position: torch.Tensor,
         context_mean: torch.Tensor,
         clicks_before: torch.Tensor,
+        clicked_sum: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``log P(click) = log exam_k + log sigmoid(logit)``, ``[B, M]``.
 
         Arguments as in :meth:`attraction_logit`; ``position`` is ``[B, 1]`` or ``[B, M]``.
         """
-        logit = self.attraction_logit(users, candidates, context_mean, clicks_before)
+        logit = self.attraction_logit(users, candidates, context_mean, clicks_before, clicked_sum)
         return self.log_examination(position) + F.logsigmoid(logit)
 
     def list_log_proba(
@@ -155,9 +168,9 @@ class ClickNet(nn.Module):
         :param clicks: ``[N, K]`` float; :param shown: ``[N, K]`` float.
         :return: ``[N, K]`` log probabilities (meaningful where ``shown``).
         """
-        mean, clicks_before = self.prefix_context(items, clicks, shown)
+        mean, clicks_before, clicked = self.prefix_context(items, clicks, shown)
         position = torch.arange(items.shape[1], device=items.device).expand_as(items)
-        return self.log_proba(users[:, None], items, position, mean, clicks_before)
+        return self.log_proba(users[:, None], items, position, mean, clicks_before, clicked)
 
     def candidate_log_proba(
         self,
@@ -170,10 +183,13 @@ class ClickNet(nn.Module):
     ) -> torch.Tensor:
         """Log click probabilities of ``[B, M]`` candidates at slot ``position [B]`` after the
         ``placed [B, K]`` slots."""
-        mean, clicks_before = self.prefix_context(slate_items, slate_clicks, placed)
+        mean, clicks_before, clicked = self.prefix_context(slate_items, slate_clicks, placed)
         rows = torch.arange(len(users), device=users.device)
         mean, clicks_before = mean[rows, position, None, :], clicks_before[rows, position, None]
-        return self.log_proba(users[:, None], candidates, position[:, None], mean, clicks_before)
+        clicked = None if clicked is None else clicked[rows, position, None, :]
+        return self.log_proba(
+            users[:, None], candidates, position[:, None], mean, clicks_before, clicked
+        )
 
 
 def _embedding(n: int, width: int, init_std: float, sparse: bool) -> nn.Embedding:

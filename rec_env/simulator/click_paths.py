@@ -35,6 +35,8 @@ class Lists:
     :param used: ``[N, C]`` bool, candidates already placed.
     :param gram: ``[N, C, C]`` float64, ``<factor_c, factor_j>`` (rows may share one array).
     :param position: the next slot, the same for all N.
+    :param click_gram: ``[N, C, C]`` what a click on j adds to c's base term, times
+        ``interest_shift`` (None: ``gram``, as in the true model).
     """
 
     base: np.ndarray
@@ -42,12 +44,24 @@ class Lists:
     used: np.ndarray
     gram: np.ndarray
     position: int
+    click_gram: np.ndarray | None = None
 
     def rows(self, index: np.ndarray | slice) -> Lists:
         """The lists at ``index``."""
+        click_gram = None if self.click_gram is None else self.click_gram[index]
         return Lists(
-            self.base[index], self.shown[index], self.used[index], self.gram[index], self.position
+            self.base[index],
+            self.shown[index],
+            self.used[index],
+            self.gram[index],
+            self.position,
+            click_gram,
         )
+
+    def clicked(self, index: tuple, similarity: np.ndarray) -> np.ndarray:
+        """The click similarity ``click_gram[index]`` (``similarity``, already ``gram[index]``,
+        without a click gram)."""
+        return similarity if self.click_gram is None else self.click_gram[index]
 
     def __len__(self) -> int:
         return len(self.base)
@@ -120,8 +134,10 @@ def place(paths: PathModel, lists: Lists, chosen: np.ndarray, clicks: np.ndarray
     similarity = lists.gram[rows, chosen]  # [N, C]
     used = lists.used.copy()
     used[rows, chosen] = True
-    base = lists.base + clicks[:, None] * paths.click_term(similarity)
-    return Lists(base, lists.shown + similarity, used, lists.gram, lists.position + 1)
+    term = paths.click_term(lists.clicked((rows, chosen), similarity))
+    base = lists.base + clicks[:, None] * term
+    shown = lists.shown + similarity
+    return Lists(base, shown, used, lists.gram, lists.position + 1, lists.click_gram)
 
 
 def expected_clicks(paths: PathModel, lists: Lists, slates: np.ndarray) -> np.ndarray:
@@ -142,7 +158,9 @@ def _expected(paths: PathModel, lists: Lists, slates: np.ndarray) -> np.ndarray:
     rows = np.arange(n)[:, None, None]
     base = np.take_along_axis(lists.base[:, None, :], slates, axis=2)[:, :, None, :]  # [n, L, 1, R]
     shown = np.take_along_axis(lists.shown[:, None, :], slates, axis=2)  # [n, L, R]
-    gram = lists.gram[rows[..., None], slates[..., None], slates[:, :, None, :]]  # [n, L, R, R]
+    pairs = (rows[..., None], slates[..., None], slates[:, :, None, :])
+    gram = lists.gram[pairs]  # [n, L, R, R]
+    click_gram = lists.clicked(pairs, gram)
     mass, value = np.ones((n, n_slates, 1)), np.zeros((n, n_slates))
     for t in range(r):
         proba = paths.proba(base[..., t], shown[:, :, None, t], lists.position + t)  # [n, L, P]
@@ -150,5 +168,6 @@ def _expected(paths: PathModel, lists: Lists, slates: np.ndarray) -> np.ndarray:
         if t + 1 < r:
             similarity = gram[:, :, t]  # [n, L, R]
             shown = shown + similarity
-            mass, base = paths.branch(mass, proba, base, paths.click_term(similarity))
+            term = paths.click_term(click_gram[:, :, t])
+            mass, base = paths.branch(mass, proba, base, term)
     return value

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from rec_env.scenario import Scenario
 
 MODEL_VERSION = 3
+LATER_FIELDS = ("use_interest", "learn_exits")
+"""LogClickConfig fields that enter the cache key only when set (see :func:`cache_path`)"""
 """Version of the model form and training recipe, part of the cache key: bump it when a code
 change makes a cached model stale (2: examination x attraction (PBM), weight averaging;
 3: log exposure as an item feature, early stopping's min_delta)."""
@@ -197,7 +199,19 @@ def fit_log_model(
     if not valid.mask.any():
         raise ValueError("the validation split has no shown slot; use a larger dataset")
     with torch_threads(FIT_THREADS):
-        return fit_source(InMemoryLists(train, valid), config, progress, prepare)
+        model = fit_source(InMemoryLists(train, valid), config, progress, prepare)
+    if config.learn_exits:
+        model.info["exit_after"] = exit_rates(train)
+        model.exit_after, model.exits = np.array(model.info["exit_after"]), True
+    return model
+
+
+def exit_rates(lists: LoggedLists) -> list[float]:
+    """``[after a slot without a click, after a click]``: the share of the shown slots
+    before the last (K - 1) after which the list ends."""
+    shown, clicks = lists.mask[:, :-1], lists.clicks[:, :-1].astype(bool)
+    ended = shown & ~lists.mask[:, 1:]
+    return [float(ended[shown & c].sum() / max((shown & c).sum(), 1)) for c in (~clicks, clicks)]
 
 
 @contextlib.contextmanager
@@ -271,11 +285,21 @@ def cache_path(
     """
     recipe = {
         "dataset": fingerprint,
-        "config": asdict(config),
+        "config": _config_key(config),
         "split": list(split),
         "model_version": MODEL_VERSION,
     }
     return keyed_path(folder if folder is not None else data_cache_dir() / "models", name, recipe)
+
+
+def _config_key(config: LogClickConfig) -> dict:
+    """The config's fields for the cache key; the fields added after MODEL_VERSION 3 enter
+    only when set, so models cached before them keep their keys."""
+    fields = asdict(config)
+    for name in LATER_FIELDS:
+        if not fields[name]:
+            del fields[name]
+    return fields
 
 
 def fit_or_load(

@@ -62,6 +62,14 @@ class LogClickConfig:
     only the rows of the ids in its batch, so it no longer costs O(n_items + n_users) (at 1M
     items a dense Adam step spends most of its time on the tables); needs weight_decay = 0"""
 
+    use_interest: bool = False
+    """learn how a click moves the in-list taste: a bilinear term in the factor sum of the
+    items clicked earlier in the list (the synthetic world's ``interest_shift``)"""
+    learn_exits: bool = False
+    """learn the probability that a user leaves a list after a slot, with and without a click,
+    from where the training lists end before K (the synthetic world's exits); off for logs
+    whose lists are short for other reasons (a user's last list, one-slot impressions)"""
+
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "patience"):
             if getattr(self, name) < 1:
@@ -95,6 +103,7 @@ def build_net(
         use_position=config.use_position,
         use_context=config.use_context,
         sparse=config.sparse_ids,
+        use_interest=config.use_interest,
     )
 
 
@@ -114,6 +123,13 @@ class LogClickModel:
         self.slate_size = net.slate_size
         self.n_items = len(net.item_features)
         self.n_users = len(net.user_features)
+        self.exit_after = np.array(self.info.get("exit_after", [0.0, 0.0]))
+        """probabilities of leaving after a slot (without, with a click); see learn_exits"""
+        self.exits = bool(self.exit_after.any())
+
+    def exit_proba(self, clicks: np.ndarray) -> np.ndarray:
+        """See :class:`~rec_env.simulator.base.LeavingUsers`: the learned exit rates."""
+        return self.exit_after[np.asarray(clicks, dtype=np.int64)]
 
     def click_proba(
         self,

@@ -70,10 +70,10 @@ def _beam(paths: PathModel, lists: Lists, slots: int, width: int) -> np.ndarray:
         if t + 1 < slots:
             proba = proba[rows, parent, :, item]  # [n, W', P]
             similarity = lists.gram[rows, item].astype(np.float32)  # [n, W', C]
+            clicked = lists.clicked((rows, item), similarity).astype(np.float32)
+            term = paths.click_term(clicked)
             shown = shown[rows, parent] + similarity
-            mass, base = paths.branch(
-                mass[rows, parent], proba, base[rows, parent], paths.click_term(similarity)
-            )
+            mass, base = paths.branch(mass[rows, parent], proba, base[rows, parent], term)
     return chosen[:, 0]
 
 
