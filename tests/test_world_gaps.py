@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from rec_env.checks import InputError
 from rec_env.data import SyntheticConfig, generate_synthetic
 from rec_env.simulator import GroundTruthModel
 from rec_env.simulator.click_paths import PathModel, expected_clicks, place, start_lists
@@ -178,3 +179,14 @@ def test_a_fit_on_a_feed_world_learns_its_exits_and_interest():
     model = fit_log_model(splits.train, splits.valid, fit, progress=False)
     np.testing.assert_allclose(model.exit_after, [0.1, 0.0], atol=0.01)
     assert model.exits and torch.linalg.matrix_norm(model.net.interest_map) > 0.5
+
+
+def test_a_streaming_fit_refuses_to_learn_exits(tmp_path, tiny_dataset):
+    from rec_env.data import LoggedLists, ParquetLists, write_lists_parquet
+    from rec_env.simulator import LogClickConfig, fit_log_model_streaming
+
+    path = write_lists_parquet(tiny_dataset.log, tmp_path / "log.parquet")
+    lists = LoggedLists.from_dataset(tiny_dataset)
+    log = ParquetLists(path, lists.item_features, lists.user_features, 10, 10_000)
+    with pytest.raises(InputError, match="LogClickConfig.learn_exits"):
+        fit_log_model_streaming(log, LogClickConfig(learn_exits=True))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from rec_env.checks import InputError
 from rec_env.data.chunked import ParquetLists
 from rec_env.simulator.click_net import ClickNet
 from rec_env.simulator.fit import FIT_THREADS, fit_source, torch_threads
@@ -76,9 +77,12 @@ def fit_log_model_streaming(
     :param valid_fraction: share of the row groups held out for validation, in ``(0, 1)``.
     :param progress: show a tqdm bar over epochs.
     :param prepare: as in :func:`fit_log_model`.
-    :raises InputError: a bad ``valid_fraction`` or fewer than 2 row groups.
+    :raises InputError: a bad ``valid_fraction`` or fewer than 2 row groups, or
+        ``config.learn_exits`` (exit rates are learned in memory only: :func:`fit_log_model`).
     :raises LogValidationError: a chunk breaks the schema (raised when it is read).
     """
+    if config.learn_exits:
+        raise InputError("LogClickConfig.learn_exits is not supported by a streaming fit")
     train, valid = lists.split(valid_fraction, config.seed)
     with torch_threads(FIT_THREADS):
         source = ParquetSource(lists, train, valid)
