@@ -2,7 +2,8 @@
 weight them by the teacher's confidence, and distil with a list-wise KL and a hint loss.
 
 Importing ``distill`` registers its methods (``drl-rec``, ``kd``, ``hint``,
-``policy-distill``, ``ranking-distill``) as agents of the training registry; train them with
+``policy-distill``, ``ranking-distill``, ``q-regression``) as agents of the training
+registry; train them with
 ``python -m distill.train --method drl-rec --dataset synthetic-gap --seed 0``.
 """
 
@@ -10,7 +11,13 @@ import distill.methods  # noqa: F401  (registers the methods)
 from distill.confidence import CONFIDENCES, lesson_confidence, td_confidence, uniform_confidence
 from distill.explore import Exploration, Explorer, Recall, UniformRecall
 from distill.filters import FILTERS, top_k
-from distill.losses import confidence_scaled, hint_loss, listwise_kl, ranking_loss
+from distill.losses import (
+    confidence_scaled,
+    hint_loss,
+    listwise_kl,
+    q_regression,
+    ranking_loss,
+)
 from distill.options import METHODS, DistillOptions
 from distill.trainer import DistillTrainer
 
@@ -28,6 +35,7 @@ __all__ = [
     "hint_loss",
     "lesson_confidence",
     "listwise_kl",
+    "q_regression",
     "ranking_loss",
     "td_confidence",
     "top_k",

@@ -67,8 +67,27 @@ def hint_loss(
     :param valid: ``[N, L]`` bool; :param confidence: ``[N, L]``, None: 1.
     """
     squared = ((student_hint - teacher_hint.detach()) ** 2).mean(dim=-1)  # [N, L]
+    return _weighted_mean(squared, valid, confidence)
+
+
+def q_regression(
+    teacher: Tensor, student: Tensor, valid: Tensor, confidence: Tensor | None = None
+) -> Tensor:
+    """Q-value distillation: ``mean_i c_i (Q_S,i - Q_T,i)^2`` over the valid entries i, in
+    clicks squared. Unlike a softmax over a lesson it is not invariant to a per-state shift of
+    Q, so it passes on the teacher's calibration across states.
+
+    :param teacher: ``[N, L]`` teacher Q (detached here); :param student: ``[N, L]``.
+    :param valid: ``[N, L]`` bool; :param confidence: ``[N, L]``, None: 1.
+    """
+    return _weighted_mean((student - teacher.detach()) ** 2, valid, confidence)
+
+
+def _weighted_mean(values: Tensor, valid: Tensor, confidence: Tensor | None) -> Tensor:
+    """``sum_i c_i values_i / (number of valid i)`` of ``[N, L]`` values (0 if none valid);
+    c is detached, None: 1."""
     weights = valid.float() if confidence is None else confidence.detach() * valid
-    return (squared * weights).sum() / valid.sum().clamp_min(1)
+    return (values * weights).sum() / valid.sum().clamp_min(1)
 
 
 def ranking_loss(student: Tensor, picked: Tensor, decay: float = 1.0) -> Tensor:

@@ -18,6 +18,7 @@ from rec_env.checks import InputError, check_choice, check_range, check_types
 FilterName = Literal["dual_led", "teacher_led", "student_led", "random", "disagreement", "none"]
 ConfidenceName = Literal["td", "uniform"]
 KLOver = Literal["lesson", "positions"]
+LessonMode = Literal["mixed", "train", "eval"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class DistillOptions:
     """list-wise KL between the teacher's and the student's softmax over each lesson"""
     kl_over: KLOver = "lesson"
     """lesson: per state, the logged action + the filtered items; positions: the K logged
-    slots of each list (the official code's variant, no confidence; offline only)"""
+    slots of each list (no confidence; offline only; the official code's variant with
+    teacher_temperature 10: OFFICIAL_KL)"""
     teacher_temperature: float = 1.0
     """tau_T, the teacher's scores are divided by it inside the KL"""
     student_temperature: float = 1.0
@@ -55,6 +57,13 @@ class DistillOptions:
     """weight of the KL loss"""
     hint_weight: float = 0.3
     """weight of the hint loss"""
+    q_regression_weight: float = 0.0
+    """weight of the confidence-weighted MSE between the student's and the teacher's Q on
+    each lesson (Q-value distillation; 0: off)"""
+    lesson_mode: LessonMode = "mixed"
+    """dropout when each side scores its lesson: mixed, the teacher in eval mode and the
+    student as in its RL term (dropout on); train, both as in their RL terms (a frozen teacher
+    is in eval mode); eval, both in eval mode (the student still with gradient)"""
     ranking_weight: float = 0.0
     """weight of the ranking-distillation loss on the teacher's top k (needs filter
     teacher_led)"""
@@ -80,12 +89,20 @@ class DistillOptions:
             )
         positive = ("teacher_temperature", "student_temperature", "ranking_decay", "student_width")
         check_range(self, positive, low=0, low_open=True)
-        weights = ("student_rl_weight", "kl_weight", "hint_weight", "ranking_weight")
+        weights = (
+            "student_rl_weight",
+            "kl_weight",
+            "hint_weight",
+            "ranking_weight",
+            "q_regression_weight",
+        )
         check_range(self, weights, low=0)
         if self.ranking_weight > 0 and not (self.explore and self.filter == "teacher_led"):
             raise InputError("ranking_weight > 0 needs explore and filter='teacher_led'")
-        if not (self.kl or self.hint or self.ranking_weight > 0):
-            raise InputError("nothing to distill: enable kl, hint or ranking_weight")
+        if not (self.kl or self.hint or self.ranking_weight > 0 or self.q_regression_weight > 0):
+            raise InputError(
+                "nothing to distill: enable kl, hint, ranking_weight or q_regression_weight"
+            )
 
 
 @dataclass(frozen=True)
@@ -135,11 +152,29 @@ class RankingDistillOptions(DistillOptions):
     ranking_weight: float = 0.3
 
 
+@dataclass(frozen=True)
+class QRegressionOptions(DistillOptions):
+    """Q-value distillation (Rusu et al., 2016, its MSE variant): DRL-Rec's explored,
+    dual-led lessons with the confidence-weighted MSE of the student's Q onto the teacher's
+    alone, at the weight of DRL-Rec's KL. Unlike the KL over a lesson's softmax it also
+    passes the teacher's calibration across states."""
+
+    kl: bool = False
+    hint: bool = False
+    q_regression_weight: float = 0.3
+
+
+OFFICIAL_KL = {"kl_over": "positions", "teacher_temperature": 10.0, "student_temperature": 1.0}
+"""the official DRL-Rec code's KL: over the K logged slots of a list, the teacher's Q divided
+by 10 and the student's not, without confidence (``--kl-over positions
+--teacher-temperature 10``)"""
+
 METHODS: dict[str, type[DistillOptions]] = {
     "drl-rec": DistillOptions,
     "kd": KDOptions,
     "hint": HintOptions,
     "policy-distill": PolicyDistillOptions,
     "ranking-distill": RankingDistillOptions,
+    "q-regression": QRegressionOptions,
 }
 """Every distillation method by name: its options (and defaults)."""

@@ -6,18 +6,23 @@ One update, on a TD batch of lists (offline: logged lists; online: the replay)::
     2. confidence c of each transition from the teacher's TD error (no gradient)
     3. explore: score a pool of M items per list at every state with both networks
        (no gradient, eval mode, the states of step 1); filter: k per side (dual-led)
-    4. lesson per state: [a_t] + the filtered items; the teacher scores it (no gradient,
-       eval mode), the student with gradient (a_t's score and hint are step 1's)
-    5. L = L_RL(T) + 0.4 L_RL(S) + 0.3 KL(T || S) + 0.3 hint + ranking; one backward
+    4. lesson per state: [a_t] + the filtered items; the teacher scores it (no gradient),
+       the student with gradient; by ``lesson_mode``: mixed (default), the teacher in eval
+       mode and the student in train mode (a_t's score and hint are step 1's); train, both in
+       their step-1 modes; eval, both in eval mode
+    5. L = L_RL(T) + 0.4 L_RL(S) + 0.3 KL(T || S) + 0.3 hint + ranking + Q regression;
+       one backward
     6. each network's gradients clipped to norm 5, one Adam step each
 
 The teacher receives only its RL gradient: every distillation term detaches it. In two-stage
 mode (``teacher_from``) the teacher is a trained run's network, frozen in eval mode. The
-hint projection trains with the student and is not counted in its parameters.
+hint projection trains with the student and is not counted in its parameters; it is kept
+with the selected networks (``best.pt``, :meth:`DistillTrainer.selected_modules`).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +41,7 @@ from agents.training.runner import load_agent, load_vocabularies
 from distill.confidence import CONFIDENCES, lesson_confidence
 from distill.explore import Explorer, UniformRecall
 from distill.filters import FILTERS
-from distill.losses import hint_loss, listwise_kl, ranking_loss
+from distill.losses import hint_loss, listwise_kl, q_regression, ranking_loss
 from distill.options import DistillOptions
 from distill.scoring import q_of_items
 from rec_env.checks import InputError
@@ -50,7 +55,8 @@ class Lesson:
 
     :param valid: ``[N, L]`` bool (a filter may leave slots empty).
     :param confidence: ``[N, L]`` c of a_t, then the batch mean of c.
-    :param teacher_q: ``[N, L]`` no gradient, eval mode; :param teacher_hint: ``[N, L, D_T]``.
+    :param teacher_q: ``[N, L]`` no gradient (dropout per ``lesson_mode``); :param teacher_hint:
+        ``[N, L, D_T]``.
     :param student_q: ``[N, L]`` with gradient; :param student_hint: ``[N, L, D_S]``.
     """
 
@@ -100,6 +106,11 @@ class DistillTrainer:
     def networks(self) -> dict[str, nn.Module]:
         return {"teacher": self.teacher.network, "student": self.student.network}
 
+    def selected_modules(self) -> dict[str, nn.Module]:
+        """What best-network selection keeps: the networks and the student's hint
+        projection."""
+        return {**self.networks(), "hint_projection": self.projection}
+
     def update(self, batch: TDBatch) -> dict[str, float]:
         o = self.options
         trained = ("student",) if self.frozen_teacher else ("teacher", "student")
@@ -127,6 +138,10 @@ class DistillTrainer:
         if o.ranking_weight > 0:  # the explored items are the teacher's top k, best first
             terms["ranking"] = o.ranking_weight * ranking_loss(
                 lesson.student_q[:, 1:], lesson.valid[:, 1:], o.ranking_decay
+            )
+        if o.q_regression_weight > 0:
+            terms["q_regression"] = o.q_regression_weight * q_regression(
+                lesson.teacher_q, lesson.student_q, lesson.valid, lesson.confidence
             )
         loss = sum(terms.values())
         loss.backward()
@@ -166,21 +181,28 @@ class DistillTrainer:
             explored = exploration.pool[rows.unsqueeze(-1), index]  # [N, F]
         items = torch.cat([actions, explored], dim=-1)
         valid = torch.cat([torch.ones_like(actions, dtype=torch.bool), picked], dim=-1)
-        with torch.no_grad(), eval_mode(self.teacher.network) as network:
+        mode = self.options.lesson_mode
+        with torch.no_grad(), scoring_mode(self.teacher.network, mode != "train") as network:
             teacher_q, teacher_hint = q_of_items(
                 network, teacher.states.detach()[rows, slots], items
             )
-        student_q, student_hint = q_of_items(
-            self.student.network, student.states[rows, slots], explored
-        )
+        if mode == "eval":  # a_t rescored too: step 1's score of it has dropout on
+            with eval_mode(self.student.network) as network:
+                student_q, student_hint = q_of_items(network, student.states[rows, slots], items)
+        else:
+            explored_q, explored_hint = q_of_items(
+                self.student.network, student.states[rows, slots], explored
+            )
+            student_q = torch.cat([student.q.unsqueeze(-1), explored_q], dim=-1)
+            student_hint = torch.cat([student.hint.unsqueeze(1), explored_hint], dim=1)
         confidence = self.confidence(teacher.q, teacher.target)
         return Lesson(
             valid=valid,
             confidence=lesson_confidence(confidence, explored.shape[1]),
             teacher_q=teacher_q,
             teacher_hint=teacher_hint,
-            student_q=torch.cat([student.q.unsqueeze(-1), student_q], dim=-1),
-            student_hint=torch.cat([student.hint.unsqueeze(1), student_hint], dim=1),
+            student_q=student_q,
+            student_hint=student_hint,
         )
 
     def kl(
@@ -217,6 +239,11 @@ class DistillTrainer:
         self.teacher.load_state_dict(state["teacher"])
         self.student.load_state_dict(state["student"])
         self.generator.set_state(state["generator"])
+
+
+def scoring_mode(network: nn.Module, evaluate: bool) -> AbstractContextManager[nn.Module]:
+    """``network`` in eval mode inside the block if ``evaluate``, else in the mode it has."""
+    return eval_mode(network) if evaluate else nullcontext(network)
 
 
 def make_explorer(run: Run, options: DistillOptions, generator: torch.Generator) -> Explorer:

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from distill.losses import confidence_scaled, hint_loss, listwise_kl, ranking_loss
+from distill.losses import confidence_scaled, hint_loss, listwise_kl, q_regression, ranking_loss
 
 VALID = torch.tensor([[True, True, False]])
 
@@ -88,3 +88,32 @@ def test_ranking_loss_by_hand():
     picked = torch.tensor([[True, True]])
     assert ranking_loss(student, picked).item() == pytest.approx(expected, rel=1e-6)
     assert ranking_loss(student, torch.tensor([[True, False]])).item() == pytest.approx(softplus[0])
+
+
+def test_q_regression_by_hand():
+    teacher = torch.tensor([[1.0, 2.0, 5.0], [0.0, 0.0, 0.0]])
+    student = torch.tensor([[2.0, 0.0, -9.0], [3.0, 3.0, 3.0]])
+    valid = torch.tensor([[True, True, False], [True, False, False]])
+    confidence = torch.tensor([[0.5, 1.0, 1.0], [0.25, 1.0, 1.0]])
+    # squared errors 1, 4 and 9 on the three valid entries
+    assert q_regression(teacher, student, valid).item() == pytest.approx((1 + 4 + 9) / 3)
+    weighted = (0.5 * 1 + 1.0 * 4 + 0.25 * 9) / 3
+    assert q_regression(teacher, student, valid, confidence).item() == pytest.approx(weighted)
+    assert q_regression(teacher, teacher + 0.0, valid).item() == 0.0
+
+
+@pytest.mark.parametrize("shift", [0.0, 1.0, -3.0])
+def test_q_regression_sees_a_shift_of_q_that_the_kl_cannot(shift):
+    teacher = torch.tensor([[1.0, 2.0, 3.0]])
+    valid = torch.ones(1, 3, dtype=torch.bool)
+    assert listwise_kl(teacher, teacher + shift, valid).item() == pytest.approx(0, abs=1e-6)
+    assert q_regression(teacher, teacher + shift, valid).item() == pytest.approx(shift**2)
+
+
+def test_q_regression_gradient_reaches_the_student_only():
+    teacher = torch.tensor([[1.0, 2.0]], requires_grad=True)
+    student = torch.tensor([[2.0, 2.0]], requires_grad=True)
+    valid = torch.tensor([[True, True]])
+    q_regression(teacher, student, valid, torch.tensor([[0.5, 1.0]])).backward()
+    assert teacher.grad is None
+    torch.testing.assert_close(student.grad, torch.tensor([[0.5 * 2 * 1.0 / 2, 0.0]]))

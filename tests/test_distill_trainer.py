@@ -11,9 +11,11 @@ from agents_testing import tiny_config
 import distill
 from agents.nn.qnetwork import STUDENT, TEACHER
 from agents.train import load_agent, run
-from agents.training.checkpoint import load_checkpoint
+from agents.training.checkpoint import load_checkpoint, save_checkpoint
 from agents.training.config import Run, load_config, load_scenario
+from agents.training.hooks import BEST_NAME
 from agents.training.loop import CHECKPOINT_NAME
+from agents.training.offline import load_selected
 from distill.options import METHODS, DistillOptions
 from distill.train import main
 from distill.trainer import DistillTrainer
@@ -63,6 +65,8 @@ ABLATIONS = [
     DistillOptions(pool_size=30, kl=False),
     DistillOptions(pool_size=30, hint=False),
     DistillOptions(pool_size=30, kl_over="positions", teacher_temperature=10.0),
+    DistillOptions(pool_size=30, q_regression_weight=1.0),
+    *(DistillOptions(pool_size=30, lesson_mode=mode) for mode in ("train", "eval")),
     *(options(pool_size=30) for options in METHODS.values()),
 ]
 
@@ -82,6 +86,7 @@ def test_every_method_and_ablation_makes_finite_losses(tmp_path, options):
     scalars = trainer.update(batch)
     assert all(torch.isfinite(torch.tensor(v)) for v in scalars.values()), scalars
     assert ("losses/kl" in scalars) == options.kl and ("losses/hint" in scalars) == options.hint
+    assert ("losses/q_regression" in scalars) == (options.q_regression_weight > 0)
     if options.explore and options.filter != "none":
         assert 0 < scalars["distill/explored_per_state"] <= 2 * options.top_k
     after = trainer.student.network.state_dict()
@@ -147,6 +152,8 @@ def test_two_stage_mode_refuses_a_teacher_of_other_items(tmp_path):
         ({"top_k": 0}, "top_k must be >= 1"),
         ({"ranking_weight": 0.3}, "ranking_weight > 0 needs"),
         ({"kl": False, "hint": False}, "nothing to distill"),
+        ({"q_regression_weight": -1.0}, "DistillOptions.q_regression_weight must be >= 0"),
+        ({"lesson_mode": "both"}, "DistillOptions.lesson_mode must be one of 'mixed'"),
         ({"student_width": 0.0}, "student_width must be > 0"),
     ],
 )
@@ -165,3 +172,43 @@ def test_help_lists_the_methods_own_flags(capsys):
         main(["--method", "kd", "--help"])
     out = capsys.readouterr().out
     assert all(flag in out for flag in ("--no-explore", "--filter", "--kl-over", "--teacher-from"))
+
+
+@pytest.mark.parametrize(("mode", "teacher_fixed", "student_fixed"), [
+    ("mixed", True, False), ("train", False, False), ("eval", True, True),
+])  # fmt: skip
+def test_lesson_mode_sets_the_dropout_of_each_sides_lesson_scores(
+    tmp_path, mode, teacher_fixed, student_fixed
+):
+    """Two lessons of the same states and pool: a side's scores made in eval mode repeat,
+    those made with dropout on (0.1 in the tiny network) do not."""
+    options = replace(SMALL_POOL, lesson_mode=mode)
+    trainer, batch = trainer_and_batch(distill_config(tmp_path, options=options), tmp_path)
+    trainer.teacher.network.train()
+    trainer.student.network.train()
+    teacher, student = trainer.teacher.compute(batch), trainer.student.compute(batch)
+    draws = trainer.generator.get_state()
+    first = trainer.lesson(batch, teacher, student)
+    trainer.generator.set_state(draws)
+    second = trainer.lesson(batch, teacher, student)
+    assert torch.equal(first.valid, second.valid) and first.valid[:, 1:].any()
+    assert torch.equal(first.teacher_q, second.teacher_q) == teacher_fixed
+    assert torch.equal(first.student_q, second.student_q) == student_fixed
+
+
+def test_the_hint_projection_is_kept_with_the_selected_student(tmp_path):
+    result = run(distill_config(tmp_path, steps=4, eval_every=2))
+    best = result.dir / BEST_NAME
+    kept = load_checkpoint(best)["networks"]
+    config = load_config(result.dir)
+    trainer = DistillTrainer(Run(config, result.dir, load_scenario(config), None, resume=True))
+    fresh = {k: v.clone() for k, v in trainer.projection.state_dict().items()}
+    load_selected(best, trainer)
+    loaded = trainer.projection.state_dict()
+    assert set(kept) == {"teacher", "student", "hint_projection"}
+    assert all(torch.equal(v, kept["hint_projection"][k]) for k, v in loaded.items())
+    assert any(not torch.equal(v, fresh[k]) for k, v in loaded.items())
+    # a best.pt written before the projection was kept still loads its student
+    save_checkpoint(best, {"networks": {k: kept[k] for k in ("teacher", "student")}, "step": 2})
+    student = load_agent(result.dir).network.state_dict()
+    assert all(torch.equal(v, kept["student"][k]) for k, v in student.items())

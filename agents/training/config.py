@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
+from agents.data.share import keep_share
 from agents.learners.ddqn import DDQNConfig
 from agents.training.distributed import SINGLE, World
 from agents.training.flags import from_dict
@@ -84,7 +86,8 @@ class TrainConfig:
     mode: Literal["offline", "online"] = "offline"
     """offline: from logged lists; online: in the environment"""
     seed: int = 0
-    """seed of the network initialisation, batch sampling, recall draws and dropout"""
+    """seed of the network initialisation, batch sampling, recall draws, dropout and the
+    train_share draw"""
     steps: int = 3000
     """gradient steps"""
     split: Literal["request", "time"] = "request"
@@ -92,6 +95,10 @@ class TrainConfig:
     the environment's requests and the fitted user model"""
     split_seed: int = 0
     """seed of a by-request split (fixed across training seeds, as the simulator's)"""
+    train_share: float = 1.0
+    """offline: share of the train lists kept, a draw seeded by seed (valid, test, the
+    catalogue and the simulator untouched; the popularity recalls and the MF warm start count
+    the kept lists only); 1: all of them"""
     out: str = "runs"
     """parent folder of the run folders"""
     width: float = 1.0
@@ -148,6 +155,12 @@ class TrainConfig:
         counts = ("steps", "eval_every", "checkpoint_every", "log_every", "threads")
         check_range(self, counts, low=1)
         check_range(self, ("width",), low=0, low_open=True)
+        check_range(self, ("train_share",), low=0, high=1, low_open=True)
+        if self.train_share < 1 and self.mode != "offline":
+            raise InputError(
+                f"TrainConfig.train_share ({self.train_share}) cuts the logged train lists: "
+                "offline mode only (online runs learn from the environment)"
+            )
 
     @property
     def spec(self) -> AgentSpec:
@@ -180,10 +193,11 @@ class Run:
     summary: dict[str, Any] = field(default_factory=dict)
     world: World = SINGLE
 
-    @property
+    @cached_property
     def splits(self) -> Splits:
-        """The scenario's train / valid / test lists."""
-        return self.scenario.splits
+        """The scenario's train / valid / test lists, train cut to ``config.train_share``
+        (:func:`~agents.data.share.keep_share`)."""
+        return keep_share(self.scenario.splits, self.config.train_share, self.config.seed)
 
 
 def load_scenario(config: TrainConfig) -> Scenario:

@@ -9,16 +9,16 @@ from agents.nn.qnetwork import QNetwork, QNetworkConfig
 from agents.training.config import Run
 from rec_env.scenario import Scenario
 
-_MF_FITS: dict[tuple[int, int, int], tuple[Scenario, MFAgent]] = {}
-"""warm-start fits by (scenario object, width, seed): several networks of a process (a
-distiller's teacher and student, a benchmark's runs) share one fit; the scenario is held so
-that its id is never reused"""
+_MF_FITS: dict[tuple[int, int, int, float], tuple[Scenario, MFAgent]] = {}
+"""warm-start fits by (scenario object, width, seed, train share): several networks of a
+process (a distiller's teacher and student, a benchmark's runs) share one fit; the scenario is
+held so that its id is never reused"""
 
 
 def warm_start_mf(run: Run, dim: int) -> MFAgent:
     """The logistic MF of the run's train lists at width ``dim`` (read from the disk cache,
     :func:`~agents.baselines.mf.fit_or_load_mf`, or fitted, once per process)."""
-    key = (id(run.scenario), dim, run.config.seed)
+    key = (id(run.scenario), dim, run.config.seed, run.config.train_share)
     if key not in _MF_FITS:
         mf = fit_or_load_mf(run.splits.train, run.splits.valid, dim, seed=run.config.seed)
         _MF_FITS[key] = (run.scenario, mf)

@@ -8,12 +8,15 @@ run ends with them (:class:`~agents.training.hooks.BestNetworks`).
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import torch
+from torch import nn
 
 from agents.data.logged import LoggedTransitions
 from agents.metrics import evaluate_offline
 from agents.serving import QAgent
+from agents.training.checkpoint import load_checkpoint
 from agents.training.config import Run
 from agents.training.distributed import ShardedTransitions
 from agents.training.hooks import BestNetworks, Evaluate
@@ -34,7 +37,7 @@ def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
     """Validation every ``eval_every`` updates; best-AUC selection if ``select_best``; the
     curves of the trainable's other networks too (:func:`side_network_hooks`)."""
     config = run.config
-    select = BestNetworks(run.dir, trainable.networks()) if config.select_best else None
+    select = BestNetworks(run.dir, selected_modules(trainable)) if config.select_best else None
     return [
         Evaluate(
             lambda: evaluate_offline(agent, run.splits.valid),
@@ -72,3 +75,20 @@ def side_network_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Ho
         )
         for name, side in side_agents(trainable, agent).items()
     ]
+
+
+def selected_modules(trainable: Trainable) -> dict[str, nn.Module]:
+    """What best-network selection keeps (``best.pt``), by name: the trainable's
+    ``selected_modules()`` where it has one (a distiller's networks and hint projection), else
+    its networks."""
+    return getattr(trainable, "selected_modules", trainable.networks)()
+
+
+def load_selected(path: Path, trainable: Trainable) -> None:
+    """Load a ``best.pt`` file into :func:`selected_modules` (by name). Every network must be
+    in it; another module that a file written before it was kept lacks keeps its weights."""
+    states = load_checkpoint(path)["networks"]
+    networks = trainable.networks()
+    for name, module in selected_modules(trainable).items():
+        if name in states or name in networks:
+            module.load_state_dict(states[name])

@@ -28,10 +28,10 @@ from agents.training.config import (
     seed_everything,
 )
 from agents.training.distributed import SINGLE, World, synchronise
-from agents.training.hooks import BEST_NAME, load_networks
+from agents.training.hooks import BEST_NAME
 from agents.training.logger import ScalarLogger
 from agents.training.loop import fit, read_checkpoint
-from agents.training.offline import offline_hooks, offline_sampler, side_agents
+from agents.training.offline import load_selected, offline_hooks, offline_sampler, side_agents
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
 from rec_env.checks import InputError
 from rec_env.data import Vocabularies
@@ -190,7 +190,7 @@ def load_agent(
         raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
     metrics = read_metrics(folder) if (folder / METRICS_NAME).exists() else {}
     if "selected_step" in metrics:
-        load_networks(folder / BEST_NAME, networks)
+        load_selected(folder / BEST_NAME, trainable)
     else:
         trainable.load_state_dict(read_checkpoint(folder)["trainable"])
     return QAgent(networks[name].eval(), vocabularies=load_vocabularies(folder, scenario))
