@@ -2,9 +2,12 @@
 
 The variants change one DRL-Rec option each (distill.options): no exploration (the lesson of a
 state is its logged action alone), each other filter instead of dual-led (distill.filters),
-uniform confidence (c = 1) instead of the teacher's TD confidence, no KL, no hint, and the KL
-over each list's logged positions (the official code's variant, without confidence) instead of
-over the lesson.
+uniform confidence (c = 1) instead of the teacher's TD confidence, no KL, no hint, the KL over
+each list's logged positions (without confidence, temperature 1 on both sides) instead of over
+the lesson, the official code's KL exactly (over the positions, the teacher's Q divided by 10
+and the student's not), the lessons scored in eval mode or in train mode on both sides (full
+DRL-Rec: the teacher in eval mode, the student with dropout on), and the confidence-weighted
+Q regression added (weight 0.3).
 
     python -m benchmarks.ablations                  # synthetic-gap, 5 seeds
     python -m benchmarks.ablations --ablations no-explore no-kl --seeds 0 1
@@ -23,6 +26,7 @@ from benchmarks.harness.cli import parser, run_script
 from benchmarks.harness.sweep import DRL_REC, STUDENT, TEACHER, Variant, comparison, pairs_against
 from benchmarks.harness.sweep_plots import PANELS, plot_differences
 from distill.filters import FILTERS
+from distill.options import OFFICIAL_KL
 from rec_env.checks import check_choice
 
 ABLATIONS: dict[str, dict] = {
@@ -32,14 +36,17 @@ ABLATIONS: dict[str, dict] = {
     "no-kl": {"kl": False},
     "no-hint": {"hint": False},
     "kl-over-positions": {"kl_over": "positions"},
+    "kl-official": OFFICIAL_KL,
+    **{f"lesson-mode={mode}": {"lesson_mode": mode} for mode in ("eval", "train")},
+    "with-q-regression": {"q_regression_weight": 0.3},
 }
 """Each ablation by name: the DRL-Rec options it replaces."""
 NOTES = (
     "Without exploration a lesson holds the logged action alone: the teacher's and the "
     "student's softmax over one item are both 1, so the lesson KL is 0 and only the hint "
     "teaches. `filter=none` teaches on every pool item (M = 1000); `random` and "
-    "`disagreement` pick 2k items, dual-led's budget. With `kl-over-positions` the explored "
-    "items still feed the hint."
+    "`disagreement` pick 2k items, dual-led's budget. With `kl-over-positions` and "
+    "`kl-official` the explored items still feed the hint."
 )
 
 

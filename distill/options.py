@@ -164,10 +164,10 @@ class QRegressionOptions(DistillOptions):
     q_regression_weight: float = 0.3
 
 
-OFFICIAL_KL = {"kl_over": "positions", "teacher_temperature": 10.0, "student_temperature": 1.0}
+OFFICIAL_KL = {"kl_over": "positions", "teacher_temperature": 10.0}
 """the official DRL-Rec code's KL: over the K logged slots of a list, the teacher's Q divided
-by 10 and the student's not, without confidence (``--kl-over positions
---teacher-temperature 10``)"""
+by 10 and the student's not (student_temperature at its default, 1), without confidence
+(``--kl-over positions --teacher-temperature 10``)"""
 
 METHODS: dict[str, type[DistillOptions]] = {
     "drl-rec": DistillOptions,

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from distill.losses import confidence_scaled, hint_loss, listwise_kl, q_regression, ranking_loss
+from distill.options import OFFICIAL_KL, DistillOptions
 
 VALID = torch.tensor([[True, True, False]])
 
@@ -117,3 +118,20 @@ def test_q_regression_gradient_reaches_the_student_only():
     q_regression(teacher, student, valid, torch.tensor([[0.5, 1.0]])).backward()
     assert teacher.grad is None
     torch.testing.assert_close(student.grad, torch.tensor([[0.5 * 2 * 1.0 / 2, 0.0]]))
+
+
+def test_the_official_kl_divides_the_teachers_q_by_10_and_not_the_students():
+    teacher = torch.tensor([[0.0, 10 * math.log(3.0)]])  # / 10: softmax 1/4, 3/4
+    student = torch.tensor([[0.0, 0.0]])  # softmax 1/2, 1/2, at temperature 1
+    expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    official = listwise_kl(
+        teacher, student, valid, teacher_temperature=OFFICIAL_KL["teacher_temperature"]
+    )
+    assert official.item() == pytest.approx(expected, rel=1e-6)
+    options = DistillOptions(**OFFICIAL_KL)
+    assert (options.kl_over, options.student_temperature, options.confidence) == (
+        "positions",
+        1.0,
+        "td",  # unused: the KL over positions takes no confidence
+    )
