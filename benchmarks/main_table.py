@@ -18,6 +18,7 @@ stopped table resumes (``--no-reuse`` retrains).
     python -m benchmarks.main_table --datasets obd --seeds 0 1 2 --merge
     python -m benchmarks.main_table --seeds 0 1 --merge   # add seeds to an existing table
     python -m benchmarks.main_table --smoke         # a tiny world, seconds
+    python -m benchmarks.main_table --converged     # each run to its own best (early stopping)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from agents.training.config import OnlineConfig, TrainConfig, load_config, load_
 from agents.training.registry import spec_of
 from agents.training.runner import read_metrics
 from benchmarks.harness.cells import offline_run, run_table
-from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.cli import OfflineTableSettings, parser, run_script
 from benchmarks.harness.results import learner_changes, merged, publish
 from benchmarks.harness.sections import params_table, summary_tables
 from distill.options import METHODS
@@ -72,7 +73,7 @@ seed 0; ``python -m benchmarks.distill_tuning`` prints them)"""
 
 
 @dataclass
-class Config(TableSettings):
+class Config(OfflineTableSettings):
     name = "main_table"
 
     datasets: tuple[str, ...] = ("synthetic-gap", *PUBLIC_DATASETS)
@@ -81,7 +82,8 @@ class Config(TableSettings):
     """teacher and student alone, supervised, the distillers (distill.options.METHODS),
     logistic MF, popularity"""
     steps: int = 400
-    """gradient steps per run (on synthetic-gap the teacher's validation AUC peaks by then)"""
+    """gradient steps per run (on synthetic-gap the teacher's validation AUC peaks by then);
+    with --converged, early stopping within max_epochs instead"""
     eval_every: int = 50
     """steps between validation evaluations (each may become the selected network)"""
     eval_lists: int = 1000
@@ -197,7 +199,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
     return (
         "# Main table: distilled students vs the student alone\n\n"
         + __doc__.split("\n\n")[1].replace("\n", " ")
-        + f"\n\n{config.steps} steps of {config.learner.batch_size} lists per run "
+        + f"\n\n{config.budget(config.steps, config.learner.batch_size)} per run "
         f"(Adam lr {config.learner.learning_rate:g}; per dataset "
         f"{learner_changes(config.learner, config.learner_by_dataset)}), "
         f"MF warm start on {config.mf_warm_start}, validation every {config.eval_every} steps. "

@@ -22,7 +22,7 @@ from agents.metrics import evaluate_offline
 from agents.training.config import TrainConfig, load_config
 from agents.training.runner import read_metrics
 from benchmarks.harness.cells import offline_run, run_table
-from benchmarks.harness.cli import TableSettings, parser, run_script
+from benchmarks.harness.cli import OfflineTableSettings, parser, run_script
 from benchmarks.harness.report import markdown_table, spread
 from benchmarks.harness.results import learner_changes, merged, publish
 from rec_env.data import PUBLIC_WITH_AUC, is_synthetic
@@ -38,7 +38,7 @@ popularity 0.642, MF 0.71. An AUC above ~0.80 on the random split would suggest 
 
 
 @dataclass
-class Config(TableSettings):
+class Config(OfflineTableSettings):
     name = "offline_agents"
 
     datasets: tuple[str, ...] = ("synthetic", *PUBLIC_WITH_AUC)

@@ -8,6 +8,7 @@ its logger.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -73,6 +74,31 @@ class OnlineConfig:
 
 
 @dataclass(frozen=True)
+class EarlyStopping:
+    """Train to convergence (``TrainConfig.early_stopping``, offline runs): stop once the
+    validation AUC of the served network has not improved for ``patience`` evaluations, or at
+    the cap; the run ends with its best network (``select_best``).
+
+    The run stops at step ``best_step + patience * eval_every`` (ties keep the earlier best)
+    or at the cap, ``ceil(max_epochs * train lists / batch_size)`` steps (one epoch: as many
+    lists drawn as the train split holds), whichever comes first.
+    """
+
+    patience: int = 10
+    """evaluations (eval_every steps each) without a new best validation AUC before stopping"""
+    max_epochs: float | None = 10.0
+    """cap on the steps, in epochs of the train lists (steps x batch_size / train lists);
+    None: TrainConfig.steps is the cap"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming the field of a wrong type or value."""
+        check_types(self)
+        check_range(self, ("patience",), low=1)
+        if self.max_epochs is not None:
+            check_range(self, ("max_epochs",), low=0, low_open=True)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """One training run; saved as ``config.json`` in the run folder."""
 
@@ -108,6 +134,9 @@ class TrainConfig:
     select_best: bool = True
     """offline: end with the network of the best validation AUC seen at an evaluation
     (early stopping) instead of the last one"""
+    early_stopping: EarlyStopping | None = None
+    """offline: stop on a validation plateau, within a cap in epochs (EarlyStopping); None:
+    train exactly `steps` steps"""
     mf_warm_start: bool = False
     """start the network's MF tables from a logistic MF fitted on the train lists
     (agents.baselines.mf.fit_mf, L2 picked on the validation lists) instead of at random"""
@@ -161,11 +190,49 @@ class TrainConfig:
                 f"TrainConfig.train_share ({self.train_share}) cuts the logged train lists: "
                 "offline mode only (online runs learn from the environment)"
             )
+        check_early_stopping(self)
 
     @property
     def spec(self) -> AgentSpec:
         """The agent's registry entry."""
         return spec_of(self.agent)
+
+
+def check_early_stopping(config: TrainConfig) -> None:
+    """:raises InputError: early stopping asked of an online run, without ``select_best`` (it
+    stops on the selected network's metric) or capped by ``steps`` below ``eval_every``."""
+    if config.early_stopping is None:
+        return
+    if config.mode != "offline" or not config.select_best:
+        raise InputError(
+            "TrainConfig.early_stopping needs mode='offline' and select_best=True (it stops "
+            f"on the validation AUC of the selected network), got mode={config.mode!r}, "
+            f"select_best={config.select_best}"
+        )
+    if config.early_stopping.max_epochs is None and config.steps < config.eval_every:
+        raise InputError(
+            f"TrainConfig.steps ({config.steps}) caps an early-stopped run below eval_every "
+            f"({config.eval_every}): no evaluation would ever select a network"
+        )
+
+
+def step_cap(config: TrainConfig, train_lists: int) -> int:
+    """The most updates a run makes: ``steps``, or with ``early_stopping.max_epochs`` that many
+    epochs of ``train_lists`` lists in batches of ``learner.batch_size`` (rounded up).
+
+    :raises InputError: the cap is below ``eval_every`` (the run would stop unevaluated).
+    """
+    rule = config.early_stopping
+    if rule is None or rule.max_epochs is None:
+        return config.steps
+    cap = math.ceil(rule.max_epochs * train_lists / config.learner.batch_size)
+    if cap < config.eval_every:  # (a cap of `steps` is checked with the config)
+        raise InputError(
+            f"TrainConfig.early_stopping.max_epochs ({rule.max_epochs:g}) allows {cap} steps "
+            f"of {config.learner.batch_size} of the {train_lists} train lists, fewer than "
+            f"eval_every ({config.eval_every}): no evaluation would ever select a network"
+        )
+    return cap
 
 
 @dataclass
@@ -198,6 +265,11 @@ class Run:
         """The scenario's train / valid / test lists, train cut to ``config.train_share``
         (:func:`~agents.data.share.keep_share`)."""
         return keep_share(self.scenario.splits, self.config.train_share, self.config.seed)
+
+    @property
+    def max_steps(self) -> int:
+        """The most updates the run makes (:func:`step_cap` of its train lists)."""
+        return step_cap(self.config, len(self.splits.train))
 
 
 def load_scenario(config: TrainConfig) -> Scenario:

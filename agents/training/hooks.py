@@ -1,9 +1,11 @@
 """Hooks of the training loop: periodic evaluation and best-network selection.
 
 With selection on (offline runs, ``select_best``), the networks of the best validation metric
-seen so far are kept in ``best.pt`` and the run ends with them (early stopping, as SB3's
-``EvalCallback`` keeps ``best_model``). Small logs overfit: on ml-100k the validation AUC
-peaks after a few hundred steps.
+seen so far are kept in ``best.pt`` and the run ends with them (as SB3's ``EvalCallback``
+keeps ``best_model``). Small logs overfit: on ml-100k the validation AUC peaks after a few
+hundred steps. With a ``patience`` (``TrainConfig.early_stopping``) the run also stops once
+``patience`` evaluations in a row found no better network (SB3's
+``StopTrainingOnNoModelImprovement``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Evaluate(Hook):
     :param select: the keeper of the best networks, or None for no selection.
     :param metric: the metric that ``select`` maximises.
     :param summary: the run's ``metrics.json`` extras; gets ``selected_step`` at the end.
+    :param patience: evaluations without a better metric after which :meth:`done` asks the
+        loop to stop (None: never; needs ``select``).
     :param prefix: of the logged tags (``eval/teacher_valid_`` for a side network).
     :param name: the hook's checkpoint key, unique in a run.
     """
@@ -76,8 +80,12 @@ class Evaluate(Hook):
         summary: dict | None = None,
         prefix: str = "eval/valid_",
         name: str = "evaluate",
+        patience: int | None = None,
     ) -> None:
+        if patience is not None and select is None:
+            raise ValueError("Evaluate: a patience needs a select (it stops on its best)")
         self.evaluate, self.logger, self.every = evaluate, logger, every
+        self.patience = patience
         self.prefix, self.name = prefix, name
         self.select, self.metric = select, metric
         self.summary = summary if summary is not None else {}
@@ -89,6 +97,13 @@ class Evaluate(Hook):
         self.logger.log({self.prefix + name: value for name, value in metrics.items()}, step)
         if self.select is not None:
             self.select.offer(metrics[self.metric], step)
+
+    def done(self, step: int) -> bool:
+        """True from the evaluation ``patience`` evaluations after the best one (step 0 if none
+        was better than -inf): at step ``best_step + patience * every``."""
+        if self.patience is None or self.select is None:
+            return False
+        return step - self.select.step >= self.patience * self.every
 
     def at_end(self) -> None:
         if self.select is not None and self.select.step:

@@ -2,11 +2,17 @@
 
 ::
 
-    while steps remain (or the sampler is mid-round):
+    while steps remain and no hook is done (or the sampler is mid-round):
         batch = sampler.sample(batch_size)        # logged lists, or env steps into a replay
         scalars = trainable.update(batch)         # one joint optimiser step
         hook.after_update(step, scalars) ...      # logging, evaluation, best-network selection
         checkpoint when due and the sampler is at a boundary
+
+The steps are ``run.max_steps``: ``TrainConfig.steps``, or an early-stopped run's cap in
+epochs; a hook ends training sooner by turning :meth:`Hook.done` (early stopping on a
+validation plateau, :class:`~agents.training.hooks.Evaluate`). The loop asks at evaluation
+steps only (every ``eval_every``) and on a resume, so every rank of a data-parallel run (rank
+0 alone has hooks) stops at the same step.
 
 A checkpoint (``checkpoint.pt``) is a dict of named state dicts: the trainable's (its
 networks and optimisers), the sampler's (its generator, a replay...), the global torch RNG
@@ -92,6 +98,10 @@ class Hook:
     def after_update(self, step: int, scalars: dict[str, float]) -> None:
         """After the update that made ``step`` updates in all."""
 
+    def done(self, step: int) -> bool:
+        """True to end training at ``step`` (asked at evaluation steps, and after a resume)."""
+        return False
+
     def at_end(self) -> None:
         """Once, after the last update (e.g. restore the selected networks)."""
 
@@ -102,25 +112,29 @@ class Hook:
         pass
 
 
-def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] = ()) -> None:
-    """Train ``trainable`` for ``run.config.steps`` updates (resuming if ``run.resume``).
+def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] = ()) -> int:
+    """Train ``trainable`` for ``run.max_steps`` updates, or until a hook is done (resuming if
+    ``run.resume``); return the number of updates made.
 
-    Training ends at the first sampler boundary with at least ``steps`` updates;
-    checkpoints are written at boundaries, every ``checkpoint_every`` updates and at the end.
+    Training ends at the first sampler boundary with at least ``max_steps`` updates or a done
+    hook; checkpoints are written at boundaries, every ``checkpoint_every`` updates and at
+    the end.
     """
     config = run.config
     names = [hook.name for hook in hooks]
     if len(set(names)) != len(names):
         raise ValueError(f"hook names must be unique, got {names}")
+    cap = run.max_steps
     step = restore(run, trainable, sampler, hooks) if run.resume else 0
+    stop = _done(run, hooks, step)
     last_checkpoint = step
     bar = tqdm(
-        total=max(config.steps, step),  # a resumed run may have gone past steps already
+        total=max(cap, step),  # a resumed run may have gone past steps already
         initial=step,
         desc=f"{config.agent} {config.mode}",
         disable=not run.world.is_main,
     )
-    while step < config.steps or not sampler.at_boundary():
+    while not (stop or step >= cap) or not sampler.at_boundary():
         scalars = trainable.update(sampler.sample(config.learner.batch_size))
         step += 1
         _count_update(bar, step)
@@ -130,13 +144,21 @@ def fit(run: Run, trainable: Trainable, sampler: Sampler, hooks: Sequence[Hook] 
                 bar.set_postfix(loss=f"{scalars['losses/loss']:.4f}")
         for hook in hooks:
             hook.after_update(step, scalars)
+        if step % config.eval_every == 0:
+            stop = _done(run, hooks, step)
         due = step // config.checkpoint_every > last_checkpoint // config.checkpoint_every
-        if sampler.at_boundary() and (due or step >= config.steps):
+        if sampler.at_boundary() and (due or stop or step >= cap):
             save_training(run, trainable, sampler, hooks, step)
             last_checkpoint = step
     bar.close()
     for hook in hooks:
         hook.at_end()
+    return step
+
+
+def _done(run: Run, hooks: Sequence[Hook], step: int) -> bool:
+    """True if a hook is done at ``step``: rank 0's answer, on every rank."""
+    return run.world.broadcast(any(hook.done(step) for hook in hooks))
 
 
 def _count_update(bar: tqdm, step: int) -> None:

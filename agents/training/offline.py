@@ -2,7 +2,8 @@
 
 Every ``eval_every`` updates the served network is scored on the validation lists (AUC,
 GAUC, NDCG@10); with ``select_best`` the networks of the best validation AUC are kept and the
-run ends with them (:class:`~agents.training.hooks.BestNetworks`).
+run ends with them (:class:`~agents.training.hooks.BestNetworks`); with ``early_stopping`` it
+also stops once ``patience`` evaluations found no better AUC.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def offline_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Hook]:
             select=select,
             metric="auc",
             summary=run.summary,
+            patience=config.early_stopping.patience if config.early_stopping else None,
         ),
         *side_network_hooks(run, trainable, agent),
     ]

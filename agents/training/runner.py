@@ -77,16 +77,28 @@ def train_agent(run: Run):
         sides = side_agents(trainable, agent)
         sampler, hooks = EnvTransitions(run, agent, generator), online_hooks(run, agent, sides)
     try:
-        fit(run, trainable, sampler, hooks)
+        run.summary["stopped_step"] = fit(run, trainable, sampler, hooks)
     finally:
         sampler.close()
+    if run.config.early_stopping is not None:
+        run.summary |= {"step_cap": run.max_steps, "stopped_epochs": epochs(run)}
     return agent
+
+
+def epochs(run: Run) -> float:
+    """Epochs of the train lists the run's updates drew: stopped_step x batch_size / lists."""
+    batch_size = run.config.learner.batch_size
+    return run.summary["stopped_step"] * batch_size / len(run.splits.train)
 
 
 def run(
     config: TrainConfig, resume_dir: str | Path | None = None, world: World = SINGLE
 ) -> RunResult:
     """Train (or resume) one run, evaluate it on valid and test, write ``metrics.json``.
+
+    Besides the scores, a loop-trained run's ``metrics.json`` holds ``stopped_step`` (the
+    updates made) and with selection ``selected_step`` (those of the network it ends with);
+    an early-stopped run's also ``step_cap`` and ``stopped_epochs`` (epochs of the train lists).
 
     :param world: this process's rank among data-parallel processes; ranks other than 0
         train only and return the run folder with empty metrics.

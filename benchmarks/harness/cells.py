@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agents.train import run
 from agents.training.config import CONFIG_NAME, TrainConfig, load_config
+from agents.training.registry import spec_of
 from agents.training.runner import METRICS_NAME
 from benchmarks.harness.results import parallel_map
 
@@ -49,7 +50,10 @@ def offline_run(settings, dataset: str, agent: str, seed: int, **fields) -> Trai
     """The offline run of one cell of a table: ``settings``' steps (one checkpoint, at the
     end), runs folder and validation cadence, its learner for ``dataset``
     (``learner_by_dataset``, else ``learner``), an MF warm start on the datasets of
-    ``mf_warm_start``; ``fields`` set the rest of the :class:`TrainConfig`."""
+    ``mf_warm_start``, with ``--converged`` early stopping if the agent trains in steps (a
+    fitted agent's run, MF or popularity, keeps its key and is reused); ``fields`` set the
+    rest of the :class:`TrainConfig`."""
+    rule = settings.early_stopping() if spec_of(agent).trained_by_loop else None
     return TrainConfig(
         agent=agent,
         dataset=dataset,
@@ -60,6 +64,7 @@ def offline_run(settings, dataset: str, agent: str, seed: int, **fields) -> Trai
         checkpoint_every=settings.steps,
         mf_warm_start=dataset in settings.mf_warm_start,
         learner=settings.learner_by_dataset.get(dataset, settings.learner),
+        early_stopping=rule,
         **fields,
     )
 

@@ -2,8 +2,9 @@
 its dataclass config, ``--smoke`` for tiny sizes, and the ``__main__`` tail.
 
 A script declares its config as a subclass of :class:`Settings` (:class:`RunSettings` when it
-trains runs, :class:`TableSettings` for a table of cells over seeds) with ``name`` set, then
-ends with::
+trains runs, :class:`TableSettings` for a table of cells over seeds,
+:class:`OfflineTableSettings` for one of offline runs, with ``--converged``) with ``name``
+set, then ends with::
 
     parse_args = parser(Config, SMOKE, __doc__, __spec__.name)
 
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from agents.training.config import EarlyStopping
 from agents.training.flags import add_arguments, overrides
 from rec_env.checks import InputError, check_range
 from rec_env.cli import run_cli
@@ -82,6 +84,43 @@ class TableSettings(RunSettings):
         super().__post_init__()
         if not self.seeds:
             raise InputError(f"{type(self).__name__}.seeds must name at least one seed")
+
+
+@dataclass
+class OfflineTableSettings(TableSettings):
+    """A table of offline training cells (:func:`~benchmarks.harness.cells.offline_run`) has
+    besides the switch that trains each run to convergence."""
+
+    converged: bool = False
+    """train every network to convergence: stop once `patience` evaluations found no better
+    validation AUC, within `max_epochs` epochs of the train lists, and end with the best
+    network (agents.training.config.EarlyStopping); off: exactly `steps` steps"""
+    patience: int = 10
+    """with converged: evaluations (eval_every steps each) without a better validation AUC
+    before a run stops"""
+    max_epochs: float = 10.0
+    """with converged: the cap, in epochs of the train lists (steps x batch_size / lists)"""
+
+    def __post_init__(self) -> None:
+        """:raises InputError: naming a patience below 1 or a cap of no epochs."""
+        super().__post_init__()
+        self.early_stopping()  # checks patience and max_epochs, naming the field
+
+    def early_stopping(self) -> EarlyStopping | None:
+        """The runs' early-stopping rule: None unless ``converged``."""
+        rule = EarlyStopping(self.patience, self.max_epochs)
+        return rule if self.converged else None
+
+    def budget(self, steps: int, batch_size: int) -> str:
+        """A run's training budget in words, for a summary (``steps`` of ``batch_size`` lists:
+        without ``converged``)."""
+        if not self.converged:
+            return f"{steps} steps of {batch_size} lists"
+        return (
+            f"steps of {batch_size} lists until {self.patience} evaluations in a row find no "
+            f"better validation AUC (cap: {self.max_epochs:g} epochs of the train lists; each "
+            "run stops at its own best)"
+        )
 
 
 def parse_config(cls: type, smoke: dict[str, Any], argv: list[str] | None, prog: str, doc: str):

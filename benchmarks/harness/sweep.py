@@ -28,7 +28,7 @@ from agents.training.config import CONFIG_NAME, TrainConfig, load_config
 from benchmarks import main_table
 from benchmarks.harness import sections as main_table_sections
 from benchmarks.harness.cells import run_key, run_table
-from benchmarks.harness.cli import TableSettings
+from benchmarks.harness.cli import OfflineTableSettings
 from benchmarks.harness.paired import gap_closed, paired_test
 from benchmarks.harness.report import markdown_table, t_half_width
 from benchmarks.harness.results import merged, publish
@@ -76,7 +76,7 @@ DRL_REC = Variant("drl-rec")
 
 
 @dataclass
-class Config(TableSettings):
+class Config(OfflineTableSettings):
     """Settings every sweep shares (each script adds its own)."""
 
     dataset: str = "synthetic-gap"
@@ -103,6 +103,8 @@ class Config(TableSettings):
         METHODS["drl-rec"](**self.base_options)  # names the bad option, if any
 
 
+CONVERGED = ("converged", "patience", "max_epochs")
+"""the training-budget switch a sweep passes on to its main-table cells"""
 SHARED = ("seeds", "steps", "eval_every", "eval_lists", "jobs", "reuse")
 """the main table's ``--smoke`` settings that a sweep's takes"""
 SMOKE = {"dataset": main_table.SMOKE["datasets"][0], **{k: main_table.SMOKE[k] for k in SHARED}}
@@ -122,6 +124,7 @@ def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
         eval_every=config.eval_every,
         eval_lists=config.eval_lists,
         method_options={variant.method: options},
+        **{name: getattr(config, name) for name in CONVERGED},
     )
     train = main_table.train_config(table, config.dataset, variant.method, seed)
     if variant.method in METHODS:  # the student's width is an option, the teacher's is 1
@@ -265,8 +268,9 @@ def report(
         f"Dataset {config.dataset}, seeds {list(config.seeds)}; every run is a main-table cell "
         f"(benchmarks.main_table: Adam lr {train.learner.learning_rate:g}, MF tables' lr "
         f"{train.learner.factor_learning_rate:g}, MF warm start {train.mf_warm_start}, the "
-        f"network of best validation AUC kept) of {config.steps} steps of "
-        f"{train.learner.batch_size} lists, validation every {config.eval_every} steps, "
+        f"network of best validation AUC kept) of "
+        f"{config.budget(config.steps, train.learner.batch_size)}, validation every "
+        f"{config.eval_every} steps, "
         f"{config.eval_lists} online test requests; DRL-Rec base options "
         f"{config.base_options or 'the defaults'} (distill.options). {reuse_note(table)} "
         "Mean +- std over seeds; paired by seed (t-test, Wilcoxon); `beats` / `loses` need "
