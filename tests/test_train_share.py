@@ -91,5 +91,7 @@ def test_a_data_limited_student_of_the_teachers_width_distils_from_a_frozen_teac
     options = DistillOptions(pool_size=30, student_width=1.0, teacher_from=str(teacher.dir))
     result = run(tiny_config(tmp_path, agent="drl-rec", options=options, train_share=0.2))
     assert load_config(result.dir).train_share == 0.2
+    assert set(result.metrics["train"]) == set(result.metrics["test"])  # scored on kept lists
+    assert "train" not in teacher.metrics
     assert 0.0 <= result.metrics["test"]["auc"] <= 1.0
     assert result.metrics["params"] == teacher.metrics["params"]

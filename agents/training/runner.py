@@ -139,6 +139,8 @@ def run(
     if hasattr(agent, "score_logged"):
         splits = scenario.splits
         metrics.update({s: evaluate_offline(agent, getattr(splits, s)) for s in ("valid", "test")})
+        if config.train_share < 1:  # the kept lists: train vs test scores show overfitting
+            metrics["train"] = evaluate_offline(agent, this_run.splits.train)
     if config.online.eval_lists > 0:
         metrics["online"] = evaluate_in_env(this_run, agent, "test", TEST_EVAL_SEED).summary()
     metrics.update(this_run.summary, steps=config.steps, run_seconds=seconds, resumed_from=step)
