@@ -61,9 +61,10 @@ class DistillOptions:
     """weight of the confidence-weighted MSE between the student's and the teacher's Q on
     each lesson (Q-value distillation; 0: off)"""
     lesson_mode: LessonMode = "mixed"
-    """dropout when each side scores its lesson: mixed, the teacher in eval mode and the
-    student as in its RL term (dropout on); train, both as in their RL terms (a frozen teacher
-    is in eval mode); eval, both in eval mode (the student still with gradient)"""
+    """dropout of the Q head when each side scores its lesson: mixed, the teacher in eval
+    mode and the student as in its RL term (dropout on); train, both as in their RL terms (a
+    frozen teacher is in eval mode); eval, both in eval mode (the student still with
+    gradient). The states are the RL passes' in every mode."""
     ranking_weight: float = 0.0
     """weight of the ranking-distillation loss on the teacher's top k (needs filter
     teacher_led)"""
