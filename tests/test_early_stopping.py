@@ -78,6 +78,7 @@ def test_stops_where_the_rule_says_on_the_logged_curve(tmp_path, patience, max_e
     rule = EarlyStopping(patience=patience, max_epochs=max_epochs)
     config = _config(tmp_path, eval_every=2, learner=LEARNING, early_stopping=rule)
     result = run(config)
+    assert load_config(result.dir) == config  # the rule is saved with the run
     cap = math.ceil(max_epochs * TRAIN_LISTS / LEARNING.batch_size)
     metrics = json.loads((result.dir / "metrics.json").read_text())
     assert STEP_KEYS <= set(metrics) and metrics["step_cap"] == cap
