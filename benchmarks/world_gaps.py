@@ -44,6 +44,8 @@ from rec_env.simulator.planner import PlannerConfig, plan, random_slates, roll_o
 FITS = {"fitted": {}, "fitted, dynamics": {"use_interest": True, "learn_exits": True}}
 """the fitted simulators: the environment's LogClickModel, and one that also learns how a
 click moves the taste and when users leave (LogClickConfig fields)"""
+MODEL_COLUMNS = ("planner, true clicks", "exit after skip", "exit after click")
+"""per model: the true value of its planner's lists, and its exit probabilities"""
 POLICIES = ("random", "greedy", "planner", "open loop", "closed loop", "greedy closed loop")
 
 
@@ -152,6 +154,8 @@ def world_values(name: str, config: Config, rng: np.random.Generator) -> pd.Data
         values, planned = policy_values(lists, paths, k, config, rng)
         true_value = expected_clicks(true_paths, true_lists, planned[:, None])[:, 0]
         values["planner, true clicks"] = true_value
+        values["exit after skip"] = 1.0 - paths.stay_after_skip  # the model's, learned or true
+        values["exit after click"] = 1.0 - paths.stay_after_click
         frames.append(pd.DataFrame({"world": name, "model": model, **values}))
     return pd.concat(frames)
 
@@ -177,7 +181,7 @@ def gaps(values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (world, model), runs in values.groupby(["world", "model"], sort=False):
         scale = runs["greedy"].mean() - runs["random"].mean()
-        row = {"world": world, "model": model, **runs[[*POLICIES, "planner, true clicks"]].mean()}
+        row = {"world": world, "model": model, **runs[[*POLICIES, *MODEL_COLUMNS]].mean()}
         for key, (high, low) in {
             "planning": ("planner", "greedy"),
             "adaptivity": ("closed loop", "open loop"),
@@ -223,7 +227,8 @@ def plot(table: pd.DataFrame, path: str) -> None:
 
 
 COLUMNS = """Columns: each policy's mean expected clicks per list under the row's model
-(`planner, true clicks`: the true value of that model's planner's lists); the paired
+(`planner, true clicks`: the true value of that model's planner's lists; `exit after
+skip` / `exit after click`: the model's exit probabilities, learned or true); the paired
 differences with their 95% half-widths (`ci95`) and the gaps. Log shape (the whole log): `click_rate`
 clicks per shown slot, `ctr_first` / `ctr_last` the click rate at the first / last slot,
 `engaged_full` the share of lists with a click that were shown in full."""
