@@ -10,6 +10,7 @@ import pytest
 from rec_env.checks import InputError
 from rec_env.cli import USAGE_ERROR, run_cli
 from rec_env.data import LogValidationError
+from rec_env.data.registry import NAMES
 
 
 def _run(module: str, *args: str) -> subprocess.CompletedProcess:
@@ -25,10 +26,8 @@ def _assert_one_line_error(done: subprocess.CompletedProcess, message: str) -> N
 
 def test_data_cli_user_error_exits_2_with_one_line():
     done = _run("rec_env.data", "info", "synthtic")
-    message = (
-        "NAME must be one of synthetic, synthetic-tiny, synthetic-gap, ml-100k, obd or a "
-        ".csv/.parquet/.pq log path, got 'synthtic'"
-    )
+    names = ", ".join(NAMES)
+    message = f"NAME must be one of {names} or a .csv/.parquet/.pq log path, got 'synthtic'"
     _assert_one_line_error(done, message)
 
 
