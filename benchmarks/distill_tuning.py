@@ -31,6 +31,7 @@ GRIDS: dict[str, list[dict[str, float]]] = {
     "hint": [{"hint_weight": w} for w in (0.3, 1.0, 3.0)],
     "policy-distill": [{"teacher_temperature": t} for t in (0.01, 0.1, 1.0)],
     "ranking-distill": [{"ranking_weight": w} for w in (0.3, 0.1, 1.0)],
+    "q-regression": [{"q_regression_weight": w} for w in (0.3, 1.0, 3.0)],
 }
 """Per method, the 3 settings tried (the first is its default)."""
 
