@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.metrics import mean_normal_ci95
-from agents.policies import Policy
+from agents.policies import Policy, observation_rows
 
 
 @dataclass(frozen=True)
@@ -52,28 +52,45 @@ class OnlineEvaluation:
 def evaluate_online(
     policy: Policy, env: gym.vector.VectorEnv, n_lists: int, seed: int
 ) -> OnlineEvaluation:
-    """Fill ``n_lists`` lists with ``policy`` (rounds of one list per sub-env).
+    """Fill ``n_lists`` lists with ``policy``: sub-env i scores the first ``ceil(n_lists / N)``
+    episodes of its stream, back to back.
 
-    :param env: a ``ListwiseFeed-v0`` vector env with ``invalid_action="raise"``.
-    :param n_lists: lists scored: the first ``n_lists`` of ``ceil(n_lists / N)`` rounds.
-    :param seed: ``env.reset(seed=seed)`` before the first round (sub-env i gets seed + i).
+    A list counts the slots of its own episode only: it ends at the K-th slot or where the user
+    left (``terminated``), and the next step, the sub-env's autoreset (its action ignored),
+    starts its next episode. Each stream's j-th episode is the same whatever the policy did
+    before, so every policy gets the same lists even when users leave early. The policy acts
+    only on the sub-envs that place an item. On worlds without exits every sub-env ends at
+    slot K, so rounds of K steps are the same as resetting every sub-env between them.
+
+    :param env: a ``ListwiseFeed-v0`` vector env with ``invalid_action="raise"`` (NEXT_STEP).
+    :param n_lists: lists scored, ordered by episode then sub-env (round j = every sub-env's
+        j-th list); the first ``n_lists`` are kept.
+    :param seed: ``env.reset(seed=seed)`` first (sub-env i gets seed + i).
+    :raises RuntimeError: if an episode lasts more than K steps.
     """
     if n_lists < 1:
         raise ValueError(f"n_lists must be >= 1, got {n_lists}")
     n_envs = env.num_envs
     slate_size = env.single_observation_space["slate_items"].shape[0]
-    clicks, expected = [], []
-    for round_index in range(-(-n_lists // n_envs)):
-        observation, _ = env.reset(seed=seed if round_index == 0 else None)
-        list_clicks, list_expected = np.zeros(n_envs), np.zeros(n_envs)
-        for _ in range(slate_size):
-            observation, _, terminated, _, info = env.step(policy.act(observation))
-            list_clicks += info["click"]
-            list_expected += info["click_proba"]
-        if not terminated.all():
+    rounds = -(-n_lists // n_envs)
+    clicks, expected = np.zeros((rounds, n_envs)), np.zeros((rounds, n_envs))
+    episode = np.zeros(n_envs, dtype=np.int64)  # index of each sub-env's current episode
+    slots = np.zeros(n_envs, dtype=np.int64)  # steps of each sub-env's current episode
+    resetting = np.zeros(n_envs, dtype=bool)  # ended on the last step: the next one resets it
+    observation, _ = env.reset(seed=seed)
+    while (episode < rounds).any():
+        placing = np.flatnonzero(~resetting)
+        actions = np.zeros(n_envs, dtype=np.int64)  # ignored where resetting
+        if len(placing):
+            actions[placing] = policy.act(observation_rows(observation, placing, n_envs))
+        observation, _, terminated, truncated, info = env.step(actions)
+        scored = placing[episode[placing] < rounds]
+        if len(scored):
+            clicks[episode[scored], scored] += info["click"][scored]
+            expected[episode[scored], scored] += info["click_proba"][scored]
+        resetting = terminated | truncated
+        slots[placing] += 1
+        if (slots[~resetting] >= slate_size).any():
             raise RuntimeError(f"episodes did not end after {slate_size} slots")
-        clicks.append(list_clicks)
-        expected.append(list_expected)
-    return OnlineEvaluation(
-        np.concatenate(clicks)[:n_lists], np.concatenate(expected)[:n_lists], slate_size
-    )
+        slots[resetting], episode = 0, episode + resetting
+    return OnlineEvaluation(clicks.ravel()[:n_lists], expected.ravel()[:n_lists], slate_size)

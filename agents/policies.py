@@ -29,6 +29,13 @@ def valid_mask(observation: Observation) -> np.ndarray:
     return np.asarray(observation["action_mask"]).astype(bool, copy=False)
 
 
+def observation_rows(observation: Observation, rows: np.ndarray, n_envs: int) -> Observation:
+    """The ``[len(rows), ...]`` observation of the sub-envs at ``rows`` (itself if all ``n_envs``)."""
+    if len(rows) == n_envs:
+        return observation
+    return {key: value[rows] for key, value in observation.items()}
+
+
 def masked_argmax(scores: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """``[N]`` index of the highest score among the valid entries of each row (first on ties).
 

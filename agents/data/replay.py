@@ -1,12 +1,14 @@
 """Online experience: finished lists from a vector env, kept in a ring buffer of whole episodes.
 
-An episode of ``ListwiseFeed-v0`` is one list of K slots, so the buffer stores lists, not
-single transitions: a sampled list is a :class:`~agents.data.batch.TDBatch` whose K slots are K
-transitions, and one Q-network pass gives every slot's state (as offline).
+An episode of ``ListwiseFeed-v0`` is one list of at most K slots (K, or fewer where the user
+left: an exit), so the buffer stores lists, not single transitions: a sampled list is a
+:class:`~agents.data.batch.TDBatch` whose placed slots are its transitions, the last one
+terminal, and one Q-network pass gives every slot's state (as offline).
 
 :class:`EpisodeCollector` turns a NEXT_STEP vector env's steps into finished episodes. The
 step after a sub-env ends is its autoreset step: the env ignores its action and returns the
 new episode's first observation, so that "transition" belongs to no episode and is dropped.
+A list that ended early is stored as the env returned it: ``PAD_ITEM`` after its last slot.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from torch import Tensor
 
 from agents.data.batch import ListBatch, TDBatch
 from agents.policies import Observation
+from rec_env.data import PAD_ITEM
 
 FIELDS = ("users", "items", "clicks", "rewards", "candidates", "placed_slot")
 """The buffer's tensors, one row per stored list."""
@@ -26,14 +29,15 @@ FIELDS = ("users", "items", "clicks", "rewards", "candidates", "placed_slot")
 
 @dataclass(frozen=True)
 class Episodes:
-    """n finished lists.
+    """n finished lists; a list the user left after slot t holds nothing after t.
 
     :param users: ``[n]`` user ids.
-    :param items: ``[n, K]`` item placed in each slot.
-    :param clicks: ``[n, K]`` the user's clicks (0/1).
-    :param rewards: ``[n, K]`` float32 rewards received (the click, or its probability).
+    :param items: ``[n, K]`` item placed in each slot, ``PAD_ITEM`` (-1) after the last.
+    :param clicks: ``[n, K]`` the user's clicks (0/1), 0 after the last slot.
+    :param rewards: ``[n, K]`` float32 rewards received (the click, or its probability), 0
+        after the last slot.
     :param candidates: ``[n, C]`` the request's candidate items.
-    :param actions: ``[n, K]`` candidate index chosen in each slot.
+    :param actions: ``[n, K]`` candidate index chosen in each slot, 0 after the last.
     """
 
     users: np.ndarray
@@ -51,19 +55,24 @@ class EpisodeCollector:
     """Assembles the episodes of a ``ListwiseFeed-v0`` vector env (NEXT_STEP autoreset).
 
     Use with ``invalid_action="raise"``: every step then fills one slot. Episodes cut short
-    by truncation are dropped, as are autoreset steps.
+    by truncation are dropped, as are autoreset steps; episodes the user ended early (exits)
+    are kept, up to their last slot.
 
     :param n_envs: N sub-envs; :param slate_size: K.
+    :ivar ended: ``[N]`` bool, True for the sub-envs whose first episode since :meth:`start`
+        has ended (a round of the online sampler lasts until all have).
     """
 
     def __init__(self, n_envs: int, slate_size: int) -> None:
         self.rewards = np.zeros((n_envs, slate_size), dtype=np.float32)
         self.actions = np.zeros((n_envs, slate_size), dtype=np.int64)
         self.resetting = np.zeros(n_envs, dtype=bool)
+        self.ended = np.zeros(n_envs, dtype=bool)
 
     def start(self) -> None:
         """Call after ``env.reset()``: every sub-env starts an episode."""
         self.resetting[:] = False
+        self.ended[:] = False
 
     def step(
         self,
@@ -85,21 +94,26 @@ class EpisodeCollector:
         self.actions[live, slots] = actions[live]
         finished = live[terminated[live]]
         self.resetting = terminated | truncated
+        self.ended |= self.resetting
+        items = next_observation["slate_items"][finished]
+        placed = items != PAD_ITEM  # an exit leaves the slots after it empty
         return Episodes(
             users=next_observation["user"][finished],
-            items=next_observation["slate_items"][finished],
+            items=items,
             clicks=next_observation["slate_clicks"][finished],
-            rewards=self.rewards[finished],
+            rewards=np.where(placed, self.rewards[finished], 0).astype(np.float32),
             candidates=next_observation["candidates"][finished],
-            actions=self.actions[finished],
+            actions=np.where(placed, self.actions[finished], 0),
         )
 
 
 class EpisodeReplay:
     """Ring buffer of the last ``capacity`` lists; samples them as TD batches.
 
-    Transition (b, t) has reward ``rewards[b, t]``, is terminal at t = K - 1, and its next
-    candidates a' are the request's candidates not placed in slots <= t.
+    Transition (b, t) of a list of L <= K placed slots (t < L) has reward ``rewards[b, t]``,
+    is terminal at t = L - 1 (K - 1, or the slot after which the user left), and its next
+    candidates a' are the request's candidates not placed in slots <= t. Slots >= L hold no
+    transition (weight 0, masked out of the list).
 
     :param capacity: lists kept (the oldest are overwritten).
     :param slate_size: K; :param n_candidates: C.
@@ -130,8 +144,11 @@ class EpisodeReplay:
             )
         n = min(len(episodes), self.capacity)
         k, c = self.slate_size, self.candidates.shape[1]
-        placed_slot = np.full((len(episodes), c), k, dtype=np.int64)  # K = never placed
-        np.put_along_axis(placed_slot, episodes.actions, np.arange(k)[None, :], axis=1)
+        placed = episodes.items != PAD_ITEM
+        placed_slot = np.full((len(episodes), c + 1), k, dtype=np.int64)  # K = never placed
+        actions = np.where(placed, episodes.actions, c)  # empty slots write to column c, dropped
+        np.put_along_axis(placed_slot, actions, np.where(placed, np.arange(k), k), axis=1)
+        placed_slot = placed_slot[:, :c]
         columns = {
             "users": episodes.users,
             "items": episodes.items,
@@ -155,21 +172,20 @@ class EpisodeReplay:
         return self.batch(rows)
 
     def batch(self, rows: Tensor) -> TDBatch:
-        """The lists at ``rows`` as a TD batch (every slot a transition)."""
-        b, k = len(rows), self.slate_size
-        slots = torch.arange(k)
-        done = torch.zeros(b, k, dtype=torch.bool)
-        done[:, -1] = True
+        """The lists at ``rows`` as a TD batch (every placed slot a transition)."""
+        slots = torch.arange(self.slate_size)
+        items = self.items[rows]
+        mask = items != PAD_ITEM  # [B, K]
         return TDBatch(
             lists=ListBatch(
                 user_ids=self.users[rows],
-                items=self.items[rows],
+                items=torch.where(mask, items, 0),
                 clicks=self.clicks[rows],
-                mask=torch.ones(b, k, dtype=torch.bool),
+                mask=mask,
             ),
             rewards=self.rewards[rows],
-            weights=torch.ones(b, k),
-            done=done,
+            weights=mask.float(),
+            done=slots[None, :] == mask.sum(1, keepdim=True) - 1,
             next_items=self.candidates[rows],
             next_valid=self.placed_slot[rows][:, None, :] > slots[None, :, None],
         )

@@ -5,11 +5,15 @@ vector env, evaluation on validation requests.
 sub-env (seeds drawn from the run seed and the round index) and fills one list per sub-env,
 slot by slot::
 
-    for each slot:
+    until every sub-env's list has ended (K slots, or fewer where the user left):
         act epsilon-greedily on Q over the valid candidates      (agents.policies)
         step the vector env; finished lists go to the replay     (agents.data.replay)
         once the replay holds learning_starts lists:
             hand the loop a batch of lists sampled from it       (one update per env step)
+
+A sub-env whose user left early autoresets on its next step (dropped by the collector) and
+plays on: a list it finishes before the round ends is stored too, a partial one is dropped
+at the next round's reset. Without exits every round is exactly K steps.
 
 Rounds make resume exact: the loop checkpoints only between rounds, where the sampler's
 state is the replay, its generator and the round index (the next round's env seeds follow
@@ -105,7 +109,8 @@ class EnvTransitions:
                 return self.replay.sample(batch_size, self.generator)
 
     def play_slot(self) -> None:
-        """One epsilon-greedy env step of every sub-env (a new round starts at slot 0)."""
+        """One epsilon-greedy env step of every sub-env (a new round starts at slot 0; it ends
+        once every sub-env's first list has ended)."""
         if self.slot == 0:
             seeds = round_seeds(self.seed, self.round, self.online.num_envs)
             self.observation, _ = self.env.reset(seed=seeds)
@@ -124,7 +129,7 @@ class EnvTransitions:
             self.finished_clicks.append(episodes.clicks.sum(1))
         self.observation = next_observation
         self.slot += 1
-        if self.slot == self.slate_size:
+        if self.collector.ended.all():
             self.slot, self.round = 0, self.round + 1
 
     def at_boundary(self) -> bool:
