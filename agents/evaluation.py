@@ -27,7 +27,7 @@ class OnlineEvaluation:
 
     :param clicks: ``[n]`` sampled clicks of each list.
     :param expected_clicks: ``[n]`` sum of the click probabilities of each list's items.
-    :param slate_size: K, slots per list.
+    :param slate_size: K, slots of a full list (a user who leaves early sees fewer).
     """
 
     clicks: np.ndarray
@@ -36,7 +36,7 @@ class OnlineEvaluation:
 
     def summary(self) -> dict:
         """``clicks_per_list`` and ``expected_clicks_per_list`` with their 95% CI half-widths
-        (``*_ci95``), ``ctr`` (clicks per slot) and ``n_lists``."""
+        (``*_ci95``), ``ctr`` (clicks per list / K: per slot of a full list) and ``n_lists``."""
         mean, ci = mean_normal_ci95(self.clicks)
         expected_mean, expected_ci = mean_normal_ci95(self.expected_clicks)
         return {
