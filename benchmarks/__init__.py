@@ -3,7 +3,7 @@
 
 * tables of trained cells: ``main_table``, ``offline_agents``, ``online_agents``,
   ``plain_agents``, ``distill_tuning``, the DRL-Rec sweeps ``ablations``, ``k_sweep`` and
-  ``compression``, and ``demo``;
+  ``compression``, the data-limited ``positive_control``, and ``demo``;
 * data and simulator: ``data_throughput``, ``own_log``, ``simulator_fit``, ``scale``,
   ``world_gaps``;
 * speed: ``env_throughput``, ``ppo_throughput``, ``distill_cost``, ``efficiency``,

@@ -34,13 +34,14 @@ declare -A STEPS=(
   [ablations]="-m benchmarks.ablations"
   [k_sweep]="-m benchmarks.k_sweep"
   [compression]="-m benchmarks.compression"
+  [positive_control]="-m benchmarks.positive_control"
   [distill_cost]="-m benchmarks.distill_cost"
   [efficiency]="-m benchmarks.efficiency"
   [distributed]="-m benchmarks.distributed"
 )
 ORDER=(demo data_throughput simulator_fit simulator_250k simulator_1m own_log world_gaps env_throughput
        scale offline_agents online_agents plain_agents distill_tuning main_table main_table_obd ablations
-       k_sweep compression distill_cost efficiency distributed)
+       k_sweep compression positive_control distill_cost efficiency distributed)
 
 selected=("${@:-${ORDER[@]}}")
 for step in "${selected[@]}"; do

@@ -57,13 +57,18 @@ class Variant:
     """widths of the served network as a share of the teacher preset's (the teacher: 1)"""
     x: float = math.nan
     """its value on the sweep's axis (k, width); NaN: off the axis (a reference level)"""
+    train_share: float = 1.0
+    """share of the train lists its runs keep (TrainConfig.train_share, seeded per run seed)"""
+    teachers: dict = field(default_factory=dict)
+    """a distiller's frozen trained teacher per seed, {seed: run folder} (its teacher_from);
+    empty: teacher and student trained jointly"""
 
     def __post_init__(self) -> None:
         """:raises InputError: naming the field of a wrong type or value."""
         check_types(self)
         check_choice("Variant.method", self.method, AGENTS)
-        check_range(self, ("width",), low=0, high=1, low_open=True)
-        if self.options and self.method not in METHODS:
+        check_range(self, ("width", "train_share"), low=0, high=1, low_open=True)
+        if (self.options or self.teachers) and self.method not in METHODS:
             raise InputError(f"Variant {self.label!r}: agent {self.method!r} takes no options")
 
 
@@ -112,11 +117,15 @@ SMOKE = {"dataset": main_table.SMOKE["datasets"][0], **{k: main_table.SMOKE[k] f
 
 
 def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
-    """The main table's run of ``variant.method`` with the variant's options and width."""
+    """The main table's run of ``variant.method`` with the variant's options, width, share of
+    the train lists and frozen teacher (``variant.teachers[seed]``)."""
+    if variant.teachers and seed not in variant.teachers:
+        raise InputError(f"Variant {variant.label!r}: teachers has no run for seed {seed}")
     table = main_table.Config(**(main_table.SMOKE if config.smoke else {}))
     options = {**config.base_options, **variant.options}
     if variant.method in METHODS:
         options["student_width"] = variant.width
+        options |= {"teacher_from": variant.teachers[seed]} if variant.teachers else {}
     table = replace(
         table,
         runs_dir=config.runs_dir,
@@ -127,6 +136,7 @@ def train_config(config: Config, variant: Variant, seed: int) -> TrainConfig:
         **{name: getattr(config, name) for name in CONVERGED},
     )
     train = main_table.train_config(table, config.dataset, variant.method, seed)
+    train = replace(train, train_share=variant.train_share)
     if variant.method in METHODS:  # the student's width is an option, the teacher's is 1
         return train
     preset = STUDENT_WIDTH if variant.method == "student" else 1.0  # TrainConfig.width scales it
