@@ -1,13 +1,7 @@
 """DRL-Rec ablations: each part removed or replaced, against full DRL-Rec and the student alone.
 
-The variants change one DRL-Rec option each (distill.options): no exploration (the lesson of a
-state is its logged action alone), each other filter instead of dual-led (distill.filters),
-uniform confidence (c = 1) instead of the teacher's TD confidence, no KL, no hint, the KL over
-each list's logged positions (without confidence, temperature 1 on both sides) instead of over
-the lesson, the official code's KL exactly (over the positions, the teacher's Q divided by 10
-and the student's not), the lessons scored in eval mode or in train mode on both sides (full
-DRL-Rec: the teacher in eval mode, the student with dropout on), and the confidence-weighted
-Q regression added (weight 0.3).
+The variants change one DRL-Rec option each (distill.options); ``DESCRIPTIONS`` says what each
+one does, and a report names only the variants it ran.
 
     python -m benchmarks.ablations                  # synthetic-gap, 5 seeds
     python -m benchmarks.ablations --ablations no-explore no-kl --seeds 0 1
@@ -41,6 +35,26 @@ ABLATIONS: dict[str, dict] = {
     "with-q-regression": {"q_regression_weight": 0.3},
 }
 """Each ablation by name: the DRL-Rec options it replaces."""
+DESCRIPTIONS: dict[str, str] = {
+    "no-explore": "no exploration (the lesson of a state is its logged action alone)",
+    **{
+        f"filter={name}": f"the {name} filter instead of dual-led (distill.filters)"
+        for name in FILTERS
+        if name != "dual_led"
+    },
+    "uniform-confidence": "uniform confidence (c = 1) instead of the teacher's TD confidence",
+    "no-kl": "no KL",
+    "no-hint": "no hint",
+    "kl-over-positions": "the KL over each list's logged positions (without confidence, "
+    "temperature 1 on both sides) instead of over the lesson",
+    "kl-official": "the official code's KL exactly (over the positions, the teacher's Q "
+    "divided by 10 and the student's not)",
+    "lesson-mode=eval": "the lessons scored in eval mode on both sides (full DRL-Rec: the "
+    "teacher in eval mode, the student with dropout on)",
+    "lesson-mode=train": "the lessons scored in train mode on both sides",
+    "with-q-regression": "the confidence-weighted Q regression added (weight 0.3)",
+}
+"""Each ablation by name: what it changes, for the report."""
 NOTES = (
     "Without exploration a lesson holds the logged action alone: the teacher's and the "
     "student's softmax over one item are both 1, so the lesson KL is 0 and only the hint "
@@ -83,7 +97,8 @@ def against(config: Config) -> dict[str, list[tuple[str, str]]]:
 
 
 def summary_text(config: Config, table: pd.DataFrame) -> str:
-    intro = __doc__.split("\n\n")[1].replace("\n", " ") + " " + NOTES
+    changes = "; ".join(f"`{name}`: {DESCRIPTIONS[name]}" for name in config.ablations)
+    intro = f"The variants change one DRL-Rec option each (distill.options): {changes}. {NOTES}"
     return sweep.report(config, table, "DRL-Rec ablations", intro, against(config))
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,15 @@ def test_each_ablation_changes_its_one_option():
     assert changed == ablations.ABLATIONS
     assert {"filter=teacher_led", "filter=student_led", "filter=random"} <= set(changed)
     assert "filter=dual_led" not in changed
+
+
+def test_the_ablations_report_describes_exactly_the_variants_it_ran():
+    assert set(ablations.DESCRIPTIONS) == set(ablations.ABLATIONS)
+    table = pd.read_csv(Path(__file__).resolve().parents[1] / "results/ablations/table.csv")
+    config = ablations.Config(ablations=("no-kl", "no-hint"))
+    intro = ablations.summary_text(config, table).split("\n\n")[1]
+    assert "(distill.options): `no-kl`: no KL; `no-hint`: no hint. " in intro
+    assert "`no-explore`" not in intro
 
 
 def test_k_zero_is_drl_rec_without_exploration():
