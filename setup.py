@@ -23,7 +23,8 @@ setup(
     ],
     extras_require={
         "sb3": ["stable-baselines3>=2.3", "sb3-contrib>=2.3"],
-        "dev": ["pytest>=8", "hypothesis>=6", "ruff>=0.5"],
+        # pytest-xdist: make test runs the suite on every core (-n auto)
+        "dev": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6", "ruff>=0.5"],
         "bench": ["sardine-rec>=1.0.8"],
         # ONNX export (torch.onnx.export needs onnx and onnxscript) and ONNX Runtime serving;
         # floors are the versions tested with torch 2.13
