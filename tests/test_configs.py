@@ -1,7 +1,8 @@
 """Every config dataclass checks its fields at construction: wrong types, out-of-range numbers
 and unknown names raise InputError (a ValueError) naming the field and what is valid."""
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 import gymnasium as gym
 import pytest
@@ -13,7 +14,8 @@ from agents.nn.qnetwork import QNetworkConfig
 from agents.train import parse_args
 from agents.training import AgentSpec, register, registry
 from agents.training.builtin import popularity
-from agents.training.config import OnlineConfig, TrainConfig
+from agents.training.config import CONFIG_NAME, OnlineConfig, TrainConfig, load_config, save_config
+from benchmarks.harness.cells import run_key
 from distill.options import METHODS, DistillOptions
 from rec_env.checks import InputError, check_choice, check_range, check_types
 from rec_env.data import load_dataset
@@ -36,6 +38,8 @@ CASES = [
     (TrainConfig, {"learner": {"gamma": 0.5}}, r"TrainConfig.learner must be a DDQNConfig"),
     (TrainConfig, {"options": DistillOptions()}, r"agent 'teacher' takes no options"),
     (TrainConfig, {"agent": "kd", "options": 3}, r"options of agent 'kd' must be a KDOptions"),
+    (TrainConfig, {"init_from": "runs/a"}, r"TrainConfig.init_from=runs/a .* mode='online' only"),
+    (TrainConfig, {"init_from": 3}, r"TrainConfig.init_from must be a str or None, got 3"),
     # the learner and the network
     (LearnerConfig, {"learning_rate": 0.0}, r"LearnerConfig.learning_rate must be > 0"),
     (LearnerConfig, {"batch_size": 0}, r"LearnerConfig.batch_size must be >= 1"),
@@ -93,6 +97,19 @@ def test_defaults_are_valid(config):
 def test_every_distillation_method_is_a_valid_agent_with_its_options(method):
     config = TrainConfig(agent=method)
     assert isinstance(config.options, METHODS[method])
+
+
+def test_init_from_unset_leaves_saved_configs_and_run_keys_as_they_were(tmp_path):
+    """A config.json written before init_from existed loads to today's default config, with
+    the same run key (finished cells are reused); setting it makes another run."""
+    config = TrainConfig(mode="online")
+    save_config(config, {}, tmp_path)
+    payload = json.loads((tmp_path / CONFIG_NAME).read_text())
+    assert payload["train"].pop("init_from") is None
+    (tmp_path / CONFIG_NAME).write_text(json.dumps(payload))
+    assert load_config(tmp_path) == config and config.init_from is None
+    assert run_key(load_config(tmp_path)) == run_key(config)
+    assert run_key(replace(config, init_from="runs/offline")) != run_key(config)
 
 
 def test_a_bad_config_creates_no_run_folder(tmp_path):

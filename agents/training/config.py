@@ -17,12 +17,14 @@ from typing import Any, Literal
 import torch
 
 from agents.data.share import keep_share
+from agents.learners.base import Learner
 from agents.learners.ddqn import DDQNConfig
 from agents.training.distributed import SINGLE, World
 from agents.training.early_stopping import EarlyStopping, check_early_stopping, step_cap
 from agents.training.flags import from_dict
 from agents.training.logger import ScalarLogger
 from agents.training.registry import AgentSpec, spec_of
+from agents.training.warm_start import check_init_from
 from rec_env.checks import InputError, check_dataset, check_range, check_types
 from rec_env.data import Splits, SyntheticConfig, is_synthetic
 from rec_env.envs import FeedConfig
@@ -115,6 +117,9 @@ class TrainConfig:
     mf_warm_start: bool = False
     """start the network's MF tables from a logistic MF fitted on the train lists
     (agents.baselines.mf.fit_mf, L2 picked on the validation lists) instead of at random"""
+    init_from: str | None = None
+    """online: a finished offline run folder of the same agent, data, split and width whose
+    selected networks start this run (agents.training.warm_start); None: a fresh start"""
     checkpoint_every: int = 500
     """steps between checkpoints (one is also written at the end)"""
     log_every: int = 50
@@ -166,6 +171,7 @@ class TrainConfig:
                 "offline mode only (online runs learn from the environment)"
             )
         check_early_stopping(self)
+        check_init_from(self)
 
     @property
     def spec(self) -> AgentSpec:
@@ -187,6 +193,8 @@ class Run:
     :param summary: entries a trainer adds to ``metrics.json`` (e.g. the selected step).
     :param world: this process's rank among data-parallel processes (one process: rank 0 of
         1); only rank 0 logs and writes (its ``logger`` is the only one).
+    :param warm_start: the finished offline run's trainable whose networks start this one
+        (``config.init_from``, :mod:`agents.training.warm_start`); None on a resume.
     """
 
     config: TrainConfig
@@ -197,6 +205,7 @@ class Run:
     checkpoint: dict | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     world: World = SINGLE
+    warm_start: Learner | None = None
 
     @cached_property
     def splits(self) -> Splits:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.learners.base import Learner
 from agents.metrics import evaluate_offline
 from agents.serving import QAgent
 from agents.training.config import (
@@ -30,9 +31,10 @@ from agents.training.config import (
 from agents.training.distributed import SINGLE, World, synchronise
 from agents.training.hooks import BEST_NAME
 from agents.training.logger import ScalarLogger
-from agents.training.loop import fit, read_checkpoint
+from agents.training.loop import Trainable, fit, read_checkpoint
 from agents.training.offline import load_selected, offline_hooks, offline_sampler, side_agents
 from agents.training.online import TEST_EVAL_SEED, EnvTransitions, evaluate_in_env, online_hooks
+from agents.training.warm_start import check_learner, check_source, warm_start
 from rec_env.checks import InputError
 from rec_env.data import Vocabularies
 from rec_env.files import atomic_write
@@ -63,7 +65,7 @@ def train_agent(run: Run):
                 f"agent {run.config.agent!r} is not trained in steps: nothing to resume"
             )
         return spec.make_agent(run)
-    trainable = spec.make_trainable(run)
+    trainable = build_trainable(run)
     synchronise(trainable, run.world, run.config.seed)
     networks = trainable.networks()
     main = run.world.is_main
@@ -85,6 +87,15 @@ def train_agent(run: Run):
     return agent
 
 
+def build_trainable(run: Run) -> Trainable:
+    """The run's fresh trainable (initialised from the global torch RNG), warm-started from
+    ``run.warm_start`` if set (:func:`~agents.training.warm_start.warm_start`)."""
+    trainable = run.config.spec.make_trainable(run)
+    if run.warm_start is not None:
+        warm_start(trainable, run.warm_start, run.config.init_from)
+    return trainable
+
+
 def epochs(run: Run) -> float:
     """Epochs of the train lists the run's updates drew: stopped_step x batch_size / lists."""
     batch_size = run.config.learner.batch_size
@@ -100,13 +111,20 @@ def run(
     updates made) and with selection ``selected_step`` (those of the network it ends with);
     an early-stopped run's also ``step_cap`` and ``stopped_epochs`` (epochs of the train lists).
 
+    A run with ``init_from`` reads its offline source (:func:`read_init_from`) before its own
+    folder exists; a resumed one does not read it again.
+
     :param world: this process's rank among data-parallel processes; ranks other than 0
         train only and return the run folder with empty metrics.
     :raises InputError: several processes asked for an online run or an agent not trained
-        in steps.
+        in steps; ``init_from`` is not a finished offline run of this run's agent and data.
     """
     check_distributable(config, world)
+    warm_up = config.init_from is not None and resume_dir is None
+    if warm_up:
+        check_init_from_folder(config)  # before the data loads
     scenario = load_scenario(config)
+    warm = read_init_from(config, scenario) if warm_up else None
     main = world.is_main
     folder = world.broadcast(
         Path(resume_dir) if resume_dir else new_run_dir(config) if main else None
@@ -125,6 +143,7 @@ def run(
         resume=step is not None,
         checkpoint=checkpoint,
         world=world,
+        warm_start=warm,
     )
     start = time.perf_counter()
     try:
@@ -178,16 +197,11 @@ def check_distributable(config: TrainConfig, world: World) -> None:
     world.shard(config.learner.batch_size)
 
 
-def load_agent(
-    folder: str | Path, name: str | None = None, scenario: Scenario | None = None
-) -> QAgent:
-    """One trained network of a run folder as a ranker (eval mode).
-
-    The selected best-validation networks (``best.pt``) if the finished run ended with them,
+def load_trainable(folder: str | Path, scenario: Scenario | None = None) -> tuple[Run, Trainable]:
+    """A run folder's trainable (resume-mode :class:`Run` beside it) with the networks it ends
+    with: the selected best-validation ones (``best.pt``) if the finished run ended with them,
     else the last checkpoint's.
 
-    :param name: which of the trainable's networks (``"student"`` of a distillation run);
-        None: the one the agent serves.
     :param scenario: the run's scenario, if the caller has built it (else built here).
     """
     folder = Path(folder)
@@ -197,17 +211,71 @@ def load_agent(
         raise ValueError(f"{folder}: agent {config.agent!r} has no network to load")
     scenario = scenario or load_scenario(config)
     seed_everything(config)
-    trainable = spec.make_trainable(Run(config, folder, scenario, logger=None, resume=True))
-    networks = trainable.networks()
-    name = name or spec.serve
-    if name not in networks:
-        raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
+    folder_run = Run(config, folder, scenario, logger=None, resume=True)
+    trainable = spec.make_trainable(folder_run)
     metrics = read_metrics(folder) if (folder / METRICS_NAME).exists() else {}
     if "selected_step" in metrics:
         load_selected(folder / BEST_NAME, trainable)
     else:
         trainable.load_state_dict(read_checkpoint(folder)["trainable"])
-    return QAgent(networks[name].eval(), vocabularies=load_vocabularies(folder, scenario))
+    return folder_run, trainable
+
+
+def load_agent(
+    folder: str | Path, name: str | None = None, scenario: Scenario | None = None
+) -> QAgent:
+    """One trained network of a run folder (:func:`load_trainable`) as a ranker (eval mode).
+
+    :param name: which of the trainable's networks (``"student"`` of a distillation run);
+        None: the one the agent serves.
+    :param scenario: the run's scenario, if the caller has built it (else built here).
+    """
+    folder_run, trainable = load_trainable(folder, scenario)
+    networks = trainable.networks()
+    name = name or folder_run.config.spec.serve
+    if name not in networks:
+        raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
+    vocabularies = load_vocabularies(Path(folder), folder_run.scenario)
+    return QAgent(networks[name].eval(), vocabularies=vocabularies)
+
+
+def check_init_from_folder(config: TrainConfig) -> None:
+    """:raises InputError: naming ``TrainConfig.init_from``: it is not a finished run folder,
+    or one of another agent, data, split or width, or not offline
+    (:func:`~agents.training.warm_start.check_source`)."""
+    folder = Path(config.init_from)
+    if not (folder / METRICS_NAME).is_file():
+        raise InputError(
+            f"TrainConfig.init_from={folder} is not a finished run folder (no {METRICS_NAME})"
+        )
+    check_source(config, load_config(folder), folder)
+
+
+def read_init_from(config: TrainConfig, scenario: Scenario) -> Learner:
+    """The trainable of the finished offline run ``config.init_from``, with its selected
+    networks (:func:`load_trainable`), checked against this run.
+
+    :raises InputError: naming ``TrainConfig.init_from``: what
+        :func:`check_init_from_folder` refuses, another item vocabulary, not one learner.
+    """
+    check_init_from_folder(config)
+    folder = Path(config.init_from)
+    check_same_items("TrainConfig.init_from", folder, scenario)
+    _, source = load_trainable(folder, scenario)
+    check_learner(folder, source)
+    return source
+
+
+def check_same_items(field: str, folder: Path, scenario: Scenario) -> None:
+    """:raises InputError: the run in ``folder`` has another item vocabulary (its
+    ``vocabularies.json``) than ``scenario``'s dataset: its Q-values would score other items."""
+    theirs = load_vocabularies(folder, scenario).items
+    ours = scenario.dataset.vocabularies.items
+    if theirs.digest_bytes() != ours.digest_bytes():
+        raise InputError(
+            f"{field}={folder}: its item_id vocabulary ({len(theirs)} items) differs from this "
+            f"run's ({len(ours)} items); train it on the same log"
+        )
 
 
 def save_vocabularies(vocabularies: Vocabularies, folder: Path) -> None:
