@@ -2,6 +2,7 @@
 
     python -m agents.train --agent teacher --dataset ml-100k --mode offline --seed 0 --steps 3000
     python -m agents.train --agent student --dataset synthetic --mode online --steps 2000
+    python -m agents.train --agent teacher --mode online --init-from runs/<offline run folder>
     python -m agents.train --resume runs/ml-100k__teacher__0__1700000000 [--steps 6000]
     torchrun --nproc_per_node=2 -m agents.train --agent teacher --steps 3000 --distributed
 
@@ -11,7 +12,9 @@ before) and ``metrics.json``: valid and test AUC, GAUC, NDCG@10 on logged lists 
 that score them), and ``online``: clicks per list of the greedy agent on ``--eval-lists``
 test requests of ListwiseFeed-v0 (fixed seeds, the same lists for every agent; 0 skips it).
 ``--resume`` continues a run folder from its checkpoint with its saved config (``--steps``
-may raise the budget); the result equals an uninterrupted run. The agents are the
+may raise the budget); the result equals an uninterrupted run. ``--init-from`` starts an
+online run from a finished offline run's selected networks (:mod:`agents.training.warm_start`).
+The agents are the
 registry's (:mod:`agents.training.registry`); a package that registers its own
 (``distill``) calls :func:`main` after importing itself. ``--distributed`` (under
 ``torchrun``, offline runs) trains data-parallel: each process learns on its slice of every
