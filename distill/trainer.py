@@ -37,14 +37,13 @@ from agents.learners.ddqn import DDQN
 from agents.nn.qnetwork import TEACHER
 from agents.training.config import Run, load_config
 from agents.training.networks import make_network
-from agents.training.runner import load_agent, load_vocabularies
+from agents.training.runner import check_same_items, load_agent
 from distill.confidence import CONFIDENCES, lesson_confidence
 from distill.explore import Explorer, UniformRecall
 from distill.filters import FILTERS
 from distill.losses import hint_loss, listwise_kl, q_regression, ranking_loss
 from distill.options import DistillOptions
 from distill.scoring import q_of_items
-from rec_env.checks import InputError
 from rec_env.data import item_counts
 
 
@@ -267,7 +266,7 @@ def load_teacher(run: Run, teacher: DDQN) -> None:
                 f"teacher_from={folder}: its {field} {getattr(theirs, field)!r} differs from "
                 f"this run's {getattr(ours, field)!r}"
             )
-    _check_same_items(folder, run)
+    check_same_items("DistillOptions.teacher_from", Path(folder), run.scenario)
     trained = load_agent(folder, scenario=run.scenario).network
     if trained.config != teacher.network.config:
         raise ValueError(
@@ -276,15 +275,3 @@ def load_teacher(run: Run, teacher: DDQN) -> None:
         )
     teacher.network.load_state_dict(trained.state_dict())
     polyak_update(teacher.network, teacher.target_network, 1.0)
-
-
-def _check_same_items(folder: str, run: Run) -> None:
-    """:raises InputError: the teacher run's item vocabulary (its ``vocabularies.json``) is not
-    this run's: its Q-values would score other items."""
-    theirs = load_vocabularies(Path(folder), run.scenario).items
-    ours = run.scenario.dataset.vocabularies.items
-    if theirs.digest_bytes() != ours.digest_bytes():
-        raise InputError(
-            f"DistillOptions.teacher_from={folder}: its item_id vocabulary ({len(theirs)} items) "
-            f"differs from this run's ({len(ours)} items); train the teacher on the same log"
-        )
