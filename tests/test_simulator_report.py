@@ -1,5 +1,7 @@
 """The fit report's reference models, their rows in the report, and the report's command line."""
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -176,10 +178,36 @@ def test_cli_reports_a_log_file(tiny_dataset, tmp_path, monkeypatch, capsys):
     assert list((tmp_path / "cache" / "models").glob("mylog-*.pt"))  # the env's cached model
 
 
+def test_cli_fits_the_model_options_given_and_prints_its_configuration(
+    tiny_dataset, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("REC_ENV_DATA", str(tmp_path / "cache"))
+    tiny_dataset.save(tmp_path / "mylog.parquet")
+    flags = ["--dim", "3", "--epochs", "2", "--no-use-context", "--embedding-l2", "0.5"]
+    main(["report", str(tmp_path / "mylog.parquet"), "--out", str(tmp_path / "out"), *flags])
+    printed = capsys.readouterr().out
+    assert "fitted LogClickConfig(dim=3, epochs=2," in printed
+    assert "embedding_l2=0.5," in printed and "use_context=False," in printed
+    written = json.loads((tmp_path / "out" / "config.json").read_text())
+    expected = LogClickConfig(dim=3, epochs=2, use_context=False, embedding_l2=0.5)
+    assert written == dataclasses.asdict(expected)
+
+
+def test_every_click_model_field_is_a_report_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    shown = capsys.readouterr().out
+    for field in dataclasses.fields(LogClickConfig):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in shown, flag
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["report", "no-such-dataset"], "unknown dataset 'no-such-dataset'"),
+        (["report", "synthetic-tiny", "--dim", "0"], "LogClickConfig.dim must be >= 1"),
+        (["report", "synthetic-tiny", "--lr", "x"], "--lr: invalid float value"),
         (["report", "missing.csv"], "not found"),
         (["report", "synthetic-tiny", "--bins", "0"], "--bins must be >= 1"),
     ],
