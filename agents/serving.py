@@ -11,6 +11,7 @@ or missing candidate, ``k`` out of range or a wrong dtype / shape raises a ``Val
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -26,6 +27,10 @@ from agents.policies import Observation, masked_argmax, valid_mask
 from agents.requests import IdSpace, recommend_request
 from rec_env.checks import InputError
 from rec_env.data import LoggedLists, Vocabularies
+
+
+class UntrainedSlotsWarning(UserWarning):
+    """:meth:`QAgent.recommend` was asked for more slots than the training log's lists had."""
 
 
 class GreedyRanker(nn.Module):
@@ -69,6 +74,8 @@ class QAgent:
     :param vocabularies: the training log's id vocabularies: :meth:`recommend` then takes and
         returns the log's own ids; None: dense indices (:meth:`score_logged`, :meth:`act`
         and :meth:`q_values` always work on indices, as the environment's observations do).
+    :param trained_slots: K of the training log (its longest list): :meth:`recommend` warns
+        above it (the later slots' position embeddings never saw a log); None: no warning.
     """
 
     def __init__(
@@ -77,9 +84,10 @@ class QAgent:
         assumed_click: float = 0.0,
         batch_size: int = 1024,
         vocabularies: Vocabularies | None = None,
+        trained_slots: int | None = None,
     ):
         self.network, self.assumed_click, self.batch_size = network, assumed_click, batch_size
-        self.vocabularies = vocabularies
+        self.vocabularies, self.trained_slots = vocabularies, trained_slots
 
     @torch.no_grad()
     def score_logged(self, lists: LoggedLists, observed_clicks: bool = True) -> np.ndarray:
@@ -129,11 +137,20 @@ class QAgent:
         :param user_id: a known user id (the log's own id if the agent has vocabularies).
         :param candidates: distinct known item ids, at least ``k``.
         :return: the k chosen item ids, in the candidates' id space.
-        :param k: list length, ``1 <= k <= max_slots`` of the network.
+        :param k: list length, ``1 <= k <= max_slots`` of the network; above
+            ``trained_slots`` (the training log's longest list) a :class:`UntrainedSlotsWarning`.
         :raises InputError: (a ``ValueError``) naming the bad argument and values.
         """
         max_k = self.network.config.max_slots
         users, items = recommend_request(user_id, candidates, k, self.ids, max_k)
+        if self.trained_slots is not None and k > self.trained_slots:
+            warnings.warn(
+                f"k={k} exceeds the longest list of the training log ({self.trained_slots} "
+                f"slots): slots {self.trained_slots}..{k - 1} are ranked with position "
+                "embeddings no log trained",
+                UntrainedSlotsWarning,
+                stacklevel=2,
+            )
         users, items = torch.from_numpy(users), torch.from_numpy(items)
         with eval_mode(self.network) as net:
             ranker = GreedyRanker(net, int(k), self.assumed_click)

@@ -199,14 +199,6 @@ def small_log(user_ids=(5, 9)) -> pd.DataFrame:
     )
 
 
-def many_levels(n: int = 65) -> pd.DataFrame:
-    """``n`` one-slot requests, each of another item with another ``i_tag``."""
-    ids = np.arange(n)
-    return pd.DataFrame(
-        {"user_id": 0, "request_id": ids, "position": 0, "item_id": ids, "click": 0}
-    ).assign(i_tag=pd.Series(ids).astype(str).radd("tag-"))
-
-
 def edited(column, values):
     return lambda log: log.assign(**{column: pd.Series(values)})
 
@@ -220,7 +212,6 @@ BAD_LOGS = {
     "missing timestamp": (edited("timestamp", [1, 2, None, 4, 5]), "timestamp", "missing"),
     "1-based positions": (edited("position", [1, 2, 3, 1, 2]), "position", "0-based"),
     "feature all NaN": (edited("i_price", [None] * 5), "i_price", "every value is missing"),
-    "too many levels": (lambda log: many_levels(), "i_tag", "more than 64"),
 }  # fmt: skip
 
 

@@ -71,7 +71,10 @@ def train_agent(run: Run):
     main = run.world.is_main
     if main:
         save_config(run.config, {name: net.config for name, net in networks.items()}, run.dir)
-    agent = QAgent(networks[spec.serve], vocabularies=run.scenario.dataset.vocabularies)
+    dataset = run.scenario.dataset
+    agent = QAgent(
+        networks[spec.serve], vocabularies=dataset.vocabularies, trained_slots=dataset.slate_size
+    )
     if run.config.mode == "offline":
         sampler = offline_sampler(run, generator)
         hooks = offline_hooks(run, trainable, agent) if main else []
@@ -236,7 +239,8 @@ def load_agent(
     if name not in networks:
         raise ValueError(f"{folder}: no network {name!r}; the run has {sorted(networks)}")
     vocabularies = load_vocabularies(Path(folder), folder_run.scenario)
-    return QAgent(networks[name].eval(), vocabularies=vocabularies)
+    slots = folder_run.scenario.dataset.slate_size
+    return QAgent(networks[name].eval(), vocabularies=vocabularies, trained_slots=slots)
 
 
 def check_init_from_folder(config: TrainConfig) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rec_env.data.features import decode_features, feature_table
+from rec_env.data.features import MAX_LEVELS, decode_features, feature_table
 from rec_env.data.ids import encode_ids, range_vocabularies
 from rec_env.data.schema import LogValidationError, validate_log
 from rec_env.data.vocabulary import Vocabularies
@@ -19,6 +19,8 @@ from rec_env.data.vocabulary import Vocabularies
 ITEM_PREFIX = "i_"
 USER_PREFIX = "u_"
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+ROW = "__row__"
+"""Column carrying each row's place in the raw log through validation (errors show raw rows)."""
 
 
 class LogFileError(LogValidationError):
@@ -145,7 +147,11 @@ def _check_indices(dataset: LogDataset) -> None:
 
 
 def dataset_from_log(
-    name: str, log: pd.DataFrame, slate_size: int | None = None, **extras: Any
+    name: str,
+    log: pd.DataFrame,
+    slate_size: int | None = None,
+    max_levels: int = MAX_LEVELS,
+    **extras: Any,
 ) -> LogDataset:
     """A :class:`LogDataset` of a raw log: ids of any kind, ``u_*`` / ``i_*`` feature columns.
 
@@ -153,14 +159,26 @@ def dataset_from_log(
     (:func:`validate_log`), and the feature columns become the user and item tables by the
     rules of :mod:`rec_env.data.features`. ``slate_size`` defaults to ``max(position) + 1``.
 
-    :raises LogValidationError: bad ids, a log that breaks the schema, or bad features.
+    :param max_levels: most one-hot columns of a categorical feature; rarer levels are merged
+        into ``"<other>"`` with a :class:`~rec_env.data.LogDataWarning`.
+    :raises LogValidationError: bad ids, a log that breaks the schema, or bad features; the
+        offending rows are shown as they are in ``log`` (raw ids and timestamps).
+    :raises InputError: ``max_levels`` is not an int >= 2.
     """
-    log, ids = encode_ids(log)
-    log = validate_log(log, slate_size)
+    raw = log
+    log, ids = encode_ids(log)  # a copy
+    log[ROW] = np.arange(len(log))
+    try:
+        log = validate_log(log, slate_size)
+        items, item_levels = feature_table(log, ITEM_PREFIX, "item_id", max_levels)
+        users, user_levels = feature_table(log, USER_PREFIX, "user_id", max_levels)
+    except LogValidationError as error:
+        if error.rows is None or ROW not in error.rows.columns:
+            raise
+        raise error.with_rows(raw.iloc[error.rows[ROW].to_numpy()]) from None
     slate_size = slate_size or int(log["position"].max()) + 1
-    items, item_levels = feature_table(log, ITEM_PREFIX, "item_id")
-    users, user_levels = feature_table(log, USER_PREFIX, "user_id")
-    log = log.drop(columns=[c for c in log.columns if c.startswith((ITEM_PREFIX, USER_PREFIX))])
+    features = [c for c in log.columns if c.startswith((ITEM_PREFIX, USER_PREFIX))]
+    log = log.drop(columns=[ROW, *features])
     vocabularies = Vocabularies(
         ids["user_id"], ids["item_id"], ids["request_id"], {**user_levels, **item_levels}
     )
@@ -190,17 +208,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return table
 
 
-def load_log(path: str | Path, slate_size: int | None = None) -> LogDataset:
+def load_log(
+    path: str | Path, slate_size: int | None = None, max_levels: int = MAX_LEVELS
+) -> LogDataset:
     """Load a user's own log (CSV or parquet) in the canonical schema.
 
     :param path: a ``.csv`` or ``.parquet`` file, one row per shown slot; ``u_*`` / ``i_*``
         columns become the user / item feature tables (see :func:`dataset_from_log`).
     :param slate_size: K; defaults to the longest position + 1.
+    :param max_levels: most one-hot columns of a categorical feature (the rest: ``"<other>"``).
     :raises LogFileError: the file is missing, empty, unreadable or has another extension.
     :raises LogValidationError: the content breaks the schema.
     """
     table = read_table(path)
-    return dataset_from_log(Path(path).stem, table, slate_size)
+    return dataset_from_log(Path(path).stem, table, slate_size, max_levels)
 
 
 def dense_features(table: pd.DataFrame, size: int) -> np.ndarray:

@@ -61,7 +61,7 @@ def load_dataset(name: str = "synthetic", **kwargs) -> LogDataset:
         offline; kwargs are :class:`SyntheticConfig` fields replacing the preset's, or
         ``config=SyntheticConfig(...)``, plus ``progress``), ``"ml-100k"`` (kwargs: ``slate_size``, ``folder``),
         ``"obd"`` (kwargs: ``folder``), or a path to a ``.csv`` / ``.parquet`` log
-        (kwargs: ``slate_size``; see :func:`~rec_env.data.load_log`).
+        (kwargs: ``slate_size``, ``max_levels``; see :func:`~rec_env.data.load_log`).
     :raises LogFileError: a path with another extension (``.json``, ``.tsv``...), or a
         missing or unreadable file.
     :raises InputError: (a ``ValueError``) a name that is neither a dataset nor a path.

@@ -12,6 +12,10 @@ column         dtype     meaning
 ``click``      0 / 1     whether it was clicked
 =============  ========  =====================================================
 
+``click`` may also be booleans or the strings ``"true"`` / ``"false"`` / ``"1"`` / ``"0"``
+(any case, e.g. a parquet column of strings): they become 1 / 0 whatever the file format, so
+a CSV and a parquet file of the same log load alike.
+
 This is the *canonical* form, with ids as dense indices. A user's own log may use ids of
 any kind (sparse integers, strings): :func:`~rec_env.data.load_log` maps them to indices
 first (:mod:`rec_env.data.vocabulary`). Positions are 0-based: a log without any row at
@@ -37,6 +41,8 @@ SHOW_ROWS = 5
 INT64_LIMIT = 2**63
 OUTSIDE_INT64 = "outside the int64 range (|value| < 2**63)"
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+CLICK_WORDS = {"true": 1, "false": 0, "1": 1, "0": 0}
+"""strings a ``click`` column may hold (compared lower-case, stripped), and their clicks"""
 
 
 class LogValidationError(ValueError):
@@ -48,12 +54,16 @@ class LogValidationError(ValueError):
     """
 
     def __init__(self, message: str, column: str | None = None, rows: pd.DataFrame | None = None):
-        self.column = column
-        self.rows = rows
+        self.message, self.column, self.rows = message, column, rows
         text = message if column is None else f"column {column!r}: {message}"
         if rows is not None and len(rows):
             text += f"\nfirst offending rows:\n{rows.head(SHOW_ROWS).to_string()}"
         super().__init__(text)
+
+    def with_rows(self, rows: pd.DataFrame) -> LogValidationError:
+        """The same error showing ``rows`` instead (e.g. the offending rows as the user wrote
+        them, before their ids were encoded)."""
+        return type(self)(self.message, self.column, rows)
 
 
 def raise_if_any(log: pd.DataFrame, column: str, bad: np.ndarray | pd.Series, message: str) -> None:
@@ -135,7 +145,8 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
     :return: a copy with ids as int64, ``position`` as int64, ``click`` as int8 and
         ``timestamp`` (if any) as float64 seconds, sorted by ``(request_id, position)``.
     :raises LogValidationError: on an empty log, column names that are not unique strings,
-        a missing column, NaN / infinite / negative / non-integer / beyond-int64 ids, clicks outside {0, 1}, negative or duplicate positions in a
+        a missing column, NaN / infinite / negative / non-integer / beyond-int64 ids, clicks
+        that are not 0 / 1 (nor booleans or :data:`CLICK_WORDS`), negative or duplicate positions in a
         request, no row at position 0, a request served to two users, a request longer than
         ``slate_size``, or a missing or unparsable timestamp.
     """
@@ -150,9 +161,8 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
             "position",
             log.head(SHOW_ROWS),
         )
-    raise_if_any(log, "click", ~log["click"].isin([0, 1]), "clicks must be 0 or 1")
-
-    out = log.astype({c: np.int64 for c in (*ID_COLUMNS, "position")}).astype({"click": np.int8})
+    clicks = click_values(log)
+    out = log.astype({c: np.int64 for c in (*ID_COLUMNS, "position")}).assign(click=clicks)
     if "timestamp" in out.columns:
         out["timestamp"] = timestamp_seconds(out)
     request = out["request_id"].to_numpy()
@@ -183,6 +193,29 @@ def validate_log(log: pd.DataFrame, slate_size: int | None = None) -> pd.DataFra
             f"position >= slate_size {slate_size}: the request is longer than K",
         )
     return out
+
+
+def click_values(log: pd.DataFrame) -> np.ndarray:
+    """``[N]`` int8: the log's ``click`` column as 0 / 1.
+
+    Numbers must be 0 or 1; booleans and the strings of :data:`CLICK_WORDS` map to 1 / 0.
+
+    :raises LogValidationError: naming ``click``: any other value, or a missing one.
+    """
+    values = log["click"]
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(np.int8)
+    if pd.api.types.is_numeric_dtype(values):
+        raise_if_any(log, "click", ~values.isin([0, 1]), "clicks must be 0 or 1")
+        return values.to_numpy(np.int8)
+    words = values.astype("string").str.strip().str.lower().map(CLICK_WORDS)
+    raise_if_any(
+        log,
+        "click",
+        words.isna(),
+        "clicks must be 0 or 1 (or booleans, or the strings 'true' / 'false' / '1' / '0')",
+    )
+    return words.to_numpy(np.int8)
 
 
 def timestamp_seconds(log: pd.DataFrame) -> np.ndarray:

@@ -327,8 +327,10 @@ class FeedCore:
         row, action = rows[first], actions[first]
         item = self.candidates[row, action]
         slot = int(np.flatnonzero(self.slate_items[row] == item)[0])
+        raw = raw_ids(self.vocabularies.items, int(item))
         return (
-            f"{self._who(row)}action {action} picks item {item}, already placed in slot {slot}; "
+            f"{self._who(row)}action {action} picks item_id {raw!r} (index {item}), already "
+            f"placed in slot {slot}; "
             "choose an action with action_mask == 1 (or leave invalid_action at 'penalty')"
         )
 

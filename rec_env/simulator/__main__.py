@@ -17,8 +17,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rec_env.cli import run_cli
-from rec_env.data.registry import NAMES
+from rec_env.cli import add_max_levels, file_options, run_cli
+from rec_env.data.registry import NAMES, load_dataset
 from rec_env.flags import add_arguments, overrides
 from rec_env.scenario import SPLIT_KINDS, Scenario
 from rec_env.simulator.log_model import LogClickConfig
@@ -35,15 +35,20 @@ def report(
     split_seed: int = 0,
     n_bins: int = N_BINS,
     model_options: dict[str, Any] | None = None,
+    max_levels: int | None = None,
 ) -> str:
     """Fit (or load) the env's click model of ``dataset``, write its report into ``out``.
 
     :param dataset: a dataset name or a ``.csv`` / ``.parquet`` log path.
     :param model_options: :class:`LogClickConfig` fields replacing the defaults (``seed``
         defaults to ``split_seed``).
+    :param max_levels: a log file's most one-hot columns per categorical feature (None: the
+        loader's default, as ``gym.make`` has it).
     :return: the printed text.
     """
-    scenario = Scenario.build(dataset, split=split, split_seed=split_seed, user_model="fitted")
+    options = file_options(dataset, max_levels)
+    data = load_dataset(dataset, **options) if options else dataset
+    scenario = Scenario.build(data, split=split, split_seed=split_seed, user_model="fitted")
     model = scenario.fitted_user_model(**(model_options or {}))
     result = fit_report(model, scenario, n_bins)
     out.mkdir(parents=True, exist_ok=True)
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     command.add_argument("--split", choices=SPLIT_KINDS, default="request", help="split kind")
     command.add_argument("--split-seed", type=int, default=0, help="seed of a request split")
     command.add_argument("--bins", type=int, default=N_BINS, help="calibration bins")
+    add_max_levels(command)
     options = command.add_argument_group("click model (LogClickConfig fields)")
     add_arguments(options, LogClickConfig)
     args = parser.parse_args(argv)
@@ -90,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--bins must be >= 1, got {args.bins}")
     given = model_options(command, args)
     out = args.out or Path("results/simulator_report") / Path(args.dataset).stem
-    text = run_cli(report, args.dataset, out, args.split, args.split_seed, args.bins, given)
+    run = (args.dataset, out, args.split, args.split_seed, args.bins, given, args.max_levels)
+    text = run_cli(report, *run)
     print(text, end="")
 
 
