@@ -16,6 +16,7 @@ from rec_env.checks import InputError
 from rec_env.data import LogDataWarning, LoggedLists, LogValidationError, load_dataset
 from rec_env.data.__main__ import main as data_main
 from rec_env.data.features import MAX_LEVELS, OTHER_LEVEL
+from rec_env.simulator.__main__ import main as report_main
 from rec_env.simulator.baselines import BASELINES
 
 SUFFIXES = (".csv", ".parquet")
@@ -182,3 +183,12 @@ def test_recommend_warns_above_the_training_logs_longest_list(k, warns):
     assert len(slate) == k
     expected = [f"k={k} exceeds the longest list of the training log (3 slots)"] if warns else []
     assert [m.split(":")[0] for m in messages] == expected
+
+
+def test_report_command_takes_max_levels(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REC_ENV_DATA", str(tmp_path / "cache"))
+    path = write(tagged_log(12), tmp_path / "log.csv")
+    argv = ["report", path, "--max-levels", "3", "--epochs", "1", "--out", str(tmp_path / "out")]
+    with pytest.warns(LogDataWarning, match="more than max_levels=3; the 10 rarest"):
+        report_main(argv)
+    assert "fitted LogClickConfig(dim=8, epochs=1," in capsys.readouterr().out

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -200,6 +201,13 @@ def test_every_click_model_field_is_a_report_flag(capsys):
     for field in dataclasses.fields(LogClickConfig):
         flag = "--" + field.name.replace("_", "-")
         assert flag in shown, flag
+
+
+@pytest.mark.parametrize("field", dataclasses.fields(LogClickConfig), ids=lambda f: f.name)
+def test_readme_documents_every_report_flag_with_its_default(field):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    row = f"| `--{field.name.replace('_', '-')}` | `{field.default}` | "
+    assert row in readme
 
 
 @pytest.mark.parametrize(
