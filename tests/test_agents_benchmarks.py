@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from agents.serving_onnx import missing_packages
+from agents.training.config import load_config
 from benchmarks import efficiency, online_agents
 from rec_env.checks import InputError
 
@@ -57,11 +58,16 @@ def test_efficiency_smoke(tmp_path):
 def test_online_agents_smoke_and_merge(tmp_path):
     runs = ["--runs-dir", str(tmp_path / "runs")]
     table = _run("benchmarks.online_agents", tmp_path, *runs)
-    methods = ["random", "popularity", "mf", "oracle", "ppo", "student", "teacher"]
-    assert list(table["method"]) == methods
+    assert list(table["method"]) == list(online_agents.Config().agents)  # a tiny feed world
     assert table[["clicks_per_list", "expected_clicks_per_list"]].notna().all().all()
     assert (table["ctr"].between(0, 1)).all()
     assert (tmp_path / "results" / "curves.png").stat().st_size > 0
+    run_dir = table.set_index("method")["run_dir"]
+    warm = load_config(run_dir["teacher-offline-online"])
+    assert (warm.mode, warm.init_from) == ("online", run_dir["teacher-offline"])
+    assert load_config(run_dir["supervised"]).mode == "offline"
+    summary = (tmp_path / "results" / "summary.md").read_text()
+    assert "Share of (planner - oracle)" in summary and "| teacher-offline-online | mf |" in summary
     merged = _run(
         "benchmarks.online_agents", tmp_path, *runs, "--agents", "random", "--seeds", "1", "--merge"
     )

@@ -79,3 +79,30 @@ def compare(
                     row["gap_closed"] = gap_closed(means[method], means[baseline], means[ceiling])
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def against(
+    table: pd.DataFrame, metric: str, methods: tuple[str, ...], baselines: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`compare`'s paired test of each of ``methods`` against each of ``baselines`` (those
+    in ``table``): ``dataset, method, baseline, n_seeds, diff, p_ttest, p_wilcoxon, verdict``."""
+    columns = ["dataset", "method", "baseline", "n_seeds", "diff", "p_ttest", "p_wilcoxon"]
+    columns.append("verdict")
+    present = [b for b in baselines if b in set(table["method"])]
+    parts = [compare(table, metric, baseline=b).assign(baseline=b) for b in present]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    rows = pd.concat(parts, ignore_index=True)
+    return rows.loc[rows["method"].isin(methods) & (rows["method"] != rows["baseline"]), columns]
+
+
+def shares(table: pd.DataFrame, metric: str, baseline: str, ceiling: str) -> pd.DataFrame:
+    """Per dataset and method: ``n_seeds, mean, std, ci95`` of ``metric`` over seeds and
+    ``share``, the part of the ``baseline`` -> ``ceiling`` gap its mean closes
+    (:func:`gap_closed`; the baseline's own is 0; NaN without both rows)."""
+    stats = compare(table, metric, baseline, ceiling)
+    share = stats.get("gap_closed", pd.Series(np.nan, index=stats.index))
+    has_ceiling = stats.groupby("dataset")["method"].transform(lambda m: (m == ceiling).any())
+    share = share.mask((stats["method"] == baseline) & has_ceiling, 0.0)
+    columns = ["dataset", "method", "n_seeds", "mean", "std", "ci95"]
+    return stats[columns].assign(share=share)
