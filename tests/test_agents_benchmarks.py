@@ -73,6 +73,12 @@ def test_online_agents_smoke_and_merge(tmp_path):
     )
     assert len(merged) == len(table) + 1
     assert merged.loc[merged["method"] == "random", "seed"].tolist() == [0, 1]
+    n_runs = len(list((tmp_path / "runs").iterdir()))
+    again = _run(
+        "benchmarks.online_agents", tmp_path, *runs, "--reuse", "--agents", "teacher-offline-online"
+    )  # the warm-started run and its source are found, not trained again
+    assert len(list((tmp_path / "runs").iterdir())) == n_runs
+    assert again["run_dir"].item() == run_dir["teacher-offline-online"]
 
 
 def test_efficiency_skips_onnxruntime_aloud_and_checks_backends(monkeypatch, capsys):
