@@ -9,6 +9,8 @@ difference is positive.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -100,7 +102,9 @@ def shares(table: pd.DataFrame, metric: str, baseline: str, ceiling: str) -> pd.
     """Per dataset and method: ``n_seeds, mean, std, ci95`` of ``metric`` over seeds and
     ``share``, the part of the ``baseline`` -> ``ceiling`` gap its mean closes
     (:func:`gap_closed`; the baseline's own is 0; NaN without both rows)."""
-    stats = compare(table, metric, baseline, ceiling)
+    with warnings.catch_warnings():  # its paired tests, unused here, of constant rows warn
+        warnings.simplefilter("ignore", RuntimeWarning)
+        stats = compare(table, metric, baseline, ceiling)
     share = stats.get("gap_closed", pd.Series(np.nan, index=stats.index))
     has_ceiling = stats.groupby("dataset")["method"].transform(lambda m: (m == ceiling).any())
     share = share.mask((stats["method"] == baseline) & has_ceiling, 0.0)
