@@ -105,7 +105,7 @@ def summary_text(config: Config, table: pd.DataFrame) -> str:
         "Train vs test AUC (means over seeds; the teacher's train lists are not scored) and "
         "the steps each run used:\n\n" + overfitting_table(table, labels)
     )
-    pairs = [(label, "student") for label in labels if label not in ("student", TEACHER.label)]
+    pairs = [(label, "student") for label in labels if label != "student"]  # the teacher: the gap
     against = {"vs the student alone": pairs}
     return sweep.report(config, table, "Positive control: a data-limited student", intro, against)
 
