@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -79,3 +80,15 @@ def string_vocabularies(n_users: int = 100, n_items: int = 150) -> Vocabularies:
 
     users, items = vocabulary("user_id", "u", n_users), vocabulary("item_id", "i", n_items)
     return Vocabularies(users, items, IdVocabulary.range("request_id", 1))
+
+
+def make_vec(dataset, num_envs: int, num_candidates: int, **kwargs):
+    """The native ``ListwiseFeed-v0`` vector env of ``num_envs`` sub-envs on ``dataset``."""
+    return gym.make_vec(
+        "ListwiseFeed-v0",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        dataset=dataset,
+        num_candidates=num_candidates,
+        **kwargs,
+    )

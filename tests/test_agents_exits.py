@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from agents_testing import make_vec as make_vec_of
 from agents_testing import tiny_config, tiny_network
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
@@ -41,14 +42,7 @@ def exits_world():
 
 
 def make_vec(dataset, num_envs):
-    return gym.make_vec(
-        "ListwiseFeed-v0",
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        dataset=dataset,
-        num_candidates=C,
-        invalid_action="raise",
-    )
+    return make_vec_of(dataset, num_envs, C, invalid_action="raise")
 
 
 def single_env_lists(policy, dataset, seed: int, episodes: int) -> tuple[list, list, list]:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from agents_testing import TINY, tiny_config, tiny_lists
+from agents_testing import make_vec as make_vec_of
 
 import rec_env  # noqa: F401  (registers ListwiseFeed-v0)
 from agents.baselines import PopularityAgent, RandomAgent
@@ -31,14 +32,7 @@ N_ENVS, C = 6, 20
 
 
 def make_vec(dataset, num_envs=N_ENVS, **kwargs):
-    return gym.make_vec(
-        "ListwiseFeed-v0",
-        num_envs=num_envs,
-        vectorization_mode="vector_entry_point",
-        dataset=dataset,
-        num_candidates=C,
-        **kwargs,
-    )
+    return make_vec_of(dataset, num_envs, C, **kwargs)
 
 
 def q_agent(seed=0) -> QAgent:
