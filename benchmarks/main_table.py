@@ -38,7 +38,7 @@ from agents.training.registry import spec_of
 from agents.training.runner import read_metrics
 from benchmarks.harness.cells import offline_run, run_table
 from benchmarks.harness.cli import OfflineTableSettings, parser, run_script
-from benchmarks.harness.results import learner_changes, merged, publish
+from benchmarks.harness.results import learner_changes, merged, publish, sorted_rows
 from benchmarks.harness.sections import params_table, summary_tables
 from distill.options import METHODS
 from rec_env.checks import check_range
@@ -178,12 +178,7 @@ def train_all(config: Config) -> pd.DataFrame:
     cells = [(d, m, s) for d in config.datasets for s in config.seeds for m in config.methods]
     table = pd.DataFrame(run_table(config, cells, partial(train_config, config), run_row))
     order = list(Config().methods)
-    rank = {m: i for i, m in enumerate(order)}
-    table = table.sort_values(
-        ["dataset", "seed", "method"],
-        key=lambda c: c.map(rank) if c.name == "method" else c,
-        kind="stable",
-    )
+    table = sorted_rows(table, ["dataset", "seed", "method"], order)
     return merged(config, table, ["dataset", "method", "seed"], order)
 
 

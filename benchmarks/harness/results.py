@@ -129,8 +129,12 @@ def merge_rows(
         return table
     old = pd.read_csv(previous)
     redone = old.set_index(keys).index.isin(table.set_index(keys).index)
+    return sorted_rows(pd.concat([old[~redone], table], ignore_index=True), keys, order)
+
+
+def sorted_rows(table: pd.DataFrame, keys: list[str], order: list[str]) -> pd.DataFrame:
+    """``table`` sorted by ``keys`` (stable), its ``method`` or ``variant`` column in ``order``."""
     rank = {m: i for i, m in enumerate(order)}
-    both = pd.concat([old[~redone], table], ignore_index=True)
-    return both.sort_values(
+    return table.sort_values(
         keys, key=lambda c: c.map(rank) if c.name in ("method", "variant") else c, kind="stable"
     )
