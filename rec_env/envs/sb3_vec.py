@@ -60,7 +60,6 @@ class ValidChoicesVecEnv(VecEnv):
         self.env = env
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions = np.zeros(env.num_envs, dtype=np.int64)
-        self._autoreset_actions = np.zeros(env.num_envs, dtype=np.int64)
 
     @classmethod
     def make(cls, num_envs: int, **env_kwargs: Any) -> ValidChoicesVecEnv:

@@ -41,11 +41,11 @@ if TYPE_CHECKING:
     from rec_env.scenario import Scenario
 
 MODEL_VERSION = 3
-LATER_FIELDS = ("use_interest", "learn_exits")
-"""LogClickConfig fields that enter the cache key only when set (see :func:`cache_path`)"""
 """Version of the model form and training recipe, part of the cache key: bump it when a code
 change makes a cached model stale (2: examination x attraction (PBM), weight averaging;
 3: log exposure as an item feature, early stopping's min_delta)."""
+LATER_FIELDS = ("use_interest", "learn_exits")
+"""LogClickConfig fields that enter the cache key only when set (see :func:`cache_path`)"""
 FIT_THREADS = 1
 """torch threads while fitting: these small batches ran the ml-100k fit in 2 s on one thread
 and over 2 minutes on two threads of a busy 2-core machine (thread oversubscription)."""
