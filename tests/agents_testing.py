@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from agents.data.batch import ListBatch
+from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQNConfig
 from agents.nn.qnetwork import QNetwork, QNetworkConfig
 from agents.training.config import OnlineConfig, TrainConfig
@@ -92,3 +93,17 @@ def make_vec(dataset, num_envs: int, num_candidates: int, **kwargs):
         num_candidates=num_candidates,
         **kwargs,
     )
+
+
+def crash_at_sample(monkeypatch, step: int) -> None:
+    """Make the ``step``-th draw of a training batch (1-based) raise ``RuntimeError("crash")``,
+    as a killed run would stop there; ``monkeypatch.undo()`` lifts it."""
+    sample, calls = LoggedTransitions.sample, []
+
+    def crashing_sample(self, batch_size):
+        calls.append(batch_size)
+        if len(calls) == step:
+            raise RuntimeError("crash")
+        return sample(self, batch_size)
+
+    monkeypatch.setattr(LoggedTransitions, "sample", crashing_sample)

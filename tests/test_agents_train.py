@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import pytest
 import torch
-from agents_testing import tensors_of, tiny_config
+from agents_testing import crash_at_sample, tensors_of, tiny_config
 
-from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQNConfig
 from agents.metrics import evaluate_offline
 from agents.train import load_agent, main, parse_args, run
@@ -61,15 +60,7 @@ def test_resume_with_a_larger_budget_equals_uninterrupted_run(tmp_path):
 def test_resume_after_a_crash_equals_uninterrupted_run(tmp_path, monkeypatch):
     config = tiny_config(tmp_path)
     straight = run(config)
-    sample, calls = LoggedTransitions.sample, []
-
-    def crash_at_step_6(self, batch_size):
-        calls.append(batch_size)
-        if len(calls) == 6:
-            raise RuntimeError("crash")
-        return sample(self, batch_size)
-
-    monkeypatch.setattr(LoggedTransitions, "sample", crash_at_step_6)
+    crash_at_sample(monkeypatch, step=6)
     with pytest.raises(RuntimeError, match="crash"):
         run(config)  # checkpoint at step 4, scalars logged up to step 5
     monkeypatch.undo()

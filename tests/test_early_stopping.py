@@ -10,10 +10,9 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.multiprocessing as mp
-from agents_testing import tensors_of, tiny_config
+from agents_testing import crash_at_sample, tensors_of, tiny_config
 
 import distill  # noqa: F401  (registers the distillation methods)
-from agents.data.logged import LoggedTransitions
 from agents.learners.ddqn import DDQNConfig
 from agents.train import run
 from agents.training.checkpoint import load_checkpoint
@@ -108,15 +107,7 @@ def test_a_crashed_run_resumes_and_stops_at_the_same_step(tmp_path, monkeypatch,
     config = replace(config, checkpoint_every=8, early_stopping=rule)
     straight = run(config)
     assert 10 < straight.metrics["stopped_step"] < config.steps  # stopped early, after a crash
-    sample, calls = LoggedTransitions.sample, []
-
-    def crash_at_step_10(self, batch_size):
-        calls.append(batch_size)
-        if len(calls) == 10:
-            raise RuntimeError("crash")
-        return sample(self, batch_size)
-
-    monkeypatch.setattr(LoggedTransitions, "sample", crash_at_step_10)
+    crash_at_sample(monkeypatch, step=10)
     with pytest.raises(RuntimeError, match="crash"):
         run(config)  # checkpoint at step 8
     monkeypatch.undo()
