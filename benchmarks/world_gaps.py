@@ -187,11 +187,9 @@ def gaps(values: pd.DataFrame) -> pd.DataFrame:
             "adaptivity": ("closed loop", "open loop"),
         }.items():
             diff = runs[high] - runs[low]
-            row |= {f"{high} - {low}": diff.mean(), f"{key} ci95": t_half_width(diff)}
-            row |= {
-                f"{key} gap": diff.mean() / scale,
-                f"{key} gap ci95": t_half_width(diff) / scale,
-            }
+            mean, half = diff.mean(), t_half_width(diff)
+            row |= {f"{high} - {low}": mean, f"{key} ci95": half}
+            row |= {f"{key} gap": mean / scale, f"{key} gap ci95": half / scale}
         rows.append(row | log_shape(world))
     return pd.DataFrame(rows)
 
