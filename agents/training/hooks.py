@@ -118,3 +118,15 @@ class Evaluate(Hook):
     def load_state_dict(self, state: dict) -> None:
         if self.select is not None and state:
             self.select.value, self.select.step = state["best_value"], int(state["best_step"])
+
+
+def side_evaluations(
+    evaluators: dict[str, Callable[[], dict[str, float]]], logger: ScalarLogger, every: int
+) -> list[Evaluate]:
+    """One :class:`Evaluate` per network the run does not serve (a distillation run's
+    teacher), by name: ``eval/<name>_valid_<metric>`` every ``every`` updates, never selected
+    on."""
+    return [
+        Evaluate(evaluate, logger, every, prefix=f"eval/{name}_valid_", name=f"evaluate_{name}")
+        for name, evaluate in evaluators.items()
+    ]

@@ -20,7 +20,7 @@ from agents.serving import QAgent
 from agents.training.checkpoint import load_checkpoint
 from agents.training.config import Run
 from agents.training.distributed import ShardedTransitions
-from agents.training.hooks import BestNetworks, Evaluate
+from agents.training.hooks import BestNetworks, Evaluate, side_evaluations
 from agents.training.loop import Hook, Trainable
 
 
@@ -67,16 +67,11 @@ def side_network_hooks(run: Run, trainable: Trainable, agent: QAgent) -> list[Ho
     """The validation curve of every network the run does not serve, as the served one's:
     ``eval/<name>_valid_<metric>`` every ``eval_every`` updates; never selected on."""
     valid = run.splits.valid
-    return [
-        Evaluate(
-            partial(evaluate_offline, side, valid),
-            run.logger,
-            run.config.eval_every,
-            prefix=f"eval/{name}_valid_",
-            name=f"evaluate_{name}",
-        )
+    evaluators = {
+        name: partial(evaluate_offline, side, valid)
         for name, side in side_agents(trainable, agent).items()
-    ]
+    }
+    return side_evaluations(evaluators, run.logger, run.config.eval_every)
 
 
 def selected_modules(trainable: Trainable) -> dict[str, nn.Module]:

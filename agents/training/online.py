@@ -34,7 +34,7 @@ from agents.data.replay import EpisodeCollector, EpisodeReplay
 from agents.evaluation import OnlineEvaluation, evaluate_online
 from agents.policies import Policy, epsilon_greedy, valid_mask
 from agents.training.config import OnlineConfig, Run
-from agents.training.hooks import Evaluate
+from agents.training.hooks import Evaluate, side_evaluations
 from agents.training.loop import Hook
 from rec_env.scenario import Scenario
 
@@ -191,16 +191,8 @@ def online_hooks(run: Run, agent: Policy, sides: dict[str, Policy] | None = None
         return evaluate
 
     every = run.config.eval_every
-    side_hooks = [
-        Evaluate(
-            evaluator(side),
-            run.logger,
-            every,
-            prefix=f"eval/{name}_valid_",
-            name=f"evaluate_{name}",
-        )
-        for name, side in (sides or {}).items()
-    ]
+    evaluators = {name: evaluator(side) for name, side in (sides or {}).items()}
+    side_hooks = side_evaluations(evaluators, run.logger, every)
     return [Evaluate(evaluator(agent), run.logger, every), *side_hooks, CloseAtEnd(valid_env)]
 
 
