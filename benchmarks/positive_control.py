@@ -23,7 +23,7 @@ import pandas as pd
 from agents.training.runner import read_metrics
 from benchmarks.harness import sweep
 from benchmarks.harness.cli import parser, run_script
-from benchmarks.harness.report import markdown_table
+from benchmarks.harness.report import formatted, markdown_table
 from benchmarks.harness.results import merged, publish
 from benchmarks.harness.sweep import TEACHER, Variant
 from benchmarks.main_table import TUNED_OPTIONS
@@ -80,15 +80,11 @@ def with_run_columns(table: pd.DataFrame) -> pd.DataFrame:
 def overfitting_table(table: pd.DataFrame, labels: list[str]) -> str:
     """Per variant, means over seeds: train vs test AUC and the steps used (markdown)."""
     means = table.groupby("variant")[["train_auc", "auc", "steps_used"]].mean().loc[labels]
-    columns = {
-        "train AUC (kept lists)": (means["train_auc"], "{:.4f}"),
-        "test AUC": (means["auc"], "{:.4f}"),
-        "train - test": (means["train_auc"] - means["auc"], "{:+.4f}"),
-        "steps used": (means["steps_used"], "{:.0f}"),
-    }
     shown = {
-        name: [fmt.format(v) if pd.notna(v) else "" for v in values]
-        for name, (values, fmt) in columns.items()
+        "train AUC (kept lists)": formatted(means["train_auc"], ".4f"),
+        "test AUC": formatted(means["auc"], ".4f"),
+        "train - test": formatted(means["train_auc"] - means["auc"], "+.4f"),
+        "steps used": formatted(means["steps_used"], ".0f"),
     }
     return markdown_table(pd.DataFrame({"variant": labels, **shown}))
 
